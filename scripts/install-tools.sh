@@ -1,0 +1,84 @@
+#!/usr/bin/env bash
+# Installs the build tools chatpass needs, once. Every step is skipped when the
+# right version is already there, so a second run does nothing and takes a second.
+#
+#   scripts/install-tools.sh build     wasm target, cargo-leptos, wasm-bindgen CLI, wasm-opt
+#   scripts/install-tools.sh browser   Debian's Chromium (for the end2end tests)
+#
+# Pins live here and in Cargo.toml (wasm-bindgen must match the CLI exactly).
+set -euo pipefail
+
+CARGO_LEPTOS_VERSION=0.3.11
+WASM_BINDGEN_VERSION=0.2.130
+BINARYEN_VERSION=132
+
+ROOT="$(cd "$(dirname "$0")/.." && pwd)"
+TOOLS="$ROOT/.tools"            # npm-installed tools (wasm-opt) live here, gitignored
+CARGO_BIN="${CARGO_HOME:-$HOME/.cargo}/bin"
+export PATH="$TOOLS/node_modules/.bin:$CARGO_BIN:$PATH"
+
+say() { printf '[install-tools] %s\n' "$*" >&2; }
+
+# Unpacks a crate's published source with cargo itself and prints the directory.
+crate_source() {
+    local name=$1 version=$2
+    (cd /tmp && cargo info --quiet "$name@$version" >/dev/null)
+    local dir
+    dir=$(ls -d "${CARGO_HOME:-$HOME/.cargo}"/registry/src/*/"$name-$version" | head -n1)
+    [ -d "$dir" ] || { say "could not unpack $name $version"; exit 1; }
+    echo "$dir"
+}
+
+# Builds a crate from a copy of its source, with one lockfile entry moved back so that
+# it compiles on this Rust (the published lockfiles pin crates that need a newer one).
+install_from_source() {
+    local name=$1 version=$2 pkg=$3 precise=$4 bin=$5
+    local src work
+    src=$(crate_source "$name" "$version")
+    work=$(mktemp -d)
+    trap 'rm -rf "$work"' RETURN
+    cp -r "$src/." "$work/"
+    (cd "$work" && cargo update --quiet -p "$pkg" --precise "$precise")
+    say "building $name $version (slow the first time: cargo-leptos takes ~20 min on 2 cores)"
+    cargo install --quiet --locked --force --path "$work" --bin "$bin"
+}
+
+build_tools() {
+    if ! rustup target list --installed | grep -qx wasm32-unknown-unknown; then
+        say "adding the wasm32-unknown-unknown target"
+        rustup target add wasm32-unknown-unknown
+    fi
+
+    if ! wasm-bindgen --version 2>/dev/null | grep -q " $WASM_BINDGEN_VERSION\$"; then
+        install_from_source wasm-bindgen-cli "$WASM_BINDGEN_VERSION" webpki-roots 1.0.10 wasm-bindgen
+    fi
+
+    if ! cargo-leptos --version 2>/dev/null | grep -q " $CARGO_LEPTOS_VERSION\$"; then
+        install_from_source cargo-leptos "$CARGO_LEPTOS_VERSION" cargo-util-schemas 0.14.1 cargo-leptos
+    fi
+
+    # Debian's binaryen (wasm-opt 108) silently breaks the bundle; npm's binaryen works.
+    if ! wasm-opt --version 2>/dev/null | grep -q "version $BINARYEN_VERSION"; then
+        say "installing wasm-opt (binaryen $BINARYEN_VERSION) from npm into .tools/"
+        mkdir -p "$TOOLS"
+        [ -f "$TOOLS/package.json" ] || echo '{"private":true}' > "$TOOLS/package.json"
+        npm install --prefix "$TOOLS" --no-audit --no-fund --silent "binaryen@$BINARYEN_VERSION"
+    fi
+}
+
+browser() {
+    if [ -x /usr/bin/chromium ]; then return 0; fi
+    if [ "$(id -u)" -ne 0 ]; then
+        say "Chromium is missing: run 'sudo apt-get install -y chromium' (Debian's package), then make test again"
+        exit 1
+    fi
+    say "installing Debian's chromium"
+    apt-get update -qq
+    DEBIAN_FRONTEND=noninteractive apt-get install -y -qq chromium >/dev/null
+}
+
+case "${1:-build}" in
+    build) build_tools ;;
+    browser) browser ;;
+    *) say "usage: $0 build|browser"; exit 2 ;;
+esac

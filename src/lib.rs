@@ -1,0 +1,24 @@
+//! chatpass: a Leptos SSR app on axum that puts a Twilio chat behind your own login.
+//!
+//! The crate builds twice: with `ssr` into the `chatpass` server binary, with `hydrate`
+//! into the WebAssembly bundle that makes the server-rendered pages interactive.
+
+pub mod app;
+pub mod pages;
+
+#[cfg(feature = "ssr")]
+pub mod config;
+#[cfg(feature = "ssr")]
+pub mod db;
+#[cfg(feature = "ssr")]
+pub mod server;
+#[cfg(feature = "ssr")]
+pub mod telemetry;
+
+/// Entry point of the browser bundle: attaches the app to the server-rendered HTML.
+#[cfg(feature = "hydrate")]
+#[wasm_bindgen::prelude::wasm_bindgen]
+pub fn hydrate() {
+    console_error_panic_hook::set_once();
+    leptos::mount::hydrate_body(app::App);
+}
