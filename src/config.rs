@@ -26,7 +26,10 @@ pub struct ConfigError {
 
 impl ConfigError {
     pub fn new(var: &'static str, reason: impl Into<String>) -> Self {
-        Self { var, reason: reason.into() }
+        Self {
+            var,
+            reason: reason.into(),
+        }
     }
 }
 
@@ -64,7 +67,11 @@ impl Config {
             &get("LEPTOS_SITE_ADDR").unwrap_or_else(|| DEFAULT_SITE_ADDR.to_string()),
         )?;
         let site_root = get("LEPTOS_SITE_ROOT").unwrap_or_else(|| DEFAULT_SITE_ROOT.to_string());
-        Ok(Self { database, site_addr, site_root })
+        Ok(Self {
+            database,
+            site_addr,
+            site_root,
+        })
     }
 }
 
@@ -86,7 +93,9 @@ pub fn parse_database_url(raw: &str) -> Result<Database, ConfigError> {
         "sqlite" => {
             let options = SqliteConnectOptions::from_str(raw)
                 .map_err(|e| ConfigError::new(VAR, format!("not a valid sqlite URL: {e}")))?;
-            let file = if raw.starts_with("sqlite::memory:") || options.get_filename().as_os_str() == ":memory:" {
+            let file = if raw.starts_with("sqlite::memory:")
+                || options.get_filename().as_os_str() == ":memory:"
+            {
                 None
             } else {
                 Some(options.get_filename().to_path_buf())
@@ -110,8 +119,10 @@ mod tests {
     use std::collections::HashMap;
 
     fn parse(pairs: &[(&str, &str)]) -> Result<Config, ConfigError> {
-        let env: HashMap<String, String> =
-            pairs.iter().map(|(k, v)| (k.to_string(), v.to_string())).collect();
+        let env: HashMap<String, String> = pairs
+            .iter()
+            .map(|(k, v)| (k.to_string(), v.to_string()))
+            .collect();
         Config::from_lookup(|k| env.get(k).cloned())
     }
 

@@ -46,12 +46,18 @@ pub async fn open(database: &Database) -> Result<Pool, DbError> {
         .connect_with(options)
         .await
         .map_err(DbError::Open)?;
-    sqlx::migrate!("./migrations").run(&pool).await.map_err(DbError::Migrate)?;
+    sqlx::migrate!("./migrations")
+        .run(&pool)
+        .await
+        .map_err(DbError::Migrate)?;
     Ok(pool)
 }
 
 /// One round trip, bounded in time: what `/healthz` reports.
 pub async fn ping(pool: &Pool) -> bool {
     let query = sqlx::query_scalar::<_, i64>("SELECT 1").fetch_one(pool);
-    matches!(tokio::time::timeout(Duration::from_secs(2), query).await, Ok(Ok(1)))
+    matches!(
+        tokio::time::timeout(Duration::from_secs(2), query).await,
+        Ok(Ok(1))
+    )
 }

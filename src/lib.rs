@@ -14,6 +14,8 @@ pub mod db;
 pub mod server;
 #[cfg(feature = "ssr")]
 pub mod telemetry;
+#[cfg(feature = "ssr")]
+pub mod token;
 
 /// Entry point of the browser bundle: attaches the app to the server-rendered HTML.
 #[cfg(feature = "hydrate")]

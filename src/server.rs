@@ -39,7 +39,10 @@ pub struct AppState {
 #[derive(Debug, thiserror::Error)]
 pub enum StartError {
     #[error("LEPTOS_SITE_ADDR: cannot listen on {addr}: {source}")]
-    Bind { addr: SocketAddr, source: std::io::Error },
+    Bind {
+        addr: SocketAddr,
+        source: std::io::Error,
+    },
     #[error(transparent)]
     Database(#[from] DbError),
     #[error("server stopped: {0}")]
@@ -110,20 +113,35 @@ pub struct Prepared {
 pub async fn prepare(config: &Config) -> Result<Prepared, StartError> {
     let listener = TcpListener::bind(config.site_addr)
         .await
-        .map_err(|source| StartError::Bind { addr: config.site_addr, source })?;
-    let addr = listener
-        .local_addr()
-        .map_err(|source| StartError::Bind { addr: config.site_addr, source })?;
+        .map_err(|source| StartError::Bind {
+            addr: config.site_addr,
+            source,
+        })?;
+    let addr = listener.local_addr().map_err(|source| StartError::Bind {
+        addr: config.site_addr,
+        source,
+    })?;
     let pool = db::open(&config.database).await?;
     let mut options = leptos_options(config);
     options.site_addr = addr;
-    let state = AppState { leptos_options: options, pool: pool.clone() };
-    Ok(Prepared { listener, router: router(state), addr, pool })
+    let state = AppState {
+        leptos_options: options,
+        pool: pool.clone(),
+    };
+    Ok(Prepared {
+        listener,
+        router: router(state),
+        addr,
+        pool,
+    })
 }
 
 impl Prepared {
     /// Serves until `shutdown` resolves, then lets requests in flight finish.
-    pub async fn run(self, shutdown: impl Future<Output = ()> + Send + 'static) -> Result<(), StartError> {
+    pub async fn run(
+        self,
+        shutdown: impl Future<Output = ()> + Send + 'static,
+    ) -> Result<(), StartError> {
         axum::serve(self.listener, self.router)
             .with_graceful_shutdown(shutdown)
             .await

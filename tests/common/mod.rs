@@ -35,7 +35,8 @@ impl TestAppBuilder {
         let mut env = self.env;
         env.entry("DATABASE_URL".into())
             .or_insert_with(|| format!("sqlite://{}/chatpass.db", dir.path().display()));
-        env.entry("LEPTOS_SITE_ADDR".into()).or_insert_with(|| "127.0.0.1:0".into());
+        env.entry("LEPTOS_SITE_ADDR".into())
+            .or_insert_with(|| "127.0.0.1:0".into());
         let config = Config::from_lookup(|k| env.get(k).cloned()).expect("test settings parse");
         let prepared = server::prepare(&config).await.expect("server starts");
         let addr = prepared.addr;
@@ -49,7 +50,14 @@ impl TestAppBuilder {
                 .await
                 .expect("server runs");
         });
-        TestApp { addr, client: client(), dir, pool, stop: Some(stop), task: Some(task) }
+        TestApp {
+            addr,
+            client: client(),
+            dir,
+            pool,
+            stop: Some(stop),
+            task: Some(task),
+        }
     }
 }
 
@@ -76,7 +84,11 @@ impl TestApp {
     }
 
     pub async fn get(&self, path: &str) -> reqwest::Response {
-        self.client.get(self.url(path)).send().await.expect("request")
+        self.client
+            .get(self.url(path))
+            .send()
+            .await
+            .expect("request")
     }
 
     /// Stops the server gracefully and waits until it has.

@@ -1,0 +1,71 @@
+# chatpass — the two commands: `make run` and `make test`.
+# Both install what is missing first (scripts/install-tools.sh), then build in release mode.
+
+SHELL := bash
+.SHELLFLAGS := -euo pipefail -c
+.DEFAULT_GOAL := run
+
+export PATH := $(CURDIR)/.tools/node_modules/.bin:$(HOME)/.cargo/bin:$(PATH)
+export PLAYWRIGHT_SKIP_BROWSER_DOWNLOAD := 1
+export CARGO_TERM_COLOR ?= never
+
+SOURCES := $(shell find src style public migrations -type f 2>/dev/null) Cargo.toml Cargo.lock
+RELEASE_STAMP := target/site/.release-stamp
+E2E_DEPS := end2end/node_modules/.installed
+
+ORACLE_NODE := tests/oracle/node_modules/.installed
+ORACLE_PY := .tools/oracle-venv/.installed
+
+.PHONY: run test tools browser lint unit e2e site oracles clean-data
+
+## make run: install what is missing, build in release mode, serve http://127.0.0.1:3000
+run: site
+	LEPTOS_SITE_ROOT=target/site ./target/release/chatpass serve
+
+## make test: format, lint, every Rust test, then the browser tests against the release build
+test: tools lint unit e2e
+
+tools:
+	@scripts/install-tools.sh build
+
+browser:
+	@scripts/install-tools.sh browser
+
+# The release site (server binary + hydration bundle); rebuilt only when a source changed.
+site: tools $(RELEASE_STAMP)
+
+$(RELEASE_STAMP): $(SOURCES)
+	cargo leptos build --release
+	touch $@
+
+lint:
+	cargo fmt --all -- --check
+	cargo clippy --features ssr --all-targets -- -D warnings
+	cargo clippy --lib --features hydrate --target wasm32-unknown-unknown -- -D warnings
+
+unit: oracles
+	cargo test --features ssr
+
+# Twilio's official helper libraries (npm and PyPI, pinned): the references for token bytes.
+oracles: $(ORACLE_NODE) $(ORACLE_PY)
+
+$(ORACLE_NODE): tests/oracle/package.json tests/oracle/package-lock.json
+	npm --prefix tests/oracle ci --no-audit --no-fund
+	touch $@
+
+$(ORACLE_PY): tests/oracle/requirements.txt
+	python3 -m venv .tools/oracle-venv
+	.tools/oracle-venv/bin/pip install --quiet --disable-pip-version-check -r tests/oracle/requirements.txt
+	touch $@
+
+$(E2E_DEPS): end2end/package.json end2end/package-lock.json
+	npm --prefix end2end ci --no-audit --no-fund
+	touch $@
+
+# Each browser test starts its own chatpass (target/release/chatpass) on a free port
+# with a throw-away database, and stops it afterwards.
+e2e: browser site $(E2E_DEPS)
+	cd end2end && npx playwright test
+
+clean-data:
+	rm -rf data

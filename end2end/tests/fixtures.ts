@@ -1,0 +1,112 @@
+// Test fixtures: every test gets its own chatpass process (the real release binary)
+// on a free port with a throw-away SQLite database, and fails on any console error or
+// uncaught page error.
+import { test as base, expect, type Page } from '@playwright/test';
+import { spawn, type ChildProcess } from 'node:child_process';
+import { mkdtempSync, rmSync } from 'node:fs';
+import { tmpdir } from 'node:os';
+import path from 'node:path';
+import readline from 'node:readline';
+
+const ROOT = path.resolve(__dirname, '..', '..');
+const BIN = process.env.CHATPASS_BIN ?? path.join(ROOT, 'target', 'release', 'chatpass');
+const SITE_ROOT = process.env.LEPTOS_SITE_ROOT ?? path.join(ROOT, 'target', 'site');
+
+export class ChatpassServer {
+  url = '';
+  private proc?: ChildProcess;
+  readonly logs: string[] = [];
+
+  private constructor(
+    readonly dir: string,
+    private addr: string,
+    private readonly env: Record<string, string>,
+  ) {}
+
+  /** Starts chatpass with a fresh database in a new temporary directory. */
+  static async start(env: Record<string, string> = {}): Promise<ChatpassServer> {
+    const dir = mkdtempSync(path.join(tmpdir(), 'chatpass-e2e-'));
+    const server = new ChatpassServer(dir, '127.0.0.1:0', env);
+    await server.launch();
+    return server;
+  }
+
+  private async launch(): Promise<void> {
+    const proc = spawn(BIN, ['serve'], {
+      cwd: this.dir,
+      env: {
+        PATH: process.env.PATH ?? '',
+        RUST_LOG: 'info',
+        DATABASE_URL: `sqlite://${this.dir}/chatpass.db`,
+        LEPTOS_SITE_ADDR: this.addr,
+        LEPTOS_SITE_ROOT: SITE_ROOT,
+        ...this.env,
+      },
+      stdio: ['ignore', 'pipe', 'pipe'],
+    });
+    this.proc = proc;
+    proc.stderr!.on('data', (chunk) => this.logs.push(String(chunk)));
+    const lines = readline.createInterface({ input: proc.stdout! });
+    const listening = new Promise<string>((resolve, reject) => {
+      lines.on('line', (line) => {
+        this.logs.push(line);
+        const match = line.match(/listening on http:\/\/(\S+)/);
+        if (match) resolve(match[1]);
+      });
+      proc.on('exit', (code) =>
+        reject(new Error(`chatpass exited with ${code} before listening:\n${this.logs.join('\n')}`)),
+      );
+    });
+    this.addr = await listening;
+    this.url = `http://${this.addr}`;
+  }
+
+  /** SIGTERM, and wait for the process to exit. */
+  async stop(): Promise<void> {
+    const proc = this.proc;
+    if (!proc || proc.exitCode !== null) return;
+    const exited = new Promise((resolve) => proc.on('exit', resolve));
+    proc.kill('SIGTERM');
+    await exited;
+  }
+
+  /** Stops and starts again on the same address and database. */
+  async restart(): Promise<void> {
+    await this.stop();
+    await this.launch();
+  }
+
+  cleanup(): void {
+    rmSync(this.dir, { recursive: true, force: true });
+  }
+}
+
+type Fixtures = { server: ChatpassServer; pageErrors: string[] };
+
+/** Records console errors and uncaught exceptions of a page into `errors`. */
+export function watchErrors(page: Page, errors: string[]): void {
+  page.on('console', (msg) => {
+    if (msg.type() === 'error') errors.push(`console: ${msg.text()}`);
+  });
+  page.on('pageerror', (err) => errors.push(`pageerror: ${err.message}`));
+}
+
+export const test = base.extend<Fixtures>({
+  server: async ({}, use) => {
+    const server = await ChatpassServer.start();
+    await use(server);
+    await server.stop();
+    server.cleanup();
+  },
+  pageErrors: [
+    async ({ page }, use) => {
+      const errors: string[] = [];
+      watchErrors(page, errors);
+      await use(errors);
+      expect(errors, 'no console or page errors').toEqual([]);
+    },
+    { auto: true },
+  ],
+});
+
+export { expect };
