@@ -4,9 +4,11 @@
 //! Parsing takes a lookup function instead of reading the process environment, so it
 //! is pure and tests can feed it a table.
 
-use std::{net::SocketAddr, path::PathBuf, str::FromStr};
+use std::{net::SocketAddr, path::PathBuf, str::FromStr, time::Duration};
 
 use sqlx::sqlite::SqliteConnectOptions;
+
+use crate::auth::limits::{Budget, LimitSettings};
 
 /// The SQLite file used when `DATABASE_URL` is not set.
 pub const DEFAULT_DATABASE_URL: &str = "sqlite://data/chatpass.db";
@@ -49,7 +51,30 @@ pub struct Config {
     pub database: Database,
     pub site_addr: SocketAddr,
     pub site_root: String,
+    /// The origin browsers see (`CHATPASS_PUBLIC_URL`), e.g. `https://chat.example.com`.
+    /// Drives the cross-site check and `Secure` cookies. `None`: the request's own Host.
+    pub public_origin: Option<String>,
+    pub sessions: SessionSettings,
+    pub limits: LimitSettings,
 }
+
+/// Session lifetimes. Idle: a session unused this long ends. Absolute: a login ends
+/// this long after it began, however active.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub struct SessionSettings {
+    pub idle: Duration,
+    pub absolute: Duration,
+}
+
+pub const DEFAULT_SESSION_IDLE_SECS: u64 = 7 * 24 * 3600;
+pub const DEFAULT_SESSION_ABSOLUTE_SECS: u64 = 30 * 24 * 3600;
+pub const DEFAULT_LOGIN_FAILURES_PER_ACCOUNT: u32 = 10;
+pub const DEFAULT_LOGIN_FAILURES_PER_IP: u32 = 100;
+pub const DEFAULT_SIGNUPS_PER_IP: u32 = 20;
+/// Window of the login-failure budgets.
+pub const LOGIN_FAILURE_WINDOW: Duration = Duration::from_secs(15 * 60);
+/// Window of the sign-up budget.
+pub const SIGNUP_WINDOW: Duration = Duration::from_secs(3600);
 
 impl Config {
     /// Reads the process environment (after loading `.env`, which the caller does).
@@ -67,12 +92,58 @@ impl Config {
             &get("LEPTOS_SITE_ADDR").unwrap_or_else(|| DEFAULT_SITE_ADDR.to_string()),
         )?;
         let site_root = get("LEPTOS_SITE_ROOT").unwrap_or_else(|| DEFAULT_SITE_ROOT.to_string());
-        Ok(Self {
-            database,
-            site_addr,
-            site_root,
-        })
+        let public_origin = get("CHATPASS_PUBLIC_URL").map(|raw| parse_public_url(&raw)).transpose()?;
+        let number = |var: &'static str, default: u64, min: u64, max: u64| -> Result<u64, ConfigError> {
+            match get(var) {
+                None => Ok(default),
+                Some(raw) => parse_in_range(var, &raw, min, max),
+            }
+        };
+        let sessions = SessionSettings {
+            idle: Duration::from_secs(number("CHATPASS_SESSION_IDLE_SECS", DEFAULT_SESSION_IDLE_SECS, 60, 365 * 86400)?),
+            absolute: Duration::from_secs(number(
+                "CHATPASS_SESSION_ABSOLUTE_SECS",
+                DEFAULT_SESSION_ABSOLUTE_SECS,
+                60,
+                365 * 86400,
+            )?),
+        };
+        let budget = |var, default, window| -> Result<Budget, ConfigError> {
+            Ok(Budget { count: number(var, u64::from(default), 1, 1_000_000)? as u32, window })
+        };
+        let limits = LimitSettings {
+            login_failures_per_account: budget(
+                "CHATPASS_LOGIN_FAILURES_PER_ACCOUNT",
+                DEFAULT_LOGIN_FAILURES_PER_ACCOUNT,
+                LOGIN_FAILURE_WINDOW,
+            )?,
+            login_failures_per_ip: budget("CHATPASS_LOGIN_FAILURES_PER_IP", DEFAULT_LOGIN_FAILURES_PER_IP, LOGIN_FAILURE_WINDOW)?,
+            signups_per_ip: budget("CHATPASS_SIGNUPS_PER_IP", DEFAULT_SIGNUPS_PER_IP, SIGNUP_WINDOW)?,
+        };
+        Ok(Self { database, site_addr, site_root, public_origin, sessions, limits })
     }
+}
+
+/// A whole number within `min..=max`.
+pub fn parse_in_range(var: &'static str, raw: &str, min: u64, max: u64) -> Result<u64, ConfigError> {
+    let value: u64 = raw
+        .parse()
+        .map_err(|_| ConfigError::new(var, format!("{raw:?} is not a whole number")))?;
+    if !(min..=max).contains(&value) {
+        return Err(ConfigError::new(var, format!("{value} is out of range {min}..={max}")));
+    }
+    Ok(value)
+}
+
+/// `CHATPASS_PUBLIC_URL`: an http(s) URL; kept as its origin, `scheme://host[:port]`.
+fn parse_public_url(raw: &str) -> Result<String, ConfigError> {
+    const VAR: &str = "CHATPASS_PUBLIC_URL";
+    let url = url::Url::parse(raw.trim())
+        .map_err(|e| ConfigError::new(VAR, format!("{raw:?} is not a URL: {e}")))?;
+    if !matches!(url.scheme(), "http" | "https") || url.host_str().is_none() {
+        return Err(ConfigError::new(VAR, "must be an http:// or https:// URL with a host"));
+    }
+    Ok(url.origin().ascii_serialization())
 }
 
 fn parse_site_addr(raw: &str) -> Result<SocketAddr, ConfigError> {
@@ -143,6 +214,15 @@ mod tests {
         assert!(err.to_string().contains("\"mysql\""), "{err}");
         let err = parse(&[("DATABASE_URL", "data/chatpass.db")]).unwrap_err();
         assert_eq!(err.var, "DATABASE_URL");
+    }
+
+    #[test]
+    fn public_url_becomes_an_origin_and_numbers_are_range_checked() {
+        let config = parse(&[("CHATPASS_PUBLIC_URL", "https://Chat.Example.com/app/")]).unwrap();
+        assert_eq!(config.public_origin.as_deref(), Some("https://chat.example.com"));
+        assert_eq!(parse(&[("CHATPASS_PUBLIC_URL", "ftp://x")]).unwrap_err().var, "CHATPASS_PUBLIC_URL");
+        assert_eq!(parse(&[("CHATPASS_SESSION_IDLE_SECS", "5")]).unwrap_err().var, "CHATPASS_SESSION_IDLE_SECS");
+        assert_eq!(parse(&[("CHATPASS_SIGNUPS_PER_IP", "many")]).unwrap_err().var, "CHATPASS_SIGNUPS_PER_IP");
     }
 
     #[test]

@@ -4,12 +4,22 @@
 //! into the WebAssembly bundle that makes the server-rendered pages interactive.
 
 pub mod app;
+pub mod auth;
+pub mod error;
 pub mod pages;
 
 #[cfg(feature = "ssr")]
 pub mod config;
 #[cfg(feature = "ssr")]
 pub mod db;
+#[cfg(feature = "ssr")]
+pub mod domain;
+#[cfg(feature = "ssr")]
+pub mod security;
+#[cfg(feature = "ssr")]
+pub mod sessions;
+#[cfg(feature = "ssr")]
+pub mod users;
 #[cfg(feature = "ssr")]
 pub mod server;
 #[cfg(feature = "ssr")]

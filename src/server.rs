@@ -4,35 +4,52 @@
 //! parsed first (no IO), then the listen address is bound, and only then is the
 //! database directory and file created.
 
-use std::{future::Future, net::SocketAddr, time::Duration};
+use std::{future::Future, net::SocketAddr, sync::Arc, time::Duration};
 
 use axum::{
-    extract::{FromRef, State},
-    http::StatusCode,
-    response::IntoResponse,
+    body::Body,
+    extract::{FromRef, Request, State},
+    http::{header, HeaderValue, StatusCode},
+    middleware::{self, Next},
+    response::{IntoResponse, Response},
     routing::get,
     Json, Router,
 };
+use axum_login::AuthManagerLayerBuilder;
 use leptos::prelude::*;
 use leptos_axum::{generate_route_list, LeptosRoutes};
 use tokio::net::TcpListener;
 use tower_http::{
     compression::CompressionLayer,
+    limit::RequestBodyLimitLayer,
     trace::{DefaultOnResponse, TraceLayer},
 };
 use tracing::Level;
 
 use crate::{
     app::{shell, App},
+    auth::{
+        backend::{AuthSession, Backend},
+        limits::Limits,
+        password::Hasher,
+    },
     config::Config,
     db::{self, DbError, Pool},
+    error::AppError,
+    security::{self, OwnOrigin},
+    sessions,
 };
+
+/// Request bodies above this many bytes are refused with 413.
+pub const BODY_LIMIT: usize = 16 * 1024;
 
 /// Everything a handler or server function may need, cloned per request.
 #[derive(Clone, FromRef)]
 pub struct AppState {
     pub leptos_options: LeptosOptions,
     pub pool: Pool,
+    pub hasher: Hasher,
+    pub limits: Arc<Limits>,
 }
 
 /// Why the server could not start. Each is one line naming the setting at fault.
@@ -45,6 +62,8 @@ pub enum StartError {
     },
     #[error(transparent)]
     Database(#[from] DbError),
+    #[error("DATABASE_URL: cannot prepare the session table: {0}")]
+    Sessions(sqlx::Error),
     #[error("server stopped: {0}")]
     Serve(std::io::Error),
 }
@@ -61,7 +80,18 @@ pub fn leptos_options(config: &Config) -> LeptosOptions {
 }
 
 /// The full router: pages, server functions, `/healthz`, static files, and layers.
-pub fn router(state: AppState) -> Router {
+pub fn router(
+    state: AppState,
+    config: &Config,
+    session_layer: tower_sessions::SessionManagerLayer<tower_sessions_sqlx_store::SqliteStore>,
+) -> Router {
+    let auth_layer = AuthManagerLayerBuilder::new(
+        Backend { pool: state.pool.clone(), hasher: state.hasher.clone() },
+        session_layer,
+    )
+    .build();
+    let absolute = config.sessions.absolute;
+    let own_origin = OwnOrigin(config.public_origin.clone());
     let routes = generate_route_list(App);
     let context_state = state.clone();
     Router::new()
@@ -77,6 +107,14 @@ pub fn router(state: AppState) -> Router {
         )
         .fallback(leptos_axum::file_and_error_handler::<AppState, _>(shell))
         .with_state(state)
+        // Innermost first: error statuses, session timeouts, auth, body limit, origin check.
+        .layer(middleware::from_fn(server_fn_error_status))
+        .layer(middleware::from_fn(move |auth: AuthSession, request: Request, next: Next| {
+            sessions::enforce_absolute_timeout(absolute, auth, request, next)
+        }))
+        .layer(auth_layer)
+        .layer(RequestBodyLimitLayer::new(BODY_LIMIT))
+        .layer(middleware::from_fn_with_state(own_origin, security::verify_origin))
         .layer(CompressionLayer::new())
         .layer(
             TraceLayer::new_for_http()
@@ -101,6 +139,29 @@ async fn healthz(State(pool): State<Pool>) -> impl IntoResponse {
     }
 }
 
+/// Server functions answer every error with 500 and the error as JSON. This reads our
+/// [`AppError`] back and sets its real status (400, 401, 409, 429 with `Retry-After`,
+/// 503). Plain form posts (redirected back to the form with the error) are left alone.
+async fn server_fn_error_status(request: Request, next: Next) -> Response {
+    let response = next.run(request).await;
+    if response.status() != StatusCode::INTERNAL_SERVER_ERROR
+        || !response.headers().contains_key(server_fn::error::SERVER_FN_ERROR_HEADER)
+    {
+        return response;
+    }
+    let (mut parts, body) = response.into_parts();
+    let Ok(bytes) = axum::body::to_bytes(body, 64 * 1024).await else {
+        return (StatusCode::INTERNAL_SERVER_ERROR, "error body unreadable").into_response();
+    };
+    if let Ok(error) = serde_json::from_slice::<AppError>(&bytes) {
+        parts.status = StatusCode::from_u16(error.status()).unwrap_or(StatusCode::INTERNAL_SERVER_ERROR);
+        if let AppError::RateLimited { retry_after } = error {
+            parts.headers.insert(header::RETRY_AFTER, HeaderValue::from(retry_after));
+        }
+    }
+    Response::from_parts(parts, Body::from(bytes))
+}
+
 /// A server that has bound its address and opened its database, ready to run.
 pub struct Prepared {
     listener: TcpListener,
@@ -122,18 +183,21 @@ pub async fn prepare(config: &Config) -> Result<Prepared, StartError> {
         source,
     })?;
     let pool = db::open(&config.database).await?;
+    let session_layer = sessions::layer(&pool, config).await.map_err(StartError::Sessions)?;
     let mut options = leptos_options(config);
     options.site_addr = addr;
+    // Leave one core for everything else while passwords hash.
+    let hash_slots = std::thread::available_parallelism().map(|n| n.get()).unwrap_or(1).max(2) - 1;
+    let hasher = tokio::task::spawn_blocking(move || Hasher::new(hash_slots))
+        .await
+        .map_err(|e| StartError::Serve(std::io::Error::other(e)))?;
     let state = AppState {
         leptos_options: options,
         pool: pool.clone(),
+        hasher,
+        limits: Arc::new(Limits::new(config.limits)),
     };
-    Ok(Prepared {
-        listener,
-        router: router(state),
-        addr,
-        pool,
-    })
+    Ok(Prepared { listener, router: router(state, config, session_layer), addr, pool })
 }
 
 impl Prepared {
@@ -142,7 +206,7 @@ impl Prepared {
         self,
         shutdown: impl Future<Output = ()> + Send + 'static,
     ) -> Result<(), StartError> {
-        axum::serve(self.listener, self.router)
+        axum::serve(self.listener, self.router.into_make_service_with_connect_info::<SocketAddr>())
             .with_graceful_shutdown(shutdown)
             .await
             .map_err(StartError::Serve)?;

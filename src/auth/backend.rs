@@ -1,0 +1,65 @@
+//! The axum-login backend: who a session belongs to, and checking credentials.
+
+use axum_login::{AuthUser, AuthnBackend, UserId};
+
+use crate::{
+    auth::password::Hasher,
+    db::Pool,
+    domain::{Email, Password},
+    error::AppError,
+    users::{self, User},
+};
+
+impl AuthUser for User {
+    type Id = i64;
+
+    fn id(&self) -> i64 {
+        self.id
+    }
+
+    /// The password hash: changing the password ends every other session.
+    fn session_auth_hash(&self) -> &[u8] {
+        self.password_hash.as_bytes()
+    }
+}
+
+pub struct Credentials {
+    pub email: Email,
+    pub password: Password,
+}
+
+#[derive(Clone, Debug)]
+pub struct Backend {
+    pub pool: Pool,
+    pub hasher: Hasher,
+}
+
+#[derive(Debug, thiserror::Error)]
+#[error("{0}")]
+pub struct BackendError(pub AppError);
+
+impl From<sqlx::Error> for BackendError {
+    fn from(e: sqlx::Error) -> Self {
+        BackendError(e.into())
+    }
+}
+
+impl AuthnBackend for Backend {
+    type User = User;
+    type Credentials = Credentials;
+    type Error = BackendError;
+
+    /// An unknown email costs the same argon2 work as a wrong password.
+    async fn authenticate(&self, creds: Credentials) -> Result<Option<User>, BackendError> {
+        let user = users::by_email(&self.pool, &creds.email).await?;
+        let stored = user.as_ref().map(|u| u.password_hash.clone());
+        let ok = self.hasher.verify(creds.password, stored).await.map_err(BackendError)?;
+        Ok(user.filter(|_| ok))
+    }
+
+    async fn get_user(&self, id: &UserId<Self>) -> Result<Option<User>, BackendError> {
+        Ok(users::by_id(&self.pool, *id).await?)
+    }
+}
+
+pub type AuthSession = axum_login::AuthSession<Backend>;

@@ -1,0 +1,97 @@
+//! The app's one error type for everything a server function can answer. It travels to
+//! the browser as JSON (`{"error":"bad_input","field":"email","reason":"…"}`), so pages
+//! can show it inline, and maps to the HTTP status in `shared/design.md`.
+
+use serde::{Deserialize, Serialize};
+use server_fn::{
+    codec::JsonEncoding,
+    error::{FromServerFnError, ServerFnErrorErr},
+};
+
+#[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize, thiserror::Error)]
+#[serde(tag = "error", rename_all = "snake_case")]
+pub enum AppError {
+    /// 400: a field is missing or malformed.
+    #[error("{reason}")]
+    BadInput { field: String, reason: String },
+    /// 401: one generic message for an unknown email and a wrong password.
+    #[error("Wrong email or password.")]
+    BadCredentials,
+    /// 401: the request carries no live session.
+    #[error("You are not signed in.")]
+    NotSignedIn,
+    /// 409: sign-up with an email that has an account.
+    #[error("An account with this email already exists.")]
+    EmailTaken,
+    /// 429: too many attempts; `retry_after` seconds until the next one is allowed.
+    #[error("Too many attempts. Try again in {retry_after} seconds.")]
+    RateLimited { retry_after: u64 },
+    /// 503: the database did not answer, or the server is saturated.
+    #[error("The service is unavailable right now. Try again shortly.")]
+    Unavailable,
+    /// 500: our fault. The details are in the server log, never in the answer.
+    #[error("Something went wrong on our side.")]
+    Internal,
+    /// The browser could not reach the server (client side only).
+    #[error("Could not reach the server: {0}")]
+    Network(String),
+}
+
+impl AppError {
+    pub fn bad_input(field: &str, reason: impl Into<String>) -> Self {
+        AppError::BadInput { field: field.to_string(), reason: reason.into() }
+    }
+
+    /// The message for one form field, when this error is about it.
+    pub fn for_field(&self, name: &str) -> Option<String> {
+        match self {
+            AppError::BadInput { field, reason } if field == name => Some(reason.clone()),
+            _ => None,
+        }
+    }
+
+    /// The HTTP status this error is answered with.
+    pub fn status(&self) -> u16 {
+        match self {
+            AppError::BadInput { .. } => 400,
+            AppError::BadCredentials | AppError::NotSignedIn => 401,
+            AppError::EmailTaken => 409,
+            AppError::RateLimited { .. } => 429,
+            AppError::Unavailable => 503,
+            AppError::Internal => 500,
+            AppError::Network(_) => 503,
+        }
+    }
+}
+
+impl FromServerFnError for AppError {
+    type Encoder = JsonEncoding;
+
+    fn from_server_fn_error(value: ServerFnErrorErr) -> Self {
+        match value {
+            // The request could not be read: the client's to fix.
+            ServerFnErrorErr::Args(reason) => AppError::bad_input("request", reason),
+            ServerFnErrorErr::MissingArg(field) => AppError::bad_input(&field, "This field is required."),
+            ServerFnErrorErr::Request(reason) | ServerFnErrorErr::Deserialization(reason) => {
+                AppError::Network(reason)
+            }
+            _ => AppError::Internal,
+        }
+    }
+}
+
+#[cfg(feature = "ssr")]
+impl From<sqlx::Error> for AppError {
+    fn from(error: sqlx::Error) -> Self {
+        match error {
+            sqlx::Error::PoolTimedOut | sqlx::Error::PoolClosed | sqlx::Error::Io(_) => {
+                tracing::warn!(error = %error, "database unavailable");
+                AppError::Unavailable
+            }
+            other => {
+                tracing::error!(error = %other, "database error");
+                AppError::Internal
+            }
+        }
+    }
+}

@@ -1,0 +1,95 @@
+//! Cross-site request protection, before any handler runs: a state-changing request is
+//! refused with 403 when the browser says it is cross-site (`Sec-Fetch-Site`), or when
+//! its `Origin` (or, lacking one, its `Referer`) is not this site's origin.
+
+use axum::{
+    extract::{Request, State},
+    http::{header, HeaderMap, Method, StatusCode},
+    middleware::Next,
+    response::{IntoResponse, Response},
+    Json,
+};
+
+/// The origin this site is served from: `CHATPASS_PUBLIC_URL` when set, else derived
+/// from each request's `Host`.
+#[derive(Clone, Debug)]
+pub struct OwnOrigin(pub Option<String>);
+
+fn origin_of(url: &str) -> Option<String> {
+    let parsed = url::Url::parse(url).ok()?;
+    parsed.host_str()?;
+    Some(parsed.origin().ascii_serialization())
+}
+
+/// `None` when the request may go on; otherwise why not.
+pub fn cross_site_reason(own: &OwnOrigin, method: &Method, headers: &HeaderMap) -> Option<&'static str> {
+    if matches!(*method, Method::GET | Method::HEAD | Method::OPTIONS) {
+        return None;
+    }
+    let get = |name| headers.get(name).map(|v| v.to_str().unwrap_or("\u{0}"));
+    if get("sec-fetch-site") == Some("cross-site") {
+        return Some("cross-site request");
+    }
+    let claimed = match (get(header::ORIGIN.as_str()), get(header::REFERER.as_str())) {
+        (Some(origin), _) => Some(origin),
+        (None, Some(referer)) => Some(referer),
+        (None, None) => None,
+    };
+    let Some(claimed) = claimed else {
+        return None; // not a browser, or one that sends neither: SameSite=Lax still applies
+    };
+    let Some(claimed) = origin_of(claimed) else {
+        return Some("unreadable Origin or Referer");
+    };
+    let matches = match &own.0 {
+        Some(own) => claimed == *own,
+        None => {
+            let host = get(header::HOST.as_str()).unwrap_or("");
+            claimed == format!("http://{host}") || claimed == format!("https://{host}")
+        }
+    };
+    (!matches).then_some("Origin is not this site")
+}
+
+pub async fn verify_origin(State(own): State<OwnOrigin>, request: Request, next: Next) -> Response {
+    if let Some(reason) = cross_site_reason(&own, request.method(), request.headers()) {
+        tracing::warn!(reason, path = %request.uri().path(), "refused cross-site request");
+        return (
+            StatusCode::FORBIDDEN,
+            Json(serde_json::json!({"error": "cross_site", "reason": "Cross-site requests are refused."})),
+        )
+            .into_response();
+    }
+    next.run(request).await
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    fn headers(pairs: &[(&'static str, &str)]) -> HeaderMap {
+        let mut h = HeaderMap::new();
+        for (k, v) in pairs {
+            h.insert(*k, v.parse().unwrap());
+        }
+        h
+    }
+
+    #[test]
+    fn same_origin_passes_and_others_do_not() {
+        let own = OwnOrigin(Some("https://chat.example.com".into()));
+        let post = Method::POST;
+        assert_eq!(cross_site_reason(&own, &post, &headers(&[("origin", "https://chat.example.com")])), None);
+        assert!(cross_site_reason(&own, &post, &headers(&[("origin", "https://evil.example")])).is_some());
+        assert!(cross_site_reason(&own, &post, &headers(&[("origin", "null")])).is_some());
+        assert!(cross_site_reason(&own, &post, &headers(&[("referer", "https://evil.example/x")])).is_some());
+        assert!(cross_site_reason(&own, &post, &headers(&[("sec-fetch-site", "cross-site")])).is_some());
+        assert_eq!(cross_site_reason(&own, &Method::GET, &headers(&[("origin", "https://evil.example")])), None);
+        let by_host = OwnOrigin(None);
+        assert_eq!(
+            cross_site_reason(&by_host, &post, &headers(&[("host", "127.0.0.1:3000"), ("origin", "http://127.0.0.1:3000")])),
+            None
+        );
+        assert!(cross_site_reason(&by_host, &post, &headers(&[("host", "127.0.0.1:3000"), ("origin", "http://127.0.0.1:4000")])).is_some());
+    }
+}

@@ -1,0 +1,61 @@
+//! Sessions: tower-sessions with a SQL store in the app's own database, so a session
+//! survives a restart and logout deletes it for good. The cookie is HttpOnly,
+//! SameSite=Lax, and Secure when the public URL is https.
+
+use std::time::{Duration, SystemTime, UNIX_EPOCH};
+
+use axum::{extract::Request, middleware::Next, response::Response};
+use tower_sessions::{cookie::SameSite, session, session_store::ExpiredDeletion, Expiry, Session, SessionManagerLayer};
+use tower_sessions_sqlx_store::SqliteStore;
+
+use crate::{auth::backend::AuthSession, config::Config, db::Pool};
+
+pub const COOKIE_NAME: &str = "chatpass_session";
+const LOGIN_AT_KEY: &str = "chatpass.login_at";
+/// How often expired sessions are swept from the table.
+const SWEEP_EVERY: Duration = Duration::from_secs(3600);
+
+fn unix_now() -> u64 {
+    SystemTime::now().duration_since(UNIX_EPOCH).map(|d| d.as_secs()).unwrap_or(0)
+}
+
+/// Creates the session table if needed and returns the layer.
+pub async fn layer(pool: &Pool, config: &Config) -> Result<SessionManagerLayer<SqliteStore>, sqlx::Error> {
+    let store = SqliteStore::new(pool.clone());
+    store.migrate().await?;
+    tokio::spawn({
+        let store = store.clone();
+        async move {
+            if let Err(e) = store.continuously_delete_expired(tokio::time::Duration::from(SWEEP_EVERY)).await {
+                tracing::warn!(error = %e, "session sweeper stopped");
+            }
+        }
+    });
+    let secure = config.public_origin.as_deref().is_some_and(|o| o.starts_with("https://"));
+    let idle = time::Duration::seconds(i64::try_from(config.sessions.idle.as_secs()).unwrap_or(i64::MAX));
+    Ok(SessionManagerLayer::new(store)
+        .with_name(COOKIE_NAME)
+        .with_http_only(true)
+        .with_same_site(SameSite::Lax)
+        .with_secure(secure)
+        .with_path("/")
+        .with_expiry(Expiry::OnInactivity(idle)))
+}
+
+/// Records when this login began, for the absolute timeout.
+pub async fn mark_login(session: &Session) -> Result<(), session::Error> {
+    session.insert(LOGIN_AT_KEY, unix_now()).await
+}
+
+/// Middleware: ends a login older than the absolute timeout, however active it is.
+pub async fn enforce_absolute_timeout(absolute: Duration, mut auth: AuthSession, request: Request, next: Next) -> Response {
+    if auth.user.is_some() {
+        let login_at: Option<u64> = auth.session.get(LOGIN_AT_KEY).await.ok().flatten();
+        let expired = login_at.is_none_or(|at| unix_now().saturating_sub(at) > absolute.as_secs());
+        if expired {
+            tracing::info!("session reached its absolute timeout");
+            let _ = auth.logout().await;
+        }
+    }
+    next.run(request).await
+}
