@@ -1,13 +1,19 @@
-//! The root component, the HTML shell and the router.
+//! The root component, the HTML shell, the router and the navigation bar.
 
 use leptos::prelude::*;
 use leptos_meta::{provide_meta_context, MetaTags, Stylesheet, Title};
+use leptos::server::ServerActionError;
 use leptos_router::{
     components::{Route, Router, Routes, A},
-    StaticSegment,
+    hooks::use_query_map,
+    SsrMode, StaticSegment,
 };
 
-use crate::pages::{home::HomePage, not_found::NotFound};
+use crate::{
+    auth::{current_user, Login, Logout, Signup, UserInfo},
+    error::AppError,
+    pages::{home::HomePage, login::LoginPage, not_found::NotFound, signup::SignupPage},
+};
 
 /// The whole HTML document, rendered on the server around [`App`].
 pub fn shell(options: LeptosOptions) -> impl IntoView {
@@ -28,26 +34,91 @@ pub fn shell(options: LeptosOptions) -> impl IntoView {
     }
 }
 
+/// Who is signed in, refetched whenever an account action completes.
+pub type UserResource = Resource<Result<Option<UserInfo>, AppError>>;
+
 #[component]
 pub fn App() -> impl IntoView {
     provide_meta_context();
-
     view! {
         <Stylesheet id="leptos" href="/pkg/chatpass.css" />
         <Title text="chatpass" />
         <Router>
+            <Layout />
+        </Router>
+    }
+}
+
+/// Everything inside the router. The account actions are made here, not above the
+/// router, so that they pick up an error a no-JavaScript form post brought back in the URL.
+#[component]
+fn Layout() -> impl IntoView {
+    // A form posted without JavaScript comes back with `?__path=…&__err=…`; hand that
+    // error to the action it belongs to, so the page shows it inline.
+    let query = use_query_map().get_untracked();
+    if let (Some(err), Some(path)) = (query.get("__err"), query.get("__path")) {
+        provide_context(ServerActionError::new(&path, &err));
+    }
+    let login = ServerAction::<Login>::new();
+    let signup = ServerAction::<Signup>::new();
+    let logout = ServerAction::<Logout>::new();
+    provide_context(login);
+    provide_context(signup);
+    provide_context(logout);
+    let user: UserResource = Resource::new(
+        move || (login.version().get(), signup.version().get(), logout.version().get()),
+        |_| current_user(),
+    );
+    provide_context(user);
+
+    // In-order rendering: pages are complete HTML without JavaScript.
+    view! {
             <header class="topbar">
-                <nav aria-label="Main">
-                    <A href="/" attr:class="brand">
-                        "chatpass"
-                    </A>
-                </nav>
+                <Nav user logout />
             </header>
             <main id="content">
                 <Routes fallback=NotFound>
-                    <Route path=StaticSegment("") view=HomePage />
+                    <Route path=StaticSegment("") view=HomePage ssr=SsrMode::InOrder />
+                    <Route path=StaticSegment("login") view=LoginPage ssr=SsrMode::InOrder />
+                    <Route path=StaticSegment("signup") view=SignupPage ssr=SsrMode::InOrder />
                 </Routes>
             </main>
-        </Router>
+    }
+}
+
+#[component]
+fn Nav(user: UserResource, logout: ServerAction<Logout>) -> impl IntoView {
+    view! {
+        <nav aria-label="Main">
+            <A href="/" attr:class="brand">
+                "chatpass"
+            </A>
+            <Transition fallback=|| ()>
+                {move || Suspend::new(async move {
+                    match user.await {
+                        Ok(Some(user)) => {
+                            view! {
+                                <span class="nav-user" data-testid="signed-in-as">
+                                    {user.email}
+                                </span>
+                                <ActionForm action=logout>
+                                    <button type="submit" class="secondary">
+                                        "Log out"
+                                    </button>
+                                </ActionForm>
+                            }
+                                .into_any()
+                        }
+                        _ => {
+                            view! {
+                                <A href="/login">"Log in"</A>
+                                <A href="/signup">"Sign up"</A>
+                            }
+                                .into_any()
+                        }
+                    }
+                })}
+            </Transition>
+        </nav>
     }
 }

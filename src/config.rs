@@ -28,10 +28,7 @@ pub struct ConfigError {
 
 impl ConfigError {
     pub fn new(var: &'static str, reason: impl Into<String>) -> Self {
-        Self {
-            var,
-            reason: reason.into(),
-        }
+        Self { var, reason: reason.into() }
     }
 }
 
@@ -85,12 +82,10 @@ impl Config {
     /// Parses settings from any lookup; an empty value counts as unset.
     pub fn from_lookup(get: impl Fn(&str) -> Option<String>) -> Result<Self, ConfigError> {
         let get = |name: &str| get(name).filter(|v| !v.is_empty());
-        let database = parse_database_url(
-            &get("DATABASE_URL").unwrap_or_else(|| DEFAULT_DATABASE_URL.to_string()),
-        )?;
-        let site_addr = parse_site_addr(
-            &get("LEPTOS_SITE_ADDR").unwrap_or_else(|| DEFAULT_SITE_ADDR.to_string()),
-        )?;
+        let database =
+            parse_database_url(&get("DATABASE_URL").unwrap_or_else(|| DEFAULT_DATABASE_URL.to_string()))?;
+        let site_addr =
+            parse_site_addr(&get("LEPTOS_SITE_ADDR").unwrap_or_else(|| DEFAULT_SITE_ADDR.to_string()))?;
         let site_root = get("LEPTOS_SITE_ROOT").unwrap_or_else(|| DEFAULT_SITE_ROOT.to_string());
         let public_origin = get("CHATPASS_PUBLIC_URL").map(|raw| parse_public_url(&raw)).transpose()?;
         let number = |var: &'static str, default: u64, min: u64, max: u64| -> Result<u64, ConfigError> {
@@ -100,7 +95,12 @@ impl Config {
             }
         };
         let sessions = SessionSettings {
-            idle: Duration::from_secs(number("CHATPASS_SESSION_IDLE_SECS", DEFAULT_SESSION_IDLE_SECS, 60, 365 * 86400)?),
+            idle: Duration::from_secs(number(
+                "CHATPASS_SESSION_IDLE_SECS",
+                DEFAULT_SESSION_IDLE_SECS,
+                60,
+                365 * 86400,
+            )?),
             absolute: Duration::from_secs(number(
                 "CHATPASS_SESSION_ABSOLUTE_SECS",
                 DEFAULT_SESSION_ABSOLUTE_SECS,
@@ -117,7 +117,11 @@ impl Config {
                 DEFAULT_LOGIN_FAILURES_PER_ACCOUNT,
                 LOGIN_FAILURE_WINDOW,
             )?,
-            login_failures_per_ip: budget("CHATPASS_LOGIN_FAILURES_PER_IP", DEFAULT_LOGIN_FAILURES_PER_IP, LOGIN_FAILURE_WINDOW)?,
+            login_failures_per_ip: budget(
+                "CHATPASS_LOGIN_FAILURES_PER_IP",
+                DEFAULT_LOGIN_FAILURES_PER_IP,
+                LOGIN_FAILURE_WINDOW,
+            )?,
             signups_per_ip: budget("CHATPASS_SIGNUPS_PER_IP", DEFAULT_SIGNUPS_PER_IP, SIGNUP_WINDOW)?,
         };
         Ok(Self { database, site_addr, site_root, public_origin, sessions, limits })
@@ -126,9 +130,8 @@ impl Config {
 
 /// A whole number within `min..=max`.
 pub fn parse_in_range(var: &'static str, raw: &str, min: u64, max: u64) -> Result<u64, ConfigError> {
-    let value: u64 = raw
-        .parse()
-        .map_err(|_| ConfigError::new(var, format!("{raw:?} is not a whole number")))?;
+    let value: u64 =
+        raw.parse().map_err(|_| ConfigError::new(var, format!("{raw:?} is not a whole number")))?;
     if !(min..=max).contains(&value) {
         return Err(ConfigError::new(var, format!("{value} is out of range {min}..={max}")));
     }
@@ -164,23 +167,16 @@ pub fn parse_database_url(raw: &str) -> Result<Database, ConfigError> {
         "sqlite" => {
             let options = SqliteConnectOptions::from_str(raw)
                 .map_err(|e| ConfigError::new(VAR, format!("not a valid sqlite URL: {e}")))?;
-            let file = if raw.starts_with("sqlite::memory:")
-                || options.get_filename().as_os_str() == ":memory:"
-            {
-                None
-            } else {
-                Some(options.get_filename().to_path_buf())
-            };
+            let file =
+                if raw.starts_with("sqlite::memory:") || options.get_filename().as_os_str() == ":memory:" {
+                    None
+                } else {
+                    Some(options.get_filename().to_path_buf())
+                };
             Ok(Database::Sqlite { options, file })
         }
-        "" => Err(ConfigError::new(
-            VAR,
-            "has no scheme; expected a URL like sqlite://data/chatpass.db",
-        )),
-        other => Err(ConfigError::new(
-            VAR,
-            format!("unsupported scheme {other:?}; expected sqlite:"),
-        )),
+        "" => Err(ConfigError::new(VAR, "has no scheme; expected a URL like sqlite://data/chatpass.db")),
+        other => Err(ConfigError::new(VAR, format!("unsupported scheme {other:?}; expected sqlite:"))),
     }
 }
 
@@ -190,10 +186,8 @@ mod tests {
     use std::collections::HashMap;
 
     fn parse(pairs: &[(&str, &str)]) -> Result<Config, ConfigError> {
-        let env: HashMap<String, String> = pairs
-            .iter()
-            .map(|(k, v)| (k.to_string(), v.to_string()))
-            .collect();
+        let env: HashMap<String, String> =
+            pairs.iter().map(|(k, v)| (k.to_string(), v.to_string())).collect();
         Config::from_lookup(|k| env.get(k).cloned())
     }
 
@@ -221,7 +215,10 @@ mod tests {
         let config = parse(&[("CHATPASS_PUBLIC_URL", "https://Chat.Example.com/app/")]).unwrap();
         assert_eq!(config.public_origin.as_deref(), Some("https://chat.example.com"));
         assert_eq!(parse(&[("CHATPASS_PUBLIC_URL", "ftp://x")]).unwrap_err().var, "CHATPASS_PUBLIC_URL");
-        assert_eq!(parse(&[("CHATPASS_SESSION_IDLE_SECS", "5")]).unwrap_err().var, "CHATPASS_SESSION_IDLE_SECS");
+        assert_eq!(
+            parse(&[("CHATPASS_SESSION_IDLE_SECS", "5")]).unwrap_err().var,
+            "CHATPASS_SESSION_IDLE_SECS"
+        );
         assert_eq!(parse(&[("CHATPASS_SIGNUPS_PER_IP", "many")]).unwrap_err().var, "CHATPASS_SIGNUPS_PER_IP");
     }
 

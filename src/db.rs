@@ -27,10 +27,8 @@ pub async fn open(database: &Database) -> Result<Pool, DbError> {
     let Database::Sqlite { options, file } = database;
     if let Some(file) = file {
         if let Some(dir) = file.parent().filter(|d| !d.as_os_str().is_empty()) {
-            std::fs::create_dir_all(dir).map_err(|source| DbError::CreateDir {
-                dir: dir.display().to_string(),
-                source,
-            })?;
+            std::fs::create_dir_all(dir)
+                .map_err(|source| DbError::CreateDir { dir: dir.display().to_string(), source })?;
         }
     }
     let options = options
@@ -46,18 +44,12 @@ pub async fn open(database: &Database) -> Result<Pool, DbError> {
         .connect_with(options)
         .await
         .map_err(DbError::Open)?;
-    sqlx::migrate!("./migrations")
-        .run(&pool)
-        .await
-        .map_err(DbError::Migrate)?;
+    sqlx::migrate!("./migrations").run(&pool).await.map_err(DbError::Migrate)?;
     Ok(pool)
 }
 
 /// One round trip, bounded in time: what `/healthz` reports.
 pub async fn ping(pool: &Pool) -> bool {
     let query = sqlx::query_scalar::<_, i64>("SELECT 1").fetch_one(pool);
-    matches!(
-        tokio::time::timeout(Duration::from_secs(2), query).await,
-        Ok(Ok(1))
-    )
+    matches!(tokio::time::timeout(Duration::from_secs(2), query).await, Ok(Ok(1)))
 }

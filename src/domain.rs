@@ -153,7 +153,17 @@ mod tests {
 
     #[test]
     fn bad_emails_are_refused_with_the_field() {
-        for bad in ["", "   ", "ann", "ann@", "@example.com", "ann@localhost", "a b@example.com", "ann@example.com\0", &format!("{}@example.com", "a".repeat(300))] {
+        for bad in [
+            "",
+            "   ",
+            "ann",
+            "ann@",
+            "@example.com",
+            "ann@localhost",
+            "a b@example.com",
+            "ann@example.com\0",
+            &format!("{}@example.com", "a".repeat(300)),
+        ] {
             let err = Email::parse(bad).unwrap_err();
             assert_eq!(err.for_field("email").is_some(), true, "{bad:?}: {err:?}");
         }

@@ -70,7 +70,10 @@ impl FromServerFnError for AppError {
     fn from_server_fn_error(value: ServerFnErrorErr) -> Self {
         match value {
             // The request could not be read: the client's to fix.
-            ServerFnErrorErr::Args(reason) => AppError::bad_input("request", reason),
+            ServerFnErrorErr::Args(reason) => match missing_field(&reason) {
+                Some(field) => AppError::bad_input(field, "This field is required."),
+                None => AppError::bad_input("request", reason),
+            },
             ServerFnErrorErr::MissingArg(field) => AppError::bad_input(&field, "This field is required."),
             ServerFnErrorErr::Request(reason) | ServerFnErrorErr::Deserialization(reason) => {
                 AppError::Network(reason)
@@ -78,6 +81,12 @@ impl FromServerFnError for AppError {
             _ => AppError::Internal,
         }
     }
+}
+
+/// serde's "missing field `name`" names the field the form left out.
+fn missing_field(reason: &str) -> Option<&str> {
+    let rest = reason.split_once("missing field `")?.1;
+    rest.split_once('`').map(|(field, _)| field)
 }
 
 #[cfg(feature = "ssr")]

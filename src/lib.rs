@@ -17,15 +17,15 @@ pub mod domain;
 #[cfg(feature = "ssr")]
 pub mod security;
 #[cfg(feature = "ssr")]
-pub mod sessions;
-#[cfg(feature = "ssr")]
-pub mod users;
-#[cfg(feature = "ssr")]
 pub mod server;
+#[cfg(feature = "ssr")]
+pub mod sessions;
 #[cfg(feature = "ssr")]
 pub mod telemetry;
 #[cfg(feature = "ssr")]
 pub mod token;
+#[cfg(feature = "ssr")]
+pub mod users;
 
 /// Entry point of the browser bundle: attaches the app to the server-rendered HTML.
 #[cfg(feature = "hydrate")]

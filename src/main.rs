@@ -7,11 +7,7 @@ use clap::{Parser, Subcommand};
 use chatpass::{config::Config, server, telemetry};
 
 #[derive(Parser)]
-#[command(
-    name = "chatpass",
-    version,
-    about = "A Twilio chat behind your own login"
-)]
+#[command(name = "chatpass", version, about = "A Twilio chat behind your own login")]
 struct Cli {
     #[command(subcommand)]
     command: Option<Command>,
@@ -34,10 +30,7 @@ fn main() -> ExitCode {
         Ok(config) => config,
         Err(e) => return fail(e),
     };
-    let runtime = match tokio::runtime::Builder::new_multi_thread()
-        .enable_all()
-        .build()
-    {
+    let runtime = match tokio::runtime::Builder::new_multi_thread().enable_all().build() {
         Ok(rt) => rt,
         Err(e) => return fail(format!("cannot start the async runtime: {e}")),
     };

@@ -84,12 +84,24 @@ mod tests {
         assert!(cross_site_reason(&own, &post, &headers(&[("origin", "null")])).is_some());
         assert!(cross_site_reason(&own, &post, &headers(&[("referer", "https://evil.example/x")])).is_some());
         assert!(cross_site_reason(&own, &post, &headers(&[("sec-fetch-site", "cross-site")])).is_some());
-        assert_eq!(cross_site_reason(&own, &Method::GET, &headers(&[("origin", "https://evil.example")])), None);
-        let by_host = OwnOrigin(None);
         assert_eq!(
-            cross_site_reason(&by_host, &post, &headers(&[("host", "127.0.0.1:3000"), ("origin", "http://127.0.0.1:3000")])),
+            cross_site_reason(&own, &Method::GET, &headers(&[("origin", "https://evil.example")])),
             None
         );
-        assert!(cross_site_reason(&by_host, &post, &headers(&[("host", "127.0.0.1:3000"), ("origin", "http://127.0.0.1:4000")])).is_some());
+        let by_host = OwnOrigin(None);
+        assert_eq!(
+            cross_site_reason(
+                &by_host,
+                &post,
+                &headers(&[("host", "127.0.0.1:3000"), ("origin", "http://127.0.0.1:3000")])
+            ),
+            None
+        );
+        assert!(cross_site_reason(
+            &by_host,
+            &post,
+            &headers(&[("host", "127.0.0.1:3000"), ("origin", "http://127.0.0.1:4000")])
+        )
+        .is_some());
     }
 }

@@ -56,10 +56,7 @@ pub struct AppState {
 #[derive(Debug, thiserror::Error)]
 pub enum StartError {
     #[error("LEPTOS_SITE_ADDR: cannot listen on {addr}: {source}")]
-    Bind {
-        addr: SocketAddr,
-        source: std::io::Error,
-    },
+    Bind { addr: SocketAddr, source: std::io::Error },
     #[error(transparent)]
     Database(#[from] DbError),
     #[error("DATABASE_URL: cannot prepare the session table: {0}")]
@@ -96,15 +93,10 @@ pub fn router(
     let context_state = state.clone();
     Router::new()
         .route("/healthz", get(healthz))
-        .leptos_routes_with_context(
-            &state,
-            routes,
-            move || provide_context(context_state.clone()),
-            {
-                let options = state.leptos_options.clone();
-                move || shell(options.clone())
-            },
-        )
+        .leptos_routes_with_context(&state, routes, move || provide_context(context_state.clone()), {
+            let options = state.leptos_options.clone();
+            move || shell(options.clone())
+        })
         .fallback(leptos_axum::file_and_error_handler::<AppState, _>(shell))
         .with_state(state)
         // Innermost first: error statuses, session timeouts, auth, body limit, origin check.
@@ -174,14 +166,8 @@ pub struct Prepared {
 pub async fn prepare(config: &Config) -> Result<Prepared, StartError> {
     let listener = TcpListener::bind(config.site_addr)
         .await
-        .map_err(|source| StartError::Bind {
-            addr: config.site_addr,
-            source,
-        })?;
-    let addr = listener.local_addr().map_err(|source| StartError::Bind {
-        addr: config.site_addr,
-        source,
-    })?;
+        .map_err(|source| StartError::Bind { addr: config.site_addr, source })?;
+    let addr = listener.local_addr().map_err(|source| StartError::Bind { addr: config.site_addr, source })?;
     let pool = db::open(&config.database).await?;
     let session_layer = sessions::layer(&pool, config).await.map_err(StartError::Sessions)?;
     let mut options = leptos_options(config);
@@ -202,10 +188,7 @@ pub async fn prepare(config: &Config) -> Result<Prepared, StartError> {
 
 impl Prepared {
     /// Serves until `shutdown` resolves, then lets requests in flight finish.
-    pub async fn run(
-        self,
-        shutdown: impl Future<Output = ()> + Send + 'static,
-    ) -> Result<(), StartError> {
+    pub async fn run(self, shutdown: impl Future<Output = ()> + Send + 'static) -> Result<(), StartError> {
         axum::serve(self.listener, self.router.into_make_service_with_connect_info::<SocketAddr>())
             .with_graceful_shutdown(shutdown)
             .await

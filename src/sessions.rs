@@ -5,7 +5,9 @@
 use std::time::{Duration, SystemTime, UNIX_EPOCH};
 
 use axum::{extract::Request, middleware::Next, response::Response};
-use tower_sessions::{cookie::SameSite, session, session_store::ExpiredDeletion, Expiry, Session, SessionManagerLayer};
+use tower_sessions::{
+    cookie::SameSite, session, session_store::ExpiredDeletion, Expiry, Session, SessionManagerLayer,
+};
 use tower_sessions_sqlx_store::SqliteStore;
 
 use crate::{auth::backend::AuthSession, config::Config, db::Pool};
@@ -26,7 +28,8 @@ pub async fn layer(pool: &Pool, config: &Config) -> Result<SessionManagerLayer<S
     tokio::spawn({
         let store = store.clone();
         async move {
-            if let Err(e) = store.continuously_delete_expired(tokio::time::Duration::from(SWEEP_EVERY)).await {
+            if let Err(e) = store.continuously_delete_expired(tokio::time::Duration::from(SWEEP_EVERY)).await
+            {
                 tracing::warn!(error = %e, "session sweeper stopped");
             }
         }
@@ -48,7 +51,12 @@ pub async fn mark_login(session: &Session) -> Result<(), session::Error> {
 }
 
 /// Middleware: ends a login older than the absolute timeout, however active it is.
-pub async fn enforce_absolute_timeout(absolute: Duration, mut auth: AuthSession, request: Request, next: Next) -> Response {
+pub async fn enforce_absolute_timeout(
+    absolute: Duration,
+    mut auth: AuthSession,
+    request: Request,
+    next: Next,
+) -> Response {
     if auth.user.is_some() {
         let login_at: Option<u64> = auth.session.get(LOGIN_AT_KEY).await.ok().flatten();
         let expired = login_at.is_none_or(|at| unix_now().saturating_sub(at) > absolute.as_secs());

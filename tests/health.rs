@@ -11,10 +11,7 @@ async fn healthz_is_ok_when_the_database_answers() {
     assert_eq!(response.status(), 200);
     let body: serde_json::Value = response.json().await.unwrap();
     assert_eq!(body, serde_json::json!({"status": "ok"}));
-    assert!(
-        app.dir.path().join("chatpass.db").exists(),
-        "the SQLite file is created on start"
-    );
+    assert!(app.dir.path().join("chatpass.db").exists(), "the SQLite file is created on start");
     app.stop().await;
 }
 
@@ -34,25 +31,13 @@ async fn home_page_is_rendered_on_the_server_and_references_the_bundle() {
     let app = TestApp::spawn().await;
     let response = app.get("/").await;
     assert_eq!(response.status(), 200);
-    assert!(response.headers()["content-type"]
-        .to_str()
-        .unwrap()
-        .starts_with("text/html"));
+    assert!(response.headers()["content-type"].to_str().unwrap().starts_with("text/html"));
     let html = response.text().await.unwrap();
     assert!(html.starts_with("<!DOCTYPE html>"), "{html}");
     assert!(html.contains("<h1>chatpass</h1>"));
-    assert!(
-        html.contains("/pkg/chatpass.js"),
-        "hydration script referenced"
-    );
-    assert!(
-        html.contains("mod.hydrate()"),
-        "hydration bootstrap present"
-    );
-    assert!(
-        html.contains(r#"data-hydrated="false""#),
-        "server render is not hydrated yet"
-    );
+    assert!(html.contains("/pkg/chatpass.js"), "hydration script referenced");
+    assert!(html.contains("mod.hydrate()"), "hydration bootstrap present");
+    assert!(html.contains(r#"data-hydrated="false""#), "server render is not hydrated yet");
 }
 
 #[tokio::test]
@@ -66,18 +51,9 @@ async fn unknown_pages_are_404() {
 #[tokio::test]
 async fn html_is_compressed_when_asked() {
     let app = TestApp::spawn().await;
-    let raw = reqwest::Client::builder()
-        .no_gzip()
-        .no_brotli()
-        .build()
-        .unwrap();
+    let raw = reqwest::Client::builder().no_gzip().no_brotli().build().unwrap();
     for encoding in ["br", "gzip"] {
-        let response = raw
-            .get(app.url("/"))
-            .header("accept-encoding", encoding)
-            .send()
-            .await
-            .unwrap();
+        let response = raw.get(app.url("/")).header("accept-encoding", encoding).send().await.unwrap();
         assert_eq!(response.status(), 200);
         assert_eq!(response.headers()["content-encoding"], encoding);
     }

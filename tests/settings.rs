@@ -19,19 +19,11 @@ struct Outcome {
 /// Runs `chatpass serve` in `dir` with only the given settings, and waits (bounded) for it to exit.
 fn run_with(dir: &Path, env: &[(&str, &str)]) -> Outcome {
     let mut command = Command::new(BIN);
-    command
-        .arg("serve")
-        .current_dir(dir)
-        .env_clear()
-        .stdin(Stdio::null());
+    command.arg("serve").current_dir(dir).env_clear().stdin(Stdio::null());
     for (k, v) in env {
         command.env(k, v);
     }
-    let mut child = command
-        .stdout(Stdio::null())
-        .stderr(Stdio::piped())
-        .spawn()
-        .unwrap();
+    let mut child = command.stdout(Stdio::null()).stderr(Stdio::piped()).spawn().unwrap();
     let deadline = Instant::now() + Duration::from_secs(30);
     let status = loop {
         if let Some(status) = child.try_wait().unwrap() {
@@ -45,17 +37,12 @@ fn run_with(dir: &Path, env: &[(&str, &str)]) -> Outcome {
     };
     let mut stderr = String::new();
     std::io::Read::read_to_string(&mut child.stderr.take().unwrap(), &mut stderr).unwrap();
-    Outcome {
-        code: status.code(),
-        stderr,
-    }
+    Outcome { code: status.code(), stderr }
 }
 
 fn files_in(dir: &Path) -> Vec<String> {
-    let mut names: Vec<String> = walk(dir)
-        .into_iter()
-        .map(|p| p.strip_prefix(dir).unwrap().display().to_string())
-        .collect();
+    let mut names: Vec<String> =
+        walk(dir).into_iter().map(|p| p.strip_prefix(dir).unwrap().display().to_string()).collect();
     names.sort();
     names
 }
@@ -74,43 +61,22 @@ fn walk(dir: &Path) -> Vec<std::path::PathBuf> {
 
 fn assert_one_clear_line(outcome: &Outcome, var: &str, reason_fragment: &str) {
     assert_ne!(outcome.code, Some(0), "must exit non-zero");
-    assert!(
-        outcome.code.is_some(),
-        "must exit, not be killed by a signal"
-    );
+    assert!(outcome.code.is_some(), "must exit, not be killed by a signal");
     let lines: Vec<&str> = outcome.stderr.lines().collect();
-    assert_eq!(
-        lines.len(),
-        1,
-        "exactly one line on stderr, got: {:?}",
-        outcome.stderr
-    );
+    assert_eq!(lines.len(), 1, "exactly one line on stderr, got: {:?}", outcome.stderr);
     let line = lines[0];
     assert!(line.starts_with("chatpass: error: "), "{line}");
     assert!(line.contains(var), "names {var}: {line}");
-    assert!(
-        line.contains(reason_fragment),
-        "says why ({reason_fragment}): {line}"
-    );
-    assert!(
-        !line.contains("panicked") && !line.contains("RUST_BACKTRACE"),
-        "{line}"
-    );
+    assert!(line.contains(reason_fragment), "says why ({reason_fragment}): {line}");
+    assert!(!line.contains("panicked") && !line.contains("RUST_BACKTRACE"), "{line}");
 }
 
 #[test]
 fn database_directory_that_cannot_be_created() {
     let dir = tempfile::tempdir().unwrap();
-    std::fs::write(
-        dir.path().join("blocker"),
-        "a file where a directory should be",
-    )
-    .unwrap();
+    std::fs::write(dir.path().join("blocker"), "a file where a directory should be").unwrap();
     let url = format!("sqlite://{}/blocker/sub/chatpass.db", dir.path().display());
-    let outcome = run_with(
-        dir.path(),
-        &[("DATABASE_URL", &url), ("LEPTOS_SITE_ADDR", "127.0.0.1:0")],
-    );
+    let outcome = run_with(dir.path(), &[("DATABASE_URL", &url), ("LEPTOS_SITE_ADDR", "127.0.0.1:0")]);
     assert_one_clear_line(&outcome, "DATABASE_URL", "cannot create directory");
     assert_eq!(files_in(dir.path()), vec!["blocker"]);
 }
@@ -118,12 +84,7 @@ fn database_directory_that_cannot_be_created() {
 #[test]
 fn listen_address_that_is_not_an_address() {
     let dir = tempfile::tempdir().unwrap();
-    for bad in [
-        "localhost",
-        "not an address",
-        "127.0.0.1:99999",
-        "127.0.0.1",
-    ] {
+    for bad in ["localhost", "not an address", "127.0.0.1:99999", "127.0.0.1"] {
         let outcome = run_with(dir.path(), &[("LEPTOS_SITE_ADDR", bad)]);
         assert_one_clear_line(&outcome, "LEPTOS_SITE_ADDR", "is not an address");
         assert!(files_in(dir.path()).is_empty(), "no files for {bad:?}");
@@ -136,31 +97,17 @@ fn port_already_in_use() {
     let taken = std::net::TcpListener::bind("127.0.0.1:0").unwrap();
     let addr = taken.local_addr().unwrap().to_string();
     let url = format!("sqlite://{}/data/chatpass.db", dir.path().display());
-    let outcome = run_with(
-        dir.path(),
-        &[("LEPTOS_SITE_ADDR", &addr), ("DATABASE_URL", &url)],
-    );
+    let outcome = run_with(dir.path(), &[("LEPTOS_SITE_ADDR", &addr), ("DATABASE_URL", &url)]);
     assert_one_clear_line(&outcome, "LEPTOS_SITE_ADDR", "cannot listen on");
     assert!(outcome.stderr.contains(&addr));
-    assert!(
-        files_in(dir.path()).is_empty(),
-        "no database created: {:?}",
-        files_in(dir.path())
-    );
+    assert!(files_in(dir.path()).is_empty(), "no database created: {:?}", files_in(dir.path()));
 }
 
 #[test]
 fn unknown_database_scheme() {
     let dir = tempfile::tempdir().unwrap();
-    for bad in [
-        "mysql://root@localhost/chatpass",
-        "redis://localhost",
-        "data/chatpass.db",
-    ] {
-        let outcome = run_with(
-            dir.path(),
-            &[("DATABASE_URL", bad), ("LEPTOS_SITE_ADDR", "127.0.0.1:0")],
-        );
+    for bad in ["mysql://root@localhost/chatpass", "redis://localhost", "data/chatpass.db"] {
+        let outcome = run_with(dir.path(), &[("DATABASE_URL", bad), ("LEPTOS_SITE_ADDR", "127.0.0.1:0")]);
         assert_one_clear_line(&outcome, "DATABASE_URL", "scheme");
         assert!(files_in(dir.path()).is_empty());
     }
@@ -189,16 +136,9 @@ fn default_database_is_created_on_first_run_and_sigterm_stops_cleanly() {
         }
     }
     assert!(ready, "server announced its address");
-    assert!(
-        dir.path().join("data/chatpass.db").exists(),
-        "data/chatpass.db created on first run"
-    );
+    assert!(dir.path().join("data/chatpass.db").exists(), "data/chatpass.db created on first run");
     let pid = child.id().to_string();
-    assert!(Command::new("kill")
-        .args(["-TERM", &pid])
-        .status()
-        .unwrap()
-        .success());
+    assert!(Command::new("kill").args(["-TERM", &pid]).status().unwrap().success());
     let status = child.wait().unwrap();
     assert_eq!(status.code(), Some(0), "graceful shutdown exits 0");
 }

@@ -44,12 +44,7 @@ fn run_json(mut command: Command, input: &Value) -> Value {
         .stderr(Stdio::piped())
         .spawn()
         .unwrap_or_else(|e| panic!("cannot run {command:?}: {e}; run `make oracles` first"));
-    child
-        .stdin
-        .take()
-        .unwrap()
-        .write_all(input.to_string().as_bytes())
-        .unwrap();
+    child.stdin.take().unwrap().write_all(input.to_string().as_bytes()).unwrap();
     let output = child.wait_with_output().unwrap();
     assert!(
         output.status.success(),
@@ -78,10 +73,7 @@ impl Case {
             ttl: 3600,
             nbf: None,
             region: None,
-            chat: ChatGrant {
-                service_sid: SERVICE.into(),
-                ..Default::default()
-            },
+            chat: ChatGrant { service_sid: SERVICE.into(), ..Default::default() },
             now: NOW,
         }
     }
@@ -181,14 +173,11 @@ fn tokens_are_byte_for_byte_what_twilio_node_makes() {
     let cases = table();
     let input = Value::Array(cases.iter().map(Case::to_json).collect());
     let mut node = Command::new("node");
-    node.arg(oracle_dir().join("node_oracle.js"))
-        .current_dir(oracle_dir());
+    node.arg(oracle_dir().join("node_oracle.js")).current_dir(oracle_dir());
     let theirs = run_json(node, &input);
     for (case, theirs) in cases.iter().zip(theirs.as_array().unwrap()) {
         let ours = case.ours().unwrap();
-        let theirs = theirs["token"]
-            .as_str()
-            .unwrap_or_else(|| panic!("node refused: {theirs}"));
+        let theirs = theirs["token"].as_str().unwrap_or_else(|| panic!("node refused: {theirs}"));
         assert_eq!(ours, theirs, "identity {:?}", case.identity);
     }
 }
@@ -197,13 +186,9 @@ fn tokens_are_byte_for_byte_what_twilio_node_makes() {
 fn an_empty_identity_is_refused_like_twilio_node_refuses_it() {
     let case = Case::new("");
     let mut node = Command::new("node");
-    node.arg(oracle_dir().join("node_oracle.js"))
-        .current_dir(oracle_dir());
+    node.arg(oracle_dir().join("node_oracle.js")).current_dir(oracle_dir());
     let theirs = run_json(node, &json!([case.to_json()]));
-    assert!(theirs[0]["error"]
-        .as_str()
-        .unwrap()
-        .contains("identity is required"));
+    assert!(theirs[0]["error"].as_str().unwrap().contains("identity is required"));
     assert_eq!(case.ours().unwrap_err(), TokenError::EmptyIdentity);
 }
 
@@ -221,12 +206,7 @@ fn decoded_claims_equal_twilio_pythons_and_pyjwt_verifies_ours() {
     for ((case, ours), result) in cases.iter().zip(&ours).zip(results.as_array().unwrap()) {
         let parts: Vec<&str> = ours.split('.').collect();
         // Header: the same keys and values (Python sorts its keys; the bytes differ).
-        assert_eq!(
-            decode(parts[0]),
-            result["header"],
-            "header for {:?}",
-            case.identity
-        );
+        assert_eq!(decode(parts[0]), result["header"], "header for {:?}", case.identity);
         // Claims: twilio-python writes no `iat` and sets `nbf` to now when none is given.
         let mut our_claims = decode(parts[1]);
         our_claims.as_object_mut().unwrap().remove("iat");
@@ -236,15 +216,7 @@ fn decoded_claims_equal_twilio_pythons_and_pyjwt_verifies_ours() {
             their_claims.as_object_mut().unwrap().remove("nbf");
         }
         assert_eq!(our_claims, their_claims, "claims for {:?}", case.identity);
-        assert_eq!(
-            result["pyjwt"]["ok"],
-            json!(true),
-            "PyJWT: {}",
-            result["pyjwt"]
-        );
-        assert_eq!(
-            result["pyjwt"]["claims"]["grants"]["identity"],
-            json!(case.identity)
-        );
+        assert_eq!(result["pyjwt"]["ok"], json!(true), "PyJWT: {}", result["pyjwt"]);
+        assert_eq!(result["pyjwt"]["claims"]["grants"]["identity"], json!(case.identity));
     }
 }

@@ -71,13 +71,10 @@ pub async fn login(email: String, password: String, next: Option<String>) -> Res
     state.limits.login_failures_per_ip.ensure_open(&ip)?;
     state.limits.login_failures_per_account.ensure_open(&account_key)?;
     let mut auth = auth_session().await?;
-    let user = auth
-        .authenticate(Credentials { email, password })
-        .await
-        .map_err(|e| match e {
-            axum_login::Error::Backend(BackendError(e)) => e,
-            axum_login::Error::Session(e) => session_error(e),
-        })?;
+    let user = auth.authenticate(Credentials { email, password }).await.map_err(|e| match e {
+        axum_login::Error::Backend(BackendError(e)) => e,
+        axum_login::Error::Session(e) => session_error(e),
+    })?;
     let Some(user) = user else {
         state.limits.login_failures_per_ip.record(&ip);
         state.limits.login_failures_per_account.record(&account_key);

@@ -28,9 +28,7 @@ impl Budget {
     fn quota(self) -> Quota {
         let count = NonZeroU32::new(self.count.max(1)).expect("nonzero");
         let period = self.window / count.get();
-        Quota::with_period(period.max(Duration::from_millis(1)))
-            .expect("nonzero period")
-            .allow_burst(count)
+        Quota::with_period(period.max(Duration::from_millis(1))).expect("nonzero period").allow_burst(count)
     }
 }
 

@@ -9,11 +9,11 @@ use crate::error::AppError;
 #[cfg(feature = "ssr")]
 pub mod backend;
 #[cfg(feature = "ssr")]
+mod handlers;
+#[cfg(feature = "ssr")]
 pub mod limits;
 #[cfg(feature = "ssr")]
 pub mod password;
-#[cfg(feature = "ssr")]
-mod handlers;
 
 /// What the browser may know about the signed-in user.
 #[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
@@ -73,7 +73,16 @@ mod tests {
     fn next_is_followed_only_within_the_site() {
         assert_eq!(safe_next(Some("/chat")), "/chat");
         assert_eq!(safe_next(Some("/chat?room=a")), "/chat?room=a");
-        for bad in ["https://evil.example/", "//evil.example/", "/\\evil.example", "chat", "", "/ch at", "/caf\u{e9}", "javascript:alert(1)"] {
+        for bad in [
+            "https://evil.example/",
+            "//evil.example/",
+            "/\\evil.example",
+            "chat",
+            "",
+            "/ch at",
+            "/caf\u{e9}",
+            "javascript:alert(1)",
+        ] {
             assert_eq!(safe_next(Some(bad)), AFTER_LOGIN, "{bad:?}");
         }
         assert_eq!(safe_next(None), AFTER_LOGIN);

@@ -1,4 +1,7 @@
-//! One module per page.
+//! One module per page, plus the form pieces they share.
 
+pub mod form;
 pub mod home;
+pub mod login;
 pub mod not_found;
+pub mod signup;

@@ -46,9 +46,7 @@ impl SigningKey {
         if secret.is_empty() {
             return Err(TokenError::EmptySecret);
         }
-        Ok(Self {
-            key: EncodingKey::from_secret(secret.as_bytes()),
-        })
+        Ok(Self { key: EncodingKey::from_secret(secret.as_bytes()) })
     }
 }
 
@@ -150,12 +148,7 @@ impl AccessToken<'_> {
         }
         let jti = format!("{}-{}", self.api_key_sid, now);
         let exp = now + u64::from(self.ttl);
-        let header = Header {
-            alg: "HS256",
-            typ: "JWT",
-            cty: CONTENT_TYPE,
-            twr: present(self.region),
-        };
+        let header = Header { alg: "HS256", typ: "JWT", cty: CONTENT_TYPE, twr: present(self.region) };
         let payload = Payload {
             jti: &jti,
             grants: Grants {
@@ -179,17 +172,11 @@ impl AccessToken<'_> {
         URL_SAFE_NO_PAD.encode_string(&header, &mut jwt);
         jwt.push('.');
         URL_SAFE_NO_PAD.encode_string(&payload, &mut jwt);
-        let signature =
-            jsonwebtoken::crypto::sign(jwt.as_bytes(), &self.secret.key, Algorithm::HS256)
-                .map_err(|_| TokenError::Signing)?;
+        let signature = jsonwebtoken::crypto::sign(jwt.as_bytes(), &self.secret.key, Algorithm::HS256)
+            .map_err(|_| TokenError::Signing)?;
         jwt.push('.');
         jwt.push_str(&signature);
-        Ok(SignedToken {
-            jwt,
-            jti,
-            iat: now,
-            exp,
-        })
+        Ok(SignedToken { jwt, jti, iat: now, exp })
     }
 }
 
@@ -201,10 +188,7 @@ mod tests {
     const KEY: &str = "SK00000000000000000000000000000000";
 
     fn grant() -> ChatGrant {
-        ChatGrant {
-            service_sid: "IS00000000000000000000000000000000".into(),
-            ..Default::default()
-        }
+        ChatGrant { service_sid: "IS00000000000000000000000000000000".into(), ..Default::default() }
     }
 
     fn decode_part(part: &str) -> String {
@@ -228,10 +212,7 @@ mod tests {
         let signed = token.to_jwt(1_700_000_000).unwrap();
         let parts: Vec<&str> = signed.jwt.split('.').collect();
         assert_eq!(parts.len(), 3);
-        assert_eq!(
-            decode_part(parts[0]),
-            r#"{"alg":"HS256","typ":"JWT","cty":"twilio-fpa;v=1"}"#
-        );
+        assert_eq!(decode_part(parts[0]), r#"{"alg":"HS256","typ":"JWT","cty":"twilio-fpa;v=1"}"#);
         assert_eq!(
             decode_part(parts[1]),
             format!(

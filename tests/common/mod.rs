@@ -10,6 +10,7 @@ use tokio::{sync::oneshot, task::JoinHandle};
 
 pub struct TestApp {
     pub addr: SocketAddr,
+    env: HashMap<String, String>,
     /// Keeps cookies; does not follow redirects, so tests can see them.
     pub client: reqwest::Client,
     pub dir: TempDir,
@@ -35,8 +36,13 @@ impl TestAppBuilder {
         let mut env = self.env;
         env.entry("DATABASE_URL".into())
             .or_insert_with(|| format!("sqlite://{}/chatpass.db", dir.path().display()));
-        env.entry("LEPTOS_SITE_ADDR".into())
-            .or_insert_with(|| "127.0.0.1:0".into());
+        env.entry("LEPTOS_SITE_ADDR".into()).or_insert_with(|| "127.0.0.1:0".into());
+        TestApp::start(env, dir, client()).await
+    }
+}
+
+impl TestApp {
+    async fn start(env: HashMap<String, String>, dir: TempDir, client: reqwest::Client) -> TestApp {
         let config = Config::from_lookup(|k| env.get(k).cloned()).expect("test settings parse");
         let prepared = server::prepare(&config).await.expect("server starts");
         let addr = prepared.addr;
@@ -50,14 +56,14 @@ impl TestAppBuilder {
                 .await
                 .expect("server runs");
         });
-        TestApp {
-            addr,
-            client: client(),
-            dir,
-            pool,
-            stop: Some(stop),
-            task: Some(task),
-        }
+        TestApp { addr, env, client, dir, pool, stop: Some(stop), task: Some(task) }
+    }
+
+    /// Stops the server and starts a new one on the same database, same client (cookies).
+    pub async fn restart(mut self) -> TestApp {
+        self.shutdown().await;
+        let dir = std::mem::replace(&mut self.dir, tempfile::tempdir().unwrap());
+        TestApp::start(self.env.clone(), dir, self.client.clone()).await
     }
 }
 
@@ -84,15 +90,64 @@ impl TestApp {
     }
 
     pub async fn get(&self, path: &str) -> reqwest::Response {
-        self.client
-            .get(self.url(path))
+        self.client.get(self.url(path)).send().await.expect("request")
+    }
+
+    /// POSTs a form the way the app's own (hydrated) pages do: same origin, JSON answer.
+    pub async fn post_form(&self, path: &str, form: &[(&str, &str)]) -> reqwest::Response {
+        self.post_form_with(&self.client, path, form).await
+    }
+
+    pub async fn post_form_with(
+        &self,
+        client: &reqwest::Client,
+        path: &str,
+        form: &[(&str, &str)],
+    ) -> reqwest::Response {
+        client
+            .post(self.url(path))
+            .header("origin", format!("http://{}", self.addr))
+            .header("accept", "application/json")
+            .form(form)
             .send()
             .await
             .expect("request")
     }
 
+    pub async fn signup(&self, email: &str, password: &str) -> reqwest::Response {
+        self.post_form("/api/signup", &[("email", email), ("password", password)]).await
+    }
+
+    pub async fn login(&self, email: &str, password: &str) -> reqwest::Response {
+        self.post_form("/api/login", &[("email", email), ("password", password)]).await
+    }
+
+    /// The signed-in user's email according to the server, for this client's cookie.
+    pub async fn whoami_with(&self, client: &reqwest::Client) -> Option<String> {
+        let response = self.post_form_with(client, "/api/current_user", &[]).await;
+        assert_eq!(response.status(), 200);
+        let body: serde_json::Value = response.json().await.unwrap();
+        body.get("email").and_then(|e| e.as_str()).map(String::from)
+    }
+
+    pub async fn whoami(&self) -> Option<String> {
+        self.whoami_with(&self.client).await
+    }
+
+    pub async fn user_count(&self) -> i64 {
+        sqlx::query_scalar("SELECT COUNT(*) FROM users").fetch_one(&self.pool).await.unwrap()
+    }
+
+    pub async fn session_count(&self) -> i64 {
+        sqlx::query_scalar("SELECT COUNT(*) FROM tower_sessions").fetch_one(&self.pool).await.unwrap()
+    }
+
     /// Stops the server gracefully and waits until it has.
     pub async fn stop(mut self) {
+        self.shutdown().await;
+    }
+
+    async fn shutdown(&mut self) {
         if let Some(stop) = self.stop.take() {
             let _ = stop.send(());
         }

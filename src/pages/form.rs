@@ -1,0 +1,68 @@
+//! Form pieces shared by the account pages: a labelled field with its inline error,
+//! and a summary for errors that belong to no single field.
+
+use leptos::prelude::*;
+
+use crate::error::AppError;
+
+#[component]
+pub fn Field(
+    name: &'static str,
+    label: &'static str,
+    kind: &'static str,
+    autocomplete: &'static str,
+    #[prop(optional)] hint: Option<&'static str>,
+    #[prop(into)] error: Signal<Option<AppError>>,
+) -> impl IntoView {
+    let id = format!("field-{name}");
+    let error_id = format!("{id}-error");
+    let hint_id = format!("{id}-hint");
+    let message = move || error.get().and_then(|e| e.for_field(name));
+    let described_by = {
+        let (error_id, hint_id) = (error_id.clone(), hint_id.clone());
+        move || {
+            let mut ids = Vec::new();
+            if hint.is_some() {
+                ids.push(hint_id.clone());
+            }
+            if message().is_some() {
+                ids.push(error_id.clone());
+            }
+            (!ids.is_empty()).then(|| ids.join(" "))
+        }
+    };
+    view! {
+        <div class="field">
+            <label for=id.clone()>{label}</label>
+            <input
+                id=id
+                name=name
+                type=kind
+                autocomplete=autocomplete
+                required=true
+                aria-invalid=move || message().is_some().then_some("true")
+                aria-describedby=described_by
+            />
+            {hint.map(|h| view! { <span class="hint" id=hint_id>{h}</span> })}
+            <span class="error" id=error_id role="alert">
+                {message}
+            </span>
+        </div>
+    }
+}
+
+/// Shows an error that is not about one of `fields` (wrong credentials, 409, 429…).
+#[component]
+pub fn ErrorSummary(
+    #[prop(into)] error: Signal<Option<AppError>>,
+    fields: &'static [&'static str],
+) -> impl IntoView {
+    let general = move || {
+        error.get().filter(|e| !fields.iter().any(|f| e.for_field(f).is_some())).map(|e| e.to_string())
+    };
+    view! {
+        <p class="banner error form-error" role="alert" hidden=move || general().is_none()>
+            {general}
+        </p>
+    }
+}

@@ -1,0 +1,47 @@
+//! `/login`: email and password, then back to `next` (a path on this site) or home.
+
+use leptos::prelude::*;
+use leptos_router::hooks::use_query_map;
+
+use crate::{
+    auth::Login,
+    pages::form::{ErrorSummary, Field},
+};
+
+#[component]
+pub fn LoginPage() -> impl IntoView {
+    let action = expect_context::<ServerAction<Login>>();
+    let query = use_query_map();
+    let next = move || query.read().get("next").unwrap_or_default();
+    let error = Signal::derive(move || action.value().get().and_then(Result::err));
+
+    view! {
+        <section class="card">
+            <h1>"Log in"</h1>
+            <ActionForm action attr:class="stack" attr:novalidate=true>
+                <ErrorSummary error fields=&["email", "password"] />
+                <Field
+                    name="email"
+                    label="Email"
+                    kind="email"
+                    autocomplete="username"
+                    error
+                />
+                <Field
+                    name="password"
+                    label="Password"
+                    kind="password"
+                    autocomplete="current-password"
+                    error
+                />
+                <input type="hidden" name="next" prop:value=next value=next />
+                <button type="submit" disabled=move || action.pending().get()>
+                    "Log in"
+                </button>
+            </ActionForm>
+            <p class="hint">
+                "No account yet? " <a href="/signup">"Sign up"</a>
+            </p>
+        </section>
+    }
+}

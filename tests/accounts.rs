@@ -1,0 +1,454 @@
+//! Sign-up, login, logout and sessions through the real router and a real SQLite file,
+//! with the bad inputs the Accounts issue lists. None may answer 5xx or leave a row behind.
+
+mod common;
+
+use common::TestApp;
+use serde_json::Value;
+
+const GOOD: &str = "correct horse battery staple";
+
+async fn json(response: reqwest::Response) -> Value {
+    response.json().await.unwrap()
+}
+
+/// A 400 naming `field`, and no user written.
+async fn assert_bad_input(app: &TestApp, response: reqwest::Response, field: &str) {
+    let users_before = app.user_count().await;
+    assert_eq!(response.status(), 400);
+    let body = json(response).await;
+    assert_eq!(body["error"], "bad_input", "{body}");
+    assert_eq!(body["field"], field, "{body}");
+    assert!(!body["reason"].as_str().unwrap().is_empty());
+    assert_eq!(app.user_count().await, users_before);
+}
+
+#[tokio::test]
+async fn sign_up_signs_in_and_stores_a_lowercased_email_with_an_argon2id_hash() {
+    let app = TestApp::spawn().await;
+    let response = app.signup("  Ann.Lee@Example.COM ", GOOD).await;
+    assert_eq!(response.status(), 200);
+    assert_eq!(app.whoami().await.as_deref(), Some("ann.lee@example.com"));
+    let (email, hash): (String, String) =
+        sqlx::query_as("SELECT email, password_hash FROM users").fetch_one(&app.pool).await.unwrap();
+    assert_eq!(email, "ann.lee@example.com");
+    assert!(hash.starts_with("$argon2id$v=19$m=19456,t=2,p=1$"), "{hash}");
+    assert!(!hash.contains(GOOD));
+}
+
+#[tokio::test]
+async fn empty_and_missing_fields_are_400_with_the_field() {
+    let app = TestApp::spawn().await;
+    assert_bad_input(&app, app.signup("", GOOD).await, "email").await;
+    assert_bad_input(&app, app.signup("ann@example.com", "").await, "password").await;
+    assert_bad_input(&app, app.signup("   ", GOOD).await, "email").await;
+    assert_bad_input(&app, app.post_form("/api/signup", &[("email", "ann@example.com")]).await, "password")
+        .await;
+    assert_bad_input(&app, app.post_form("/api/signup", &[("password", GOOD)]).await, "email").await;
+    assert_bad_input(&app, app.post_form("/api/login", &[("password", GOOD)]).await, "email").await;
+    assert_bad_input(&app, app.login("", GOOD).await, "email").await;
+    assert_bad_input(&app, app.login("ann@example.com", "").await, "password").await;
+    assert_eq!(app.user_count().await, 0);
+}
+
+#[tokio::test]
+async fn malformed_emails_are_refused() {
+    let app = TestApp::spawn().await;
+    let long = format!("{}@example.com", "a".repeat(288));
+    assert_eq!(long.len(), 300);
+    for bad in [
+        "not an email",
+        "ann",
+        "ann@",
+        "@example.com",
+        "ann@@example.com",
+        "ann@localhost",
+        long.as_str(),
+        "ann\0@example.com",
+        "'; DROP TABLE users; --",
+        "ann@example.com' OR '1'='1",
+    ] {
+        assert_bad_input(&app, app.signup(bad, GOOD).await, "email").await;
+    }
+    assert_eq!(app.user_count().await, 0);
+}
+
+#[tokio::test]
+async fn password_length_bounds_and_nul_bytes() {
+    let app = TestApp::spawn().await;
+    assert_bad_input(&app, app.signup("a@example.com", &"x".repeat(7)).await, "password").await;
+    assert_bad_input(&app, app.signup("a@example.com", &"y".repeat(129)).await, "password").await;
+    assert_bad_input(&app, app.signup("a@example.com", "nul\0inside-password").await, "password").await;
+    assert_bad_input(&app, app.signup("a@example.com", "password1").await, "password").await;
+    assert_eq!(app.signup("a@example.com", &"q".repeat(128)).await.status(), 200);
+    assert_eq!(app.user_count().await, 1);
+}
+
+#[tokio::test]
+async fn a_one_megabyte_password_is_413_and_writes_nothing() {
+    let app = TestApp::spawn().await;
+    let huge = "p".repeat(1024 * 1024);
+    let response = app.signup("big@example.com", &huge).await;
+    assert_eq!(response.status(), 413);
+    let response = app.login("big@example.com", &huge).await;
+    assert_eq!(response.status(), 413);
+    assert_eq!(app.user_count().await, 0);
+}
+
+#[tokio::test]
+async fn an_email_differing_only_in_case_is_409() {
+    let app = TestApp::spawn().await;
+    assert_eq!(app.signup("ann@example.com", GOOD).await.status(), 200);
+    let other = common::client();
+    let response =
+        app.post_form_with(&other, "/api/signup", &[("email", "ANN@Example.com"), ("password", GOOD)]).await;
+    assert_eq!(response.status(), 409);
+    assert_eq!(json(response).await["error"], "email_taken");
+    assert_eq!(app.user_count().await, 1);
+    assert_eq!(app.whoami_with(&other).await, None, "the refused sign-up is not signed in");
+}
+
+#[tokio::test]
+async fn unicode_passwords_log_in_by_their_nfkc_form() {
+    let app = TestApp::spawn().await;
+    // "ﬁ" (U+FB01) and "Ⅻ" (U+216B) are NFKC-equivalent to "fi" and "XII".
+    assert_eq!(app.signup("uni@example.com", "con\u{FB01}dential Ⅻ 😀🔑").await.status(), 200);
+    let fresh = common::client();
+    let response = app
+        .post_form_with(
+            &fresh,
+            "/api/login",
+            &[("email", "uni@example.com"), ("password", "confidential XII 😀🔑")],
+        )
+        .await;
+    assert_eq!(response.status(), 200);
+    assert_eq!(app.whoami_with(&fresh).await.as_deref(), Some("uni@example.com"));
+    let emoji = common::client();
+    let response = app
+        .post_form_with(
+            &emoji,
+            "/api/signup",
+            &[("email", "emoji@example.com"), ("password", "🐙🦑🐳🐬🦈🐟🐠🐡")],
+        )
+        .await;
+    assert_eq!(response.status(), 200);
+}
+
+#[tokio::test]
+async fn sql_looking_passwords_are_just_passwords() {
+    let app = TestApp::spawn().await;
+    let sneaky = "x' OR '1'='1'; DROP TABLE users; --";
+    assert_eq!(app.signup("sql@example.com", sneaky).await.status(), 200);
+    let fresh = common::client();
+    let ok =
+        app.post_form_with(&fresh, "/api/login", &[("email", "sql@example.com"), ("password", sneaky)]).await;
+    assert_eq!(ok.status(), 200);
+    let bad = app
+        .post_form_with(
+            &common::client(),
+            "/api/login",
+            &[("email", "sql@example.com"), ("password", "' OR 1=1 --")],
+        )
+        .await;
+    assert_eq!(bad.status(), 401);
+    assert_eq!(app.user_count().await, 1);
+}
+
+#[tokio::test]
+async fn wrong_password_and_unknown_email_get_one_generic_answer() {
+    let app = TestApp::spawn().await;
+    assert_eq!(app.signup("ann@example.com", GOOD).await.status(), 200);
+    let fresh = common::client();
+    let wrong = app
+        .post_form_with(
+            &fresh,
+            "/api/login",
+            &[("email", "ann@example.com"), ("password", "not the password")],
+        )
+        .await;
+    let unknown = app
+        .post_form_with(
+            &fresh,
+            "/api/login",
+            &[("email", "nobody@example.com"), ("password", "not the password")],
+        )
+        .await;
+    assert_eq!(wrong.status(), 401);
+    assert_eq!(unknown.status(), 401);
+    assert_eq!(json(wrong).await, json(unknown).await);
+    assert_eq!(app.whoami_with(&fresh).await, None);
+}
+
+#[tokio::test]
+async fn twenty_concurrent_sign_ups_of_one_email_make_exactly_one_account() {
+    let app = TestApp::spawn().await;
+    let mut tasks = Vec::new();
+    for i in 0..20 {
+        let url = app.url("/api/signup");
+        let origin = format!("http://{}", app.addr);
+        tasks.push(tokio::spawn(async move {
+            let email = if i % 2 == 0 { "race@example.com" } else { "RACE@example.com" };
+            common::client()
+                .post(url)
+                .header("origin", origin)
+                .header("accept", "application/json")
+                .form(&[("email", email), ("password", GOOD)])
+                .send()
+                .await
+                .unwrap()
+                .status()
+                .as_u16()
+        }));
+    }
+    let mut statuses = Vec::new();
+    for task in tasks {
+        statuses.push(task.await.unwrap());
+    }
+    statuses.sort();
+    assert_eq!(statuses.iter().filter(|s| **s == 200).count(), 1, "{statuses:?}");
+    assert!(statuses.iter().all(|s| *s == 200 || *s == 409), "{statuses:?}");
+    assert_eq!(app.user_count().await, 1);
+}
+
+#[tokio::test]
+async fn cross_site_posts_to_every_server_function_are_403_before_any_handler() {
+    let app = TestApp::spawn().await;
+    assert_eq!(app.signup("ann@example.com", GOOD).await.status(), 200);
+    let endpoints: [(&str, &[(&str, &str)]); 5] = [
+        ("/api/signup", &[("email", "evil@example.com"), ("password", GOOD)]),
+        ("/api/login", &[("email", "ann@example.com"), ("password", GOOD)]),
+        ("/api/logout", &[]),
+        ("/api/current_user", &[]),
+        ("/api/chat_token", &[]),
+    ];
+    let attacks: [(&str, &str); 4] = [
+        ("origin", "https://evil.example"),
+        ("origin", "null"),
+        ("referer", "https://evil.example/page"),
+        ("sec-fetch-site", "cross-site"),
+    ];
+    for (path, form) in endpoints {
+        for (header, value) in attacks {
+            let response = app
+                .client
+                .post(app.url(path))
+                .header(header, value)
+                .header("accept", "application/json")
+                .form(form)
+                .send()
+                .await
+                .unwrap();
+            assert_eq!(response.status(), 403, "{path} with {header}: {value}");
+        }
+    }
+    assert_eq!(app.user_count().await, 1, "no sign-up went through");
+    assert_eq!(app.whoami().await.as_deref(), Some("ann@example.com"), "logout did not go through");
+}
+
+#[tokio::test]
+async fn next_is_followed_only_when_it_is_a_path_on_this_site() {
+    let app = TestApp::spawn().await;
+    assert_eq!(app.signup("ann@example.com", GOOD).await.status(), 200);
+    for (next, expected) in [
+        ("/chat", "/chat"),
+        ("https://evil.example/", "/"),
+        ("//evil.example/", "/"),
+        ("/\\evil.example", "/"),
+        ("javascript:alert(1)", "/"),
+    ] {
+        let response = app
+            .post_form_with(
+                &common::client(),
+                "/api/login",
+                &[("email", "ann@example.com"), ("password", GOOD), ("next", next)],
+            )
+            .await;
+        assert_eq!(response.status(), 200);
+        assert_eq!(response.headers()["location"], expected, "next={next}");
+    }
+    // Without JavaScript: a real 302 to the same safe place.
+    let response = app
+        .client
+        .post(app.url("/api/login"))
+        .header("accept", "text/html")
+        .header("referer", app.url("/login?next=https://evil.example/"))
+        .form(&[("email", "ann@example.com"), ("password", GOOD), ("next", "https://evil.example/")])
+        .send()
+        .await
+        .unwrap();
+    assert_eq!(response.status(), 302);
+    assert_eq!(response.headers()["location"], "/");
+}
+
+#[tokio::test]
+async fn forms_without_javascript_redirect_with_the_error_for_the_page() {
+    let app = TestApp::spawn().await;
+    let response = app
+        .client
+        .post(app.url("/api/login"))
+        .header("accept", "text/html")
+        .header("referer", app.url("/login"))
+        .form(&[("email", "ann@example.com"), ("password", "not the password")])
+        .send()
+        .await
+        .unwrap();
+    assert_eq!(response.status(), 302);
+    let location = response.headers()["location"].to_str().unwrap().to_string();
+    assert!(location.contains("/login?") && location.contains("__err="), "{location}");
+    let page = app.client.get(location).send().await.unwrap().text().await.unwrap();
+    assert!(page.contains("Wrong email or password."), "the login page shows the error inline");
+}
+
+#[tokio::test]
+async fn the_session_id_changes_at_login_and_logout_deletes_it_on_the_server() {
+    let app = TestApp::spawn().await;
+    assert_eq!(app.signup("ann@example.com", GOOD).await.status(), 200);
+    // A visitor with a pre-existing session cookie (e.g. planted by an attacker).
+    let client = common::client();
+    let planted = "chatpass_session=AAAAAAAAAAAAAAAAAAAAAA";
+    let response = client
+        .post(app.url("/api/login"))
+        .header("origin", format!("http://{}", app.addr))
+        .header("accept", "application/json")
+        .header("cookie", planted)
+        .form(&[("email", "ann@example.com"), ("password", GOOD)])
+        .send()
+        .await
+        .unwrap();
+    assert_eq!(response.status(), 200);
+    let set_cookie = response.headers()["set-cookie"].to_str().unwrap().to_string();
+    assert!(set_cookie.starts_with("chatpass_session="), "{set_cookie}");
+    assert!(!set_cookie.starts_with(planted), "a new id at login");
+    for attribute in ["HttpOnly", "SameSite=Lax", "Path=/"] {
+        assert!(set_cookie.contains(attribute), "{attribute} in {set_cookie}");
+    }
+    assert!(!set_cookie.contains("Secure"), "no Secure on plain http");
+    let cookie = set_cookie.split(';').next().unwrap().to_string();
+
+    // The saved cookie works until logout...
+    let replay = |cookie: String| {
+        let app = &app;
+        async move {
+            let response = reqwest::Client::new()
+                .post(app.url("/api/current_user"))
+                .header("cookie", cookie)
+                .header("accept", "application/json")
+                .send()
+                .await
+                .unwrap();
+            response.json::<Value>().await.unwrap()
+        }
+    };
+    assert_eq!(replay(cookie.clone()).await["email"], "ann@example.com");
+    let sessions_before = app.session_count().await;
+    let response = reqwest::Client::new()
+        .post(app.url("/api/logout"))
+        .header("cookie", cookie.clone())
+        .header("accept", "application/json")
+        .send()
+        .await
+        .unwrap();
+    assert_eq!(response.status(), 200);
+    assert_eq!(app.session_count().await, sessions_before - 1, "the session row is deleted");
+    // ...and is worthless afterwards.
+    assert_eq!(replay(cookie).await, Value::Null);
+}
+
+#[tokio::test]
+async fn secure_cookies_when_the_public_url_is_https() {
+    let app = TestApp::builder().env("CHATPASS_PUBLIC_URL", "https://chat.example.com").spawn().await;
+    let response = app
+        .client
+        .post(app.url("/api/signup"))
+        .header("origin", "https://chat.example.com")
+        .header("accept", "application/json")
+        .form(&[("email", "ann@example.com"), ("password", GOOD)])
+        .send()
+        .await
+        .unwrap();
+    assert_eq!(response.status(), 200);
+    assert!(response.headers()["set-cookie"].to_str().unwrap().contains("Secure"));
+    // With a public URL set, the request's own host is no longer trusted as the origin.
+    let response = app.signup("bob@example.com", GOOD).await;
+    assert_eq!(response.status(), 403);
+}
+
+#[tokio::test]
+async fn a_session_survives_a_server_restart() {
+    let app = TestApp::spawn().await;
+    assert_eq!(app.signup("ann@example.com", GOOD).await.status(), 200);
+    let app = app.restart().await;
+    assert_eq!(app.whoami().await.as_deref(), Some("ann@example.com"));
+}
+
+#[tokio::test]
+async fn a_password_change_ends_other_sessions() {
+    let app = TestApp::spawn().await;
+    assert_eq!(app.signup("ann@example.com", GOOD).await.status(), 200);
+    assert!(app.whoami().await.is_some());
+    // Changing the stored hash (as a password change would) invalidates the session.
+    sqlx::query("UPDATE users SET password_hash = password_hash || 'x'").execute(&app.pool).await.unwrap();
+    assert_eq!(app.whoami().await, None);
+}
+
+#[tokio::test]
+async fn a_logged_out_cookie_gets_no_user() {
+    let app = TestApp::spawn().await;
+    assert_eq!(app.signup("ann@example.com", GOOD).await.status(), 200);
+    assert_eq!(app.post_form("/api/logout", &[]).await.status(), 200);
+    assert_eq!(app.whoami().await, None);
+    // Logging out twice is harmless.
+    assert_eq!(app.post_form("/api/logout", &[]).await.status(), 200);
+}
+
+#[tokio::test]
+async fn forty_wrong_passwords_for_one_account_bring_429_with_retry_after() {
+    let app = TestApp::spawn().await;
+    assert_eq!(app.signup("ann@example.com", GOOD).await.status(), 200);
+    let attacker = common::client();
+    let mut statuses = Vec::new();
+    let mut retry_after = None;
+    for i in 0..40 {
+        let response = app
+            .post_form_with(
+                &attacker,
+                "/api/login",
+                &[("email", "ann@example.com"), ("password", &format!("guess-{i:04}"))],
+            )
+            .await;
+        statuses.push(response.status().as_u16());
+        if response.status() == 429 {
+            retry_after =
+                response.headers().get("retry-after").map(|v| v.to_str().unwrap().parse::<u64>().unwrap());
+            assert_eq!(json(response).await["error"], "rate_limited");
+        }
+    }
+    assert!(statuses.iter().all(|s| *s == 401 || *s == 429), "{statuses:?}");
+    let first_429 = statuses.iter().position(|s| *s == 429).expect("429 comes");
+    assert!(first_429 <= 11, "429 after the default budget of 10: {statuses:?}");
+    assert!(statuses[first_429..].iter().all(|s| *s == 429), "stays limited: {statuses:?}");
+    assert!(retry_after.unwrap() >= 1);
+    // Even the right password waits now: the account is limited, not the guess.
+    assert_eq!(
+        app.post_form_with(&attacker, "/api/login", &[("email", "ann@example.com"), ("password", GOOD)])
+            .await
+            .status(),
+        429
+    );
+}
+
+#[tokio::test]
+async fn sign_ups_per_address_are_limited() {
+    let app = TestApp::builder().env("CHATPASS_SIGNUPS_PER_IP", "3").spawn().await;
+    for i in 0..3 {
+        let email = format!("user{i}@example.com");
+        let response = app
+            .post_form_with(&common::client(), "/api/signup", &[("email", &email), ("password", GOOD)])
+            .await;
+        assert_eq!(response.status(), 200);
+    }
+    let response = app.signup("user9@example.com", GOOD).await;
+    assert_eq!(response.status(), 429);
+    assert!(response.headers().contains_key("retry-after"));
+    assert_eq!(app.user_count().await, 3);
+}
