@@ -7,6 +7,7 @@ pub mod app;
 pub mod auth;
 pub mod error;
 pub mod pages;
+pub mod token;
 
 #[cfg(feature = "ssr")]
 pub mod config;
@@ -22,8 +23,6 @@ pub mod server;
 pub mod sessions;
 #[cfg(feature = "ssr")]
 pub mod telemetry;
-#[cfg(feature = "ssr")]
-pub mod token;
 #[cfg(feature = "ssr")]
 pub mod users;
 

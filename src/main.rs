@@ -1,10 +1,19 @@
-//! The `chatpass` binary: `chatpass serve` (the default) runs the web server.
+//! The `chatpass` binary: `chatpass serve` (the default) runs the web server;
+//! `chatpass token new|inspect` makes and explains Twilio Access Tokens.
 
-use std::process::ExitCode;
+use std::{
+    io::Read,
+    process::ExitCode,
+    time::{SystemTime, UNIX_EPOCH},
+};
 
 use clap::{Parser, Subcommand};
 
-use chatpass::{config::Config, server, telemetry};
+use chatpass::{
+    config::{twilio, Config},
+    server, telemetry,
+    token::inspect::{self, Expected, Signature},
+};
 
 #[derive(Parser)]
 #[command(name = "chatpass", version, about = "A Twilio chat behind your own login")]
@@ -17,6 +26,29 @@ struct Cli {
 enum Command {
     /// Run the web server (the default). Settings come from the environment and `.env`.
     Serve,
+    /// Make or explain Twilio Access Tokens with the configured settings.
+    #[command(subcommand)]
+    Token(TokenCommand),
+}
+
+#[derive(Subcommand)]
+enum TokenCommand {
+    /// Print a token for IDENTITY (the token alone on the last line of stdout).
+    New {
+        /// The identity (chatpass uses the user's email).
+        #[arg(long)]
+        identity: String,
+        /// Lifetime in seconds, 180..=86400 (default: CHATPASS_TOKEN_TTL or 3600).
+        #[arg(long)]
+        ttl: Option<String>,
+    },
+    /// Print a token's header and claims, check its signature when TWILIO_API_SECRET is
+    /// set, and say whether it is expired, not yet valid, or for another account or
+    /// service. Exits non-zero for an invalid token.
+    Inspect {
+        /// The token, or `-` to read it from stdin.
+        token: String,
+    },
 }
 
 fn main() -> ExitCode {
@@ -30,12 +62,16 @@ fn main() -> ExitCode {
         Ok(config) => config,
         Err(e) => return fail(e),
     };
-    let runtime = match tokio::runtime::Builder::new_multi_thread().enable_all().build() {
-        Ok(rt) => rt,
-        Err(e) => return fail(format!("cannot start the async runtime: {e}")),
-    };
     match cli.command.unwrap_or(Command::Serve) {
-        Command::Serve => runtime.block_on(serve(config)),
+        Command::Serve => {
+            let runtime = match tokio::runtime::Builder::new_multi_thread().enable_all().build() {
+                Ok(rt) => rt,
+                Err(e) => return fail(format!("cannot start the async runtime: {e}")),
+            };
+            runtime.block_on(serve(config))
+        }
+        Command::Token(TokenCommand::New { identity, ttl }) => token_new(&config, &identity, ttl.as_deref()),
+        Command::Token(TokenCommand::Inspect { token }) => token_inspect(&config, &token),
     }
 }
 
@@ -52,6 +88,105 @@ async fn serve(config: Config) -> ExitCode {
             ExitCode::SUCCESS
         }
         Err(e) => fail(e),
+    }
+}
+
+fn now() -> u64 {
+    SystemTime::now().duration_since(UNIX_EPOCH).map(|d| d.as_secs()).unwrap_or(0)
+}
+
+fn when(seconds: u64) -> String {
+    let now = now();
+    let relative = if seconds >= now {
+        format!("in {} s", seconds - now)
+    } else {
+        format!("{} s ago", now - seconds)
+    };
+    let stamp = i64::try_from(seconds)
+        .ok()
+        .and_then(|s| time::OffsetDateTime::from_unix_timestamp(s).ok())
+        .and_then(|t| t.format(&time::format_description::well_known::Rfc3339).ok())
+        .unwrap_or_else(|| "out of range".into());
+    format!("{seconds} ({stamp}, {relative})")
+}
+
+fn token_new(config: &Config, identity: &str, ttl: Option<&str>) -> ExitCode {
+    if identity.is_empty() {
+        return fail("--identity: cannot be empty");
+    }
+    let ttl = match ttl.map(twilio::parse_ttl).transpose() {
+        Ok(ttl) => ttl.unwrap_or(config.token_ttl),
+        Err(e) => return fail(format!("--ttl: {}", e.reason)),
+    };
+    let issuer = server::token_issuer(config);
+    if issuer.demo {
+        eprintln!(
+            "chatpass: warning: demo mode (no Twilio settings): signed with a random secret; Twilio will refuse it"
+        );
+    }
+    let signed = match issuer.issue_with_ttl(identity, ttl, now()) {
+        Ok(s) => s,
+        Err(e) => return fail(e),
+    };
+    println!("identity:    {identity}");
+    println!("account:     {}", issuer.account_sid);
+    println!("chat service: {}", issuer.chat.service_sid);
+    println!("jti:         {}", signed.jti);
+    println!("issued at:   {}", when(signed.iat));
+    println!("expires at:  {}", when(signed.exp));
+    println!("{}", signed.jwt);
+    ExitCode::SUCCESS
+}
+
+fn token_inspect(config: &Config, token: &str) -> ExitCode {
+    let token = if token == "-" {
+        let mut input = String::new();
+        if let Err(e) = std::io::stdin().take(1 << 20).read_to_string(&mut input) {
+            return fail(format!("cannot read the token from stdin: {e}"));
+        }
+        input
+    } else {
+        token.to_string()
+    };
+    let twilio = config.twilio.as_ref();
+    let expected = Expected {
+        secret: twilio.map(|t| t.secret()),
+        account_sid: twilio.map(|t| t.account_sid.as_str()),
+        api_key_sid: twilio.map(|t| t.api_key_sid.as_str()),
+        service_sid: twilio.map(|t| t.chat_service_sid.as_str()),
+    };
+    let report = match inspect::inspect(&token, &expected, now()) {
+        Ok(report) => report,
+        Err(e) => {
+            println!("invalid: {e}");
+            return ExitCode::FAILURE;
+        }
+    };
+    let pretty = |v: &serde_json::Value| serde_json::to_string_pretty(v).unwrap_or_default();
+    println!("header:\n{}", pretty(&report.header));
+    println!("claims:\n{}", pretty(&report.claims));
+    for (name, claim) in [("issued at", "iat"), ("not before", "nbf"), ("expires at", "exp")] {
+        if let Some(t) = report.claims.get(claim).and_then(serde_json::Value::as_u64) {
+            println!("{name}: {}", when(t));
+        }
+    }
+    println!(
+        "signature: {}",
+        match report.signature {
+            Signature::Valid => "valid (checked with TWILIO_API_SECRET)",
+            Signature::Invalid => "INVALID",
+            Signature::NotChecked => "not checked (no TWILIO_API_SECRET configured)",
+        }
+    );
+    for problem in &report.problems {
+        println!("problem: {problem}");
+    }
+    if report.is_valid() {
+        println!("valid");
+        ExitCode::SUCCESS
+    } else {
+        println!("invalid");
+        ExitCode::FAILURE
     }
 }
 

@@ -38,6 +38,7 @@ use crate::{
     error::AppError,
     security::{self, OwnOrigin},
     sessions,
+    token::{issuer, ChatGrant, TokenIssuer},
 };
 
 /// Request bodies above this many bytes are refused with 413.
@@ -50,6 +51,45 @@ pub struct AppState {
     pub pool: Pool,
     pub hasher: Hasher,
     pub limits: Arc<Limits>,
+    pub tokens: Arc<TokenIssuer>,
+}
+
+/// The token issuer for these settings. With no Twilio account configured (demo mode),
+/// tokens are signed with a random secret made for this process and placeholder SIDs.
+pub fn token_issuer(config: &Config) -> TokenIssuer {
+    let region = config.region.clone();
+    match &config.twilio {
+        Some(t) => TokenIssuer::new(
+            t.account_sid.clone(),
+            t.api_key_sid.clone(),
+            t.secret(),
+            ChatGrant {
+                service_sid: t.chat_service_sid.clone(),
+                push_credential_sid: t.push_credential_sid.clone(),
+                ..Default::default()
+            },
+            config.token_ttl,
+            region,
+            false,
+        ),
+        None => {
+            let secret: String = {
+                use rand::Rng;
+                let bytes: [u8; 32] = rand::rng().random();
+                bytes.iter().map(|b| format!("{b:02x}")).collect()
+            };
+            TokenIssuer::new(
+                issuer::DEMO_ACCOUNT_SID.into(),
+                issuer::DEMO_API_KEY_SID.into(),
+                &secret,
+                ChatGrant { service_sid: issuer::DEMO_CHAT_SERVICE_SID.into(), ..Default::default() },
+                config.token_ttl,
+                region,
+                true,
+            )
+        }
+    }
+    .expect("non-empty secret (checked when the settings were read)")
 }
 
 /// Why the server could not start. Each is one line naming the setting at fault.
@@ -182,7 +222,13 @@ pub async fn prepare(config: &Config) -> Result<Prepared, StartError> {
         pool: pool.clone(),
         hasher,
         limits: Arc::new(Limits::new(config.limits)),
+        tokens: Arc::new(token_issuer(config)),
     };
+    if state.tokens.demo {
+        tracing::warn!(
+            "demo mode: no Twilio settings, so chat tokens are signed with a random secret and Twilio will refuse them"
+        );
+    }
     Ok(Prepared { listener, router: router(state, config, session_layer), addr, pool })
 }
 

@@ -10,6 +10,10 @@ use sqlx::sqlite::SqliteConnectOptions;
 
 use crate::auth::limits::{Budget, LimitSettings};
 
+pub mod twilio;
+
+pub use twilio::TwilioSettings;
+
 /// The SQLite file used when `DATABASE_URL` is not set.
 pub const DEFAULT_DATABASE_URL: &str = "sqlite://data/chatpass.db";
 /// The address served when `LEPTOS_SITE_ADDR` is not set.
@@ -53,6 +57,10 @@ pub struct Config {
     pub public_origin: Option<String>,
     pub sessions: SessionSettings,
     pub limits: LimitSettings,
+    /// `None`: demo mode (no Twilio account; tokens signed with a random secret).
+    pub twilio: Option<TwilioSettings>,
+    pub region: Option<String>,
+    pub token_ttl: u32,
 }
 
 /// Session lifetimes. Idle: a session unused this long ends. Absolute: a login ends
@@ -81,7 +89,10 @@ impl Config {
 
     /// Parses settings from any lookup; an empty value counts as unset.
     pub fn from_lookup(get: impl Fn(&str) -> Option<String>) -> Result<Self, ConfigError> {
+        let twilio = twilio::parse(&|name| get(name))?;
         let get = |name: &str| get(name).filter(|v| !v.is_empty());
+        let region = get("TWILIO_REGION").map(|r| twilio::parse_region(&r)).transpose()?;
+        let token_ttl = get("CHATPASS_TOKEN_TTL").map(|t| twilio::parse_ttl(&t)).transpose()?.unwrap_or(twilio::TTL_DEFAULT);
         let database =
             parse_database_url(&get("DATABASE_URL").unwrap_or_else(|| DEFAULT_DATABASE_URL.to_string()))?;
         let site_addr =
@@ -124,7 +135,7 @@ impl Config {
             )?,
             signups_per_ip: budget("CHATPASS_SIGNUPS_PER_IP", DEFAULT_SIGNUPS_PER_IP, SIGNUP_WINDOW)?,
         };
-        Ok(Self { database, site_addr, site_root, public_origin, sessions, limits })
+        Ok(Self { database, site_addr, site_root, public_origin, sessions, limits, twilio, region, token_ttl })
     }
 }
 

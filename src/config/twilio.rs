@@ -1,0 +1,223 @@
+//! The Twilio settings: all four values, or none (demo mode). Each SID is checked for
+//! its prefix and 32 hex digits; the secret is never echoed in an error.
+
+use secrecy::{ExposeSecret, SecretString};
+
+use super::ConfigError;
+
+/// Real Twilio credentials. `Debug` hides the secret.
+#[derive(Clone)]
+pub struct TwilioSettings {
+    pub account_sid: String,
+    pub api_key_sid: String,
+    pub api_secret: SecretString,
+    pub chat_service_sid: String,
+    pub push_credential_sid: Option<String>,
+}
+
+impl std::fmt::Debug for TwilioSettings {
+    fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
+        f.debug_struct("TwilioSettings")
+            .field("account_sid", &self.account_sid)
+            .field("api_key_sid", &self.api_key_sid)
+            .field("api_secret", &"[redacted]")
+            .field("chat_service_sid", &self.chat_service_sid)
+            .field("push_credential_sid", &self.push_credential_sid)
+            .finish()
+    }
+}
+
+impl TwilioSettings {
+    pub fn secret(&self) -> &str {
+        self.api_secret.expose_secret()
+    }
+}
+
+pub const TTL_MIN: u32 = 180;
+pub const TTL_MAX: u32 = 86_400;
+pub const TTL_DEFAULT: u32 = 3600;
+
+const REQUIRED: [&str; 4] = ["TWILIO_ACCOUNT_SID", "TWILIO_API_KEY", "TWILIO_API_SECRET", "TWILIO_CHAT_SERVICE_SID"];
+
+/// What a SID of another kind is, to name the likely mix-up.
+fn kind_of(prefix: &str) -> &'static str {
+    match prefix {
+        "AC" => "an account SID",
+        "SK" => "an API key SID",
+        "IS" => "a Conversations/Chat service SID",
+        "MG" => "a Messaging Service SID",
+        "CR" => "a push credential SID",
+        "PN" => "a phone number SID",
+        "US" => "a user SID",
+        _ => "not a Twilio SID",
+    }
+}
+
+/// `raw` must be `prefix` followed by 32 hex digits, with nothing around it.
+pub fn parse_sid(var: &'static str, raw: &str, prefix: &str) -> Result<String, ConfigError> {
+    if raw.trim() != raw {
+        return Err(ConfigError::new(var, "has surrounding whitespace; remove it"));
+    }
+    let (head, rest) = raw.split_at(raw.len().min(2));
+    if head != prefix {
+        let what = kind_of(head);
+        return Err(ConfigError::new(
+            var,
+            format!("starts with {head:?} ({what}); expected {prefix} followed by 32 hex digits"),
+        ));
+    }
+    if rest.len() != 32 || !rest.bytes().all(|b| b.is_ascii_hexdigit()) {
+        return Err(ConfigError::new(var, format!("expected {prefix} followed by 32 hex digits")));
+    }
+    Ok(raw.to_string())
+}
+
+/// Reads the four values (all or none), plus the optional push credential.
+/// `get` returns the raw value, `Some("")` when set but empty.
+pub fn parse(get: &dyn Fn(&str) -> Option<String>) -> Result<Option<TwilioSettings>, ConfigError> {
+    let values: Vec<Option<String>> = REQUIRED.iter().map(|v| get(v)).collect();
+    let set = values.iter().filter(|v| v.as_deref().is_some_and(|s| !s.is_empty())).count();
+    if set == 0 {
+        if let Some(var) = ["TWILIO_PUSH_CREDENTIAL_SID"].into_iter().find(|v| get(v).is_some_and(|s| !s.is_empty())) {
+            return Err(ConfigError::new(var, "is set but the four Twilio values are not"));
+        }
+        return Ok(None);
+    }
+    for (var, value) in REQUIRED.iter().zip(&values) {
+        match value.as_deref() {
+            None => {
+                return Err(ConfigError::new(
+                    var,
+                    "is missing: set all four Twilio values, or none of them for demo mode",
+                ))
+            }
+            Some("") => return Err(ConfigError::new(var, "is empty")),
+            Some(_) => {}
+        }
+    }
+    let value = |i: usize| values[i].clone().unwrap_or_default();
+    let account_sid = parse_sid("TWILIO_ACCOUNT_SID", &value(0), "AC")?;
+    let api_key_sid = parse_sid("TWILIO_API_KEY", &value(1), "SK")?;
+    let secret = value(2);
+    if secret.trim() != secret {
+        return Err(ConfigError::new("TWILIO_API_SECRET", "has surrounding whitespace; remove it"));
+    }
+    let chat_service_sid = parse_sid("TWILIO_CHAT_SERVICE_SID", &value(3), "IS")?;
+    let push_credential_sid = get("TWILIO_PUSH_CREDENTIAL_SID")
+        .filter(|s| !s.is_empty())
+        .map(|raw| parse_sid("TWILIO_PUSH_CREDENTIAL_SID", &raw, "CR"))
+        .transpose()?;
+    Ok(Some(TwilioSettings {
+        account_sid,
+        api_key_sid,
+        api_secret: SecretString::from(secret),
+        chat_service_sid,
+        push_credential_sid,
+    }))
+}
+
+/// `TWILIO_REGION`: a Twilio region code such as `us1`, `ie1`, `au1`.
+pub fn parse_region(raw: &str) -> Result<String, ConfigError> {
+    let ok = raw.len() >= 3
+        && raw.len() <= 8
+        && raw.bytes().take(2).all(|b| b.is_ascii_lowercase())
+        && raw.bytes().skip(2).all(|b| b.is_ascii_digit() || b.is_ascii_lowercase());
+    if !ok {
+        return Err(ConfigError::new("TWILIO_REGION", format!("{raw:?} is not a Twilio region like us1, ie1 or au1")));
+    }
+    Ok(raw.to_string())
+}
+
+/// `CHATPASS_TOKEN_TTL`: whole seconds in 180..=86400.
+pub fn parse_ttl(raw: &str) -> Result<u32, ConfigError> {
+    super::parse_in_range("CHATPASS_TOKEN_TTL", raw.trim(), u64::from(TTL_MIN), u64::from(TTL_MAX))
+        .map(|v| v as u32)
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+    use std::collections::HashMap;
+
+    const AC: &str = "AC0123456789abcdef0123456789abcdef";
+    const SK: &str = "SK0123456789abcdef0123456789abcdef";
+    const IS: &str = "IS0123456789abcdef0123456789abcdef";
+    const SECRET: &str = "my-very-private-secret-value";
+
+    fn run(pairs: &[(&str, &str)]) -> Result<Option<TwilioSettings>, ConfigError> {
+        let env: HashMap<String, String> = pairs.iter().map(|(k, v)| (k.to_string(), v.to_string())).collect();
+        parse(&|k| env.get(k).cloned())
+    }
+
+    fn full(overrides: &[(&'static str, &'static str)]) -> Vec<(&'static str, &'static str)> {
+        let mut v = vec![
+            ("TWILIO_ACCOUNT_SID", AC),
+            ("TWILIO_API_KEY", SK),
+            ("TWILIO_API_SECRET", SECRET),
+            ("TWILIO_CHAT_SERVICE_SID", IS),
+        ];
+        for (k, val) in overrides {
+            v.retain(|(key, _)| key != k);
+            v.push((k, val));
+        }
+        v
+    }
+
+    fn err(pairs: &[(&str, &str)]) -> ConfigError {
+        let e = run(pairs).unwrap_err();
+        assert!(!e.to_string().contains(SECRET), "never echoes the secret: {e}");
+        e
+    }
+
+    #[test]
+    fn none_is_demo_and_all_four_is_live() {
+        assert!(run(&[]).unwrap().is_none());
+        let live = run(&full(&[])).unwrap().unwrap();
+        assert_eq!(live.account_sid, AC);
+        assert!(!format!("{live:?}").contains(SECRET));
+    }
+
+    #[test]
+    fn mix_ups_name_the_variable() {
+        let e = err(&full(&[("TWILIO_CHAT_SERVICE_SID", "MG0123456789abcdef0123456789abcdef")]));
+        assert_eq!(e.var, "TWILIO_CHAT_SERVICE_SID");
+        assert!(e.reason.contains("Messaging Service"), "{e}");
+        let e = err(&full(&[("TWILIO_ACCOUNT_SID", SK), ("TWILIO_API_KEY", AC)]));
+        assert_eq!(e.var, "TWILIO_ACCOUNT_SID");
+        assert!(e.reason.contains("API key"), "{e}");
+        let e = err(&full(&[("TWILIO_ACCOUNT_SID", " AC0123456789abcdef0123456789abcdef")]));
+        assert!(e.reason.contains("whitespace"));
+        let e = err(&full(&[("TWILIO_API_SECRET", "my-very-private-secret-value\n")]));
+        assert_eq!(e.var, "TWILIO_API_SECRET");
+        let e = err(&full(&[("TWILIO_API_SECRET", "")]));
+        assert_eq!((e.var, e.reason.as_str()), ("TWILIO_API_SECRET", "is empty"));
+        let e = err(&[("TWILIO_ACCOUNT_SID", AC)]);
+        assert_eq!(e.var, "TWILIO_API_KEY");
+        let e = err(&full(&[("TWILIO_API_KEY", "SK123")]));
+        assert_eq!(e.var, "TWILIO_API_KEY");
+        let e = err(&full(&[("TWILIO_PUSH_CREDENTIAL_SID", "XX0123456789abcdef0123456789abcdef")]));
+        assert_eq!(e.var, "TWILIO_PUSH_CREDENTIAL_SID");
+    }
+
+    #[test]
+    fn a_non_ascii_secret_is_fine() {
+        let live = run(&full(&[("TWILIO_API_SECRET", "sécret-clé-🔑")])).unwrap().unwrap();
+        assert_eq!(live.secret(), "sécret-clé-🔑");
+    }
+
+    #[test]
+    fn ttl_bounds() {
+        for bad in ["0", "179", "86401", "-5", "abc", "3600.5", ""] {
+            assert_eq!(parse_ttl(bad).unwrap_err().var, "CHATPASS_TOKEN_TTL", "{bad:?}");
+        }
+        assert_eq!(parse_ttl("180").unwrap(), 180);
+        assert_eq!(parse_ttl("86400").unwrap(), 86400);
+    }
+
+    #[test]
+    fn regions() {
+        assert_eq!(parse_region("ie1").unwrap(), "ie1");
+        assert!(parse_region("IE1").is_err());
+        assert!(parse_region("x").is_err());
+    }
+}

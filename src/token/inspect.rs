@@ -1,0 +1,187 @@
+//! `chatpass token inspect`: decode a token, check its signature when the secret is
+//! known, and say plainly why Twilio would refuse it. Pure: clock and settings passed in.
+
+use base64::{engine::general_purpose::URL_SAFE_NO_PAD, Engine as _};
+use jsonwebtoken::{Algorithm, DecodingKey};
+use serde_json::Value;
+
+use super::access_token::CONTENT_TYPE;
+
+/// What the token is checked against. Every field is optional: unknown means unchecked.
+#[derive(Default)]
+pub struct Expected<'a> {
+    pub secret: Option<&'a str>,
+    pub account_sid: Option<&'a str>,
+    pub api_key_sid: Option<&'a str>,
+    pub service_sid: Option<&'a str>,
+}
+
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub enum Signature {
+    Valid,
+    Invalid,
+    /// No secret configured to check it with.
+    NotChecked,
+}
+
+#[derive(Debug, Clone)]
+pub struct Inspection {
+    pub header: Value,
+    pub claims: Value,
+    pub signature: Signature,
+    /// Why Twilio would refuse this token; empty when nothing is wrong.
+    pub problems: Vec<String>,
+}
+
+impl Inspection {
+    pub fn is_valid(&self) -> bool {
+        self.problems.is_empty() && self.signature != Signature::Invalid
+    }
+}
+
+/// The token is not a JWT at all.
+#[derive(Debug, Clone, PartialEq, Eq, thiserror::Error)]
+#[error("not a token: {0}")]
+pub struct Malformed(pub String);
+
+fn decode_json(part: &str, what: &str) -> Result<Value, Malformed> {
+    let bytes = URL_SAFE_NO_PAD
+        .decode(part.trim_end_matches('='))
+        .map_err(|_| Malformed(format!("the {what} is not base64url")))?;
+    let value: Value =
+        serde_json::from_slice(&bytes).map_err(|_| Malformed(format!("the {what} is not JSON")))?;
+    if !value.is_object() {
+        return Err(Malformed(format!("the {what} is not a JSON object")));
+    }
+    Ok(value)
+}
+
+pub fn inspect(token: &str, expected: &Expected<'_>, now: u64) -> Result<Inspection, Malformed> {
+    let token = token.trim();
+    let parts: Vec<&str> = token.split('.').collect();
+    if parts.len() != 3 {
+        return Err(Malformed(format!("a JWT has 3 dot-separated parts, this has {}", parts.len())));
+    }
+    let header = decode_json(parts[0], "header")?;
+    let claims = decode_json(parts[1], "payload")?;
+    let mut problems = Vec::new();
+
+    let alg = header.get("alg").and_then(Value::as_str).unwrap_or("");
+    if alg != "HS256" {
+        problems.push(format!("alg is {alg:?}: Twilio tokens are HS256 (alg \"none\" is never accepted)"));
+    }
+    if header.get("cty").and_then(Value::as_str) != Some(CONTENT_TYPE) {
+        problems.push(format!("the header's cty is not {CONTENT_TYPE:?}"));
+    }
+
+    let signature = match expected.secret {
+        None => Signature::NotChecked,
+        Some(_) if alg != "HS256" => Signature::Invalid,
+        Some(secret) => {
+            let message = format!("{}.{}", parts[0], parts[1]);
+            let key = DecodingKey::from_secret(secret.as_bytes());
+            match jsonwebtoken::crypto::verify(parts[2], message.as_bytes(), &key, Algorithm::HS256) {
+                Ok(true) => Signature::Valid,
+                _ => Signature::Invalid,
+            }
+        }
+    };
+    if signature == Signature::Invalid {
+        problems.push(
+            "the signature does not match TWILIO_API_SECRET (tampered, or signed with another secret)".into(),
+        );
+    }
+
+    match claims.get("exp").and_then(Value::as_u64) {
+        None => problems.push("no numeric exp claim".into()),
+        Some(exp) if exp <= now => {
+            problems.push(format!("expired {} s ago (Twilio answers 20104)", now - exp));
+        }
+        Some(_) => {}
+    }
+    if let Some(nbf) = claims.get("nbf").and_then(Value::as_u64) {
+        if nbf > now {
+            problems.push(format!("not valid yet: nbf is {} s in the future", nbf - now));
+        }
+    }
+    let claim = |name: &str| claims.get(name).and_then(Value::as_str);
+    if let (Some(want), Some(got)) = (expected.account_sid, claim("sub")) {
+        if want != got {
+            problems.push(format!("for another account: sub is {got}, TWILIO_ACCOUNT_SID is {want}"));
+        }
+    }
+    if let (Some(want), Some(got)) = (expected.api_key_sid, claim("iss")) {
+        if want != got {
+            problems.push(format!("signed with another API key: iss is {got}, TWILIO_API_KEY is {want}"));
+        }
+    }
+    let service = claims.pointer("/grants/chat/service_sid").and_then(Value::as_str);
+    match (expected.service_sid, service) {
+        (_, None) => problems.push("no Chat grant with a service_sid".into()),
+        (Some(want), Some(got)) if want != got => problems.push(format!(
+            "for another chat service: service_sid is {got}, TWILIO_CHAT_SERVICE_SID is {want}"
+        )),
+        _ => {}
+    }
+    if claims.pointer("/grants/identity").and_then(Value::as_str).is_none_or(str::is_empty) {
+        problems.push("no identity in grants".into());
+    }
+    Ok(Inspection { header, claims, signature, problems })
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+    use crate::token::{ChatGrant, TokenIssuer};
+
+    const ACCOUNT: &str = "AC11111111111111111111111111111111";
+    const KEY: &str = "SK22222222222222222222222222222222";
+    const SERVICE: &str = "IS33333333333333333333333333333333";
+
+    fn issuer(secret: &str) -> TokenIssuer {
+        let chat = ChatGrant { service_sid: SERVICE.into(), ..Default::default() };
+        TokenIssuer::new(ACCOUNT.into(), KEY.into(), secret, chat, 3600, None, false).unwrap()
+    }
+
+    fn expected(secret: &str) -> Expected<'_> {
+        Expected {
+            secret: Some(secret),
+            account_sid: Some(ACCOUNT),
+            api_key_sid: Some(KEY),
+            service_sid: Some(SERVICE),
+        }
+    }
+
+    #[test]
+    fn a_fresh_token_is_valid() {
+        let token = issuer("s3cret").issue("ann@example.com", 1000).unwrap().jwt;
+        let report = inspect(&token, &expected("s3cret"), 1001).unwrap();
+        assert_eq!(report.signature, Signature::Valid);
+        assert!(report.is_valid(), "{:?}", report.problems);
+        assert_eq!(report.claims["grants"]["identity"], "ann@example.com");
+    }
+
+    #[test]
+    fn each_problem_is_named() {
+        let token = issuer("s3cret").issue("ann@example.com", 1000).unwrap().jwt;
+        let expired = inspect(&token, &expected("s3cret"), 5000).unwrap();
+        assert!(expired.problems.iter().any(|p| p.contains("expired")));
+        let wrong_secret = inspect(&token, &expected("other"), 1001).unwrap();
+        assert_eq!(wrong_secret.signature, Signature::Invalid);
+        let other_account = Expected { account_sid: Some("AC99999999999999999999999999999999"), ..expected("s3cret") };
+        assert!(inspect(&token, &other_account, 1001).unwrap().problems.iter().any(|p| p.contains("another account")));
+        let other_service = Expected { service_sid: Some("IS99999999999999999999999999999999"), ..expected("s3cret") };
+        assert!(inspect(&token, &other_service, 1001).unwrap().problems.iter().any(|p| p.contains("another chat service")));
+        let unchecked = inspect(&token, &Expected::default(), 1001).unwrap();
+        assert_eq!(unchecked.signature, Signature::NotChecked);
+        assert!(unchecked.is_valid());
+    }
+
+    #[test]
+    fn garbage_and_truncation_are_malformed() {
+        let token = issuer("s3cret").issue("ann@example.com", 1000).unwrap().jwt;
+        assert!(inspect("garbage", &Expected::default(), 0).is_err());
+        assert!(inspect(&token[..token.len() / 2], &Expected::default(), 0).is_err());
+        assert!(inspect("a.b.c", &Expected::default(), 0).is_err());
+    }
+}

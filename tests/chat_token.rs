@@ -1,0 +1,134 @@
+//! `POST /api/chat_token` through the real router: only for a signed-in user, identity
+//! from the session, never from the request.
+
+mod common;
+
+use base64::{engine::general_purpose::URL_SAFE_NO_PAD, Engine as _};
+use common::TestApp;
+use serde_json::Value;
+
+const GOOD: &str = "correct horse battery staple";
+const SECRET: &str = "live-secret-for-the-chat-token-tests";
+
+fn claims(token: &str) -> Value {
+    let payload = token.split('.').nth(1).unwrap();
+    serde_json::from_slice(&URL_SAFE_NO_PAD.decode(payload).unwrap()).unwrap()
+}
+
+async fn live_app() -> TestApp {
+    TestApp::builder()
+        .env("TWILIO_ACCOUNT_SID", "AC0123456789abcdef0123456789abcdef")
+        .env("TWILIO_API_KEY", "SK0123456789abcdef0123456789abcdef")
+        .env("TWILIO_API_SECRET", SECRET)
+        .env("TWILIO_CHAT_SERVICE_SID", "IS0123456789abcdef0123456789abcdef")
+        .env("TWILIO_REGION", "ie1")
+        .env("CHATPASS_TOKEN_TTL", "900")
+        .spawn()
+        .await
+}
+
+#[tokio::test]
+async fn a_signed_in_user_gets_a_token_for_their_stored_email() {
+    let app = live_app().await;
+    assert_eq!(app.signup("  Ann@Example.com", GOOD).await.status(), 200);
+    let response = app.post_form("/api/chat_token", &[]).await;
+    assert_eq!(response.status(), 200);
+    let body: Value = response.json().await.unwrap();
+    assert_eq!(body["identity"], "ann@example.com");
+    assert_eq!(body["demo"], false);
+    assert_eq!(body["ttl"], 900);
+    let token = body["token"].as_str().unwrap();
+    let claims = claims(token);
+    assert_eq!(claims["grants"]["identity"], "ann@example.com");
+    assert_eq!(claims["grants"]["chat"]["service_sid"], "IS0123456789abcdef0123456789abcdef");
+    assert_eq!(claims["sub"], "AC0123456789abcdef0123456789abcdef");
+    assert_eq!(claims["exp"], body["expires_at"]);
+    assert_eq!(claims["exp"].as_u64().unwrap() - claims["iat"].as_u64().unwrap(), 900);
+    // A standard JWT decoder verifies it with the configured secret.
+    let mut validation = jsonwebtoken::Validation::new(jsonwebtoken::Algorithm::HS256);
+    validation.set_required_spec_claims(&["exp"]);
+    let decoded = jsonwebtoken::decode::<Value>(
+        token,
+        &jsonwebtoken::DecodingKey::from_secret(SECRET.as_bytes()),
+        &validation,
+    )
+    .expect("verifies");
+    assert_eq!(decoded.header.cty.as_deref(), Some("twilio-fpa;v=1"));
+    let header: Value =
+        serde_json::from_slice(&URL_SAFE_NO_PAD.decode(token.split('.').next().unwrap()).unwrap()).unwrap();
+    assert_eq!(header["twr"], "ie1");
+}
+
+#[tokio::test]
+async fn a_forged_identity_in_the_request_is_ignored() {
+    let app = live_app().await;
+    assert_eq!(app.signup("ann@example.com", GOOD).await.status(), 200);
+    let response = app.post_form("/api/chat_token", &[("identity", "boss@example.com")]).await;
+    assert_eq!(response.status(), 200);
+    let body: Value = response.json().await.unwrap();
+    assert_eq!(body["identity"], "ann@example.com");
+    assert_eq!(claims(body["token"].as_str().unwrap())["grants"]["identity"], "ann@example.com");
+    let json = app
+        .client
+        .post(app.url("/api/chat_token"))
+        .header("origin", format!("http://{}", app.addr))
+        .header("content-type", "application/json")
+        .body(r#"{"identity":"boss@example.com"}"#)
+        .send()
+        .await
+        .unwrap();
+    if json.status() == 200 {
+        let body: Value = json.json().await.unwrap();
+        assert_eq!(body["identity"], "ann@example.com");
+    } else {
+        assert_eq!(json.status().as_u16() / 100, 4, "a client error, never a 5xx");
+    }
+}
+
+#[tokio::test]
+async fn no_session_or_a_logged_out_cookie_gets_401_and_no_token() {
+    let app = live_app().await;
+    let response = app.post_form("/api/chat_token", &[]).await;
+    assert_eq!(response.status(), 401);
+    let body: Value = response.json().await.unwrap();
+    assert_eq!(body["error"], "not_signed_in");
+    assert!(body.get("token").is_none());
+
+    assert_eq!(app.signup("ann@example.com", GOOD).await.status(), 200);
+    let cookie = app
+        .client
+        .post(app.url("/api/login"))
+        .header("origin", format!("http://{}", app.addr))
+        .header("accept", "application/json")
+        .form(&[("email", "ann@example.com"), ("password", GOOD)])
+        .send()
+        .await
+        .unwrap()
+        .headers()["set-cookie"]
+        .to_str()
+        .unwrap()
+        .split(';')
+        .next()
+        .unwrap()
+        .to_string();
+    assert_eq!(app.post_form("/api/logout", &[]).await.status(), 200);
+    let response = reqwest::Client::new()
+        .post(app.url("/api/chat_token"))
+        .header("cookie", cookie)
+        .header("accept", "application/json")
+        .send()
+        .await
+        .unwrap();
+    assert_eq!(response.status(), 401);
+}
+
+#[tokio::test]
+async fn demo_mode_says_so() {
+    let app = TestApp::spawn().await;
+    assert_eq!(app.signup("ann@example.com", GOOD).await.status(), 200);
+    let body: Value = app.post_form("/api/chat_token", &[]).await.json().await.unwrap();
+    assert_eq!(body["demo"], true);
+    assert_eq!(body["ttl"], 3600);
+    assert_eq!(body["identity"], "ann@example.com");
+    assert_eq!(claims(body["token"].as_str().unwrap())["sub"], "AC00000000000000000000000000000000");
+}
