@@ -22,8 +22,8 @@ ORACLE_PY := .tools/oracle-venv/.installed
 run: site
 	LEPTOS_SITE_ROOT=target/site ./target/release/chatpass serve
 
-## make test: format, lint, every Rust test, then the browser tests against the release build
-test: tools lint unit e2e
+## make test: format, lint, the release site, every Rust test, then the browser tests against it
+test: tools lint site unit e2e
 
 tools:
 	@scripts/install-tools.sh build
@@ -43,7 +43,8 @@ lint:
 	cargo clippy --features ssr --all-targets -- -D warnings
 	cargo clippy --lib --features hydrate --target wasm32-unknown-unknown -- -D warnings
 
-unit: oracles
+# The Rust tests; tests/secrets.rs also scans the built site, so `site` comes first.
+unit: oracles site
 	cargo test --features ssr
 
 # Twilio's official helper libraries (npm and PyPI, pinned): the references for token bytes.

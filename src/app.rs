@@ -1,8 +1,8 @@
 //! The root component, the HTML shell, the router and the navigation bar.
 
 use leptos::prelude::*;
-use leptos_meta::{provide_meta_context, MetaTags, Stylesheet, Title};
 use leptos::server::ServerActionError;
+use leptos_meta::{provide_meta_context, MetaTags, Stylesheet, Title};
 use leptos_router::{
     components::{Route, Router, Routes, A},
     hooks::use_query_map,
@@ -59,6 +59,13 @@ fn Layout() -> impl IntoView {
     if let (Some(err), Some(path)) = (query.get("__err"), query.get("__path")) {
         provide_context(ServerActionError::new(&path, &err));
     }
+    // Marks the document once the WASM bundle has hydrated it (tests wait for this).
+    Effect::new(move |_| {
+        #[cfg(feature = "hydrate")]
+        if let Some(body) = document().body() {
+            let _ = body.set_attribute("data-hydrated", "true");
+        }
+    });
     let login = ServerAction::<Login>::new();
     let signup = ServerAction::<Signup>::new();
     let logout = ServerAction::<Logout>::new();

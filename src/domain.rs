@@ -165,7 +165,7 @@ mod tests {
             &format!("{}@example.com", "a".repeat(300)),
         ] {
             let err = Email::parse(bad).unwrap_err();
-            assert_eq!(err.for_field("email").is_some(), true, "{bad:?}: {err:?}");
+            assert!(err.for_field("email").is_some(), "{bad:?}: {err:?}");
         }
     }
 

@@ -97,11 +97,8 @@ fn now() -> u64 {
 
 fn when(seconds: u64) -> String {
     let now = now();
-    let relative = if seconds >= now {
-        format!("in {} s", seconds - now)
-    } else {
-        format!("{} s ago", now - seconds)
-    };
+    let relative =
+        if seconds >= now { format!("in {} s", seconds - now) } else { format!("{} s ago", now - seconds) };
     let stamp = i64::try_from(seconds)
         .ok()
         .and_then(|s| time::OffsetDateTime::from_unix_timestamp(s).ok())

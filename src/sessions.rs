@@ -28,8 +28,7 @@ pub async fn layer(pool: &Pool, config: &Config) -> Result<SessionManagerLayer<S
     tokio::spawn({
         let store = store.clone();
         async move {
-            if let Err(e) = store.continuously_delete_expired(tokio::time::Duration::from(SWEEP_EVERY)).await
-            {
+            if let Err(e) = store.continuously_delete_expired(SWEEP_EVERY).await {
                 tracing::warn!(error = %e, "session sweeper stopped");
             }
         }

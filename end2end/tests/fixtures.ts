@@ -81,7 +81,12 @@ export class ChatpassServer {
   }
 }
 
-type Fixtures = { server: ChatpassServer; pageErrors: string[] };
+type Fixtures = {
+  server: ChatpassServer;
+  pageErrors: string[];
+  /** HTTP statuses a test expects the page to get (the browser logs each as a console error). */
+  allowedStatuses: number[];
+};
 
 /** Records console errors and uncaught exceptions of a page into `errors`. */
 export function watchErrors(page: Page, errors: string[]): void {
@@ -98,12 +103,17 @@ export const test = base.extend<Fixtures>({
     await server.stop();
     server.cleanup();
   },
+  allowedStatuses: [[], { option: true }],
   pageErrors: [
-    async ({ page }, use) => {
+    async ({ page, allowedStatuses }, use) => {
       const errors: string[] = [];
       watchErrors(page, errors);
       await use(errors);
-      expect(errors, 'no console or page errors').toEqual([]);
+      const unexpected = errors.filter((e) => {
+        const status = e.match(/Failed to load resource: the server responded with a status of (\d+)/);
+        return !(status && allowedStatuses.includes(Number(status[1])));
+      });
+      expect(unexpected, 'no console or page errors').toEqual([]);
     },
     { auto: true },
   ],

@@ -92,7 +92,10 @@ impl Config {
         let twilio = twilio::parse(&|name| get(name))?;
         let get = |name: &str| get(name).filter(|v| !v.is_empty());
         let region = get("TWILIO_REGION").map(|r| twilio::parse_region(&r)).transpose()?;
-        let token_ttl = get("CHATPASS_TOKEN_TTL").map(|t| twilio::parse_ttl(&t)).transpose()?.unwrap_or(twilio::TTL_DEFAULT);
+        let token_ttl = get("CHATPASS_TOKEN_TTL")
+            .map(|t| twilio::parse_ttl(&t))
+            .transpose()?
+            .unwrap_or(twilio::TTL_DEFAULT);
         let database =
             parse_database_url(&get("DATABASE_URL").unwrap_or_else(|| DEFAULT_DATABASE_URL.to_string()))?;
         let site_addr =
@@ -135,7 +138,17 @@ impl Config {
             )?,
             signups_per_ip: budget("CHATPASS_SIGNUPS_PER_IP", DEFAULT_SIGNUPS_PER_IP, SIGNUP_WINDOW)?,
         };
-        Ok(Self { database, site_addr, site_root, public_origin, sessions, limits, twilio, region, token_ttl })
+        Ok(Self {
+            database,
+            site_addr,
+            site_root,
+            public_origin,
+            sessions,
+            limits,
+            twilio,
+            region,
+            token_ttl,
+        })
     }
 }
 

@@ -37,7 +37,8 @@ pub const TTL_MIN: u32 = 180;
 pub const TTL_MAX: u32 = 86_400;
 pub const TTL_DEFAULT: u32 = 3600;
 
-const REQUIRED: [&str; 4] = ["TWILIO_ACCOUNT_SID", "TWILIO_API_KEY", "TWILIO_API_SECRET", "TWILIO_CHAT_SERVICE_SID"];
+const REQUIRED: [&str; 4] =
+    ["TWILIO_ACCOUNT_SID", "TWILIO_API_KEY", "TWILIO_API_SECRET", "TWILIO_CHAT_SERVICE_SID"];
 
 /// What a SID of another kind is, to name the likely mix-up.
 fn kind_of(prefix: &str) -> &'static str {
@@ -78,7 +79,9 @@ pub fn parse(get: &dyn Fn(&str) -> Option<String>) -> Result<Option<TwilioSettin
     let values: Vec<Option<String>> = REQUIRED.iter().map(|v| get(v)).collect();
     let set = values.iter().filter(|v| v.as_deref().is_some_and(|s| !s.is_empty())).count();
     if set == 0 {
-        if let Some(var) = ["TWILIO_PUSH_CREDENTIAL_SID"].into_iter().find(|v| get(v).is_some_and(|s| !s.is_empty())) {
+        if let Some(var) =
+            ["TWILIO_PUSH_CREDENTIAL_SID"].into_iter().find(|v| get(v).is_some_and(|s| !s.is_empty()))
+        {
             return Err(ConfigError::new(var, "is set but the four Twilio values are not"));
         }
         return Ok(None);
@@ -123,7 +126,10 @@ pub fn parse_region(raw: &str) -> Result<String, ConfigError> {
         && raw.bytes().take(2).all(|b| b.is_ascii_lowercase())
         && raw.bytes().skip(2).all(|b| b.is_ascii_digit() || b.is_ascii_lowercase());
     if !ok {
-        return Err(ConfigError::new("TWILIO_REGION", format!("{raw:?} is not a Twilio region like us1, ie1 or au1")));
+        return Err(ConfigError::new(
+            "TWILIO_REGION",
+            format!("{raw:?} is not a Twilio region like us1, ie1 or au1"),
+        ));
     }
     Ok(raw.to_string())
 }
@@ -145,7 +151,8 @@ mod tests {
     const SECRET: &str = "my-very-private-secret-value";
 
     fn run(pairs: &[(&str, &str)]) -> Result<Option<TwilioSettings>, ConfigError> {
-        let env: HashMap<String, String> = pairs.iter().map(|(k, v)| (k.to_string(), v.to_string())).collect();
+        let env: HashMap<String, String> =
+            pairs.iter().map(|(k, v)| (k.to_string(), v.to_string())).collect();
         parse(&|k| env.get(k).cloned())
     }
 

@@ -168,10 +168,20 @@ mod tests {
         assert!(expired.problems.iter().any(|p| p.contains("expired")));
         let wrong_secret = inspect(&token, &expected("other"), 1001).unwrap();
         assert_eq!(wrong_secret.signature, Signature::Invalid);
-        let other_account = Expected { account_sid: Some("AC99999999999999999999999999999999"), ..expected("s3cret") };
-        assert!(inspect(&token, &other_account, 1001).unwrap().problems.iter().any(|p| p.contains("another account")));
-        let other_service = Expected { service_sid: Some("IS99999999999999999999999999999999"), ..expected("s3cret") };
-        assert!(inspect(&token, &other_service, 1001).unwrap().problems.iter().any(|p| p.contains("another chat service")));
+        let other_account =
+            Expected { account_sid: Some("AC99999999999999999999999999999999"), ..expected("s3cret") };
+        assert!(inspect(&token, &other_account, 1001)
+            .unwrap()
+            .problems
+            .iter()
+            .any(|p| p.contains("another account")));
+        let other_service =
+            Expected { service_sid: Some("IS99999999999999999999999999999999"), ..expected("s3cret") };
+        assert!(inspect(&token, &other_service, 1001)
+            .unwrap()
+            .problems
+            .iter()
+            .any(|p| p.contains("another chat service")));
         let unchecked = inspect(&token, &Expected::default(), 1001).unwrap();
         assert_eq!(unchecked.signature, Signature::NotChecked);
         assert!(unchecked.is_valid());

@@ -1,0 +1,110 @@
+import { test, expect } from './fixtures';
+import type { Page } from '@playwright/test';
+
+const PASSWORD = 'correct horse battery staple';
+
+// Wrong passwords, bad input and a taken email are what these tests try on purpose.
+test.use({ allowedStatuses: [400, 401, 409] });
+
+async function hydrated(page: Page) {
+  // Forms submit through the WASM bundle only once it has hydrated the page.
+  await expect(page.locator('body')).toHaveAttribute('data-hydrated', 'true');
+}
+
+async function signUp(page: Page, base: string, email: string) {
+  await page.goto(base + '/signup');
+  await hydrated(page);
+  await page.getByLabel('Email').fill(email);
+  await page.getByLabel('Password').fill(PASSWORD);
+  await page.getByRole('button', { name: 'Create account' }).click();
+  await expect(page.getByTestId('signed-in-as')).toHaveText(email);
+}
+
+test('sign up, log out, log in again, reload, and survive a server restart', async ({ page, server }) => {
+  await signUp(page, server.url, 'ann@example.com');
+  await expect(page).toHaveURL(server.url + '/');
+
+  await page.getByRole('button', { name: 'Log out' }).click();
+  await expect(page.getByRole('navigation').getByRole('link', { name: 'Log in' })).toBeVisible();
+  await expect(page.getByTestId('signed-in-as')).toHaveCount(0);
+
+  await page.goto(server.url + '/login');
+  await hydrated(page);
+  await page.getByLabel('Email').fill('ann@example.com');
+  await page.getByLabel('Password').fill('not the password');
+  await page.getByRole('button', { name: 'Log in' }).click();
+  await expect(page.getByRole('alert').filter({ hasText: 'Wrong email or password.' })).toBeVisible();
+  await page.getByLabel('Password').fill(PASSWORD);
+  await page.getByRole('button', { name: 'Log in' }).click();
+  await expect(page.getByTestId('signed-in-as')).toHaveText('ann@example.com');
+
+  await page.reload();
+  await expect(page.getByTestId('signed-in-as')).toHaveText('ann@example.com');
+
+  await server.restart();
+  await page.goto(server.url + '/');
+  await expect(page.getByTestId('signed-in-as')).toHaveText('ann@example.com');
+});
+
+test('inline errors for a bad email, a short password and a taken email', async ({ page, server }) => {
+  await signUp(page, server.url, 'taken@example.com');
+  await page.getByRole('button', { name: 'Log out' }).click();
+  await expect(page.getByRole('navigation').getByRole('link', { name: 'Sign up' })).toBeVisible();
+
+  await page.goto(server.url + '/signup');
+  await hydrated(page);
+  await page.getByLabel('Email').fill('not an email');
+  await page.getByLabel('Password').fill(PASSWORD);
+  await page.getByRole('button', { name: 'Create account' }).click();
+  await expect(page.locator('#field-email-error')).toHaveText('That is not an email address.');
+  await expect(page.getByLabel('Email')).toHaveAttribute('aria-invalid', 'true');
+
+  await page.getByLabel('Email').fill('new@example.com');
+  await page.getByLabel('Password').fill('short');
+  await page.getByRole('button', { name: 'Create account' }).click();
+  await expect(page.locator('#field-password-error')).toHaveText('Passwords are at least 8 characters.');
+
+  await page.getByLabel('Email').fill('TAKEN@example.com');
+  await page.getByLabel('Password').fill(PASSWORD);
+  await page.getByRole('button', { name: 'Create account' }).click();
+  await expect(page.locator('.form-error')).toHaveText('An account with this email already exists.');
+});
+
+test.describe('with JavaScript disabled', () => {
+  test.use({ javaScriptEnabled: false });
+
+  test('sign up and log in with plain form posts', async ({ page, server }) => {
+    await page.goto(server.url + '/signup');
+    await page.getByLabel('Email').fill('nojs@example.com');
+    await page.getByLabel('Password').fill(PASSWORD);
+    await page.getByRole('button', { name: 'Create account' }).click();
+    await expect(page.getByTestId('signed-in-as')).toHaveText('nojs@example.com');
+
+    await page.getByRole('button', { name: 'Log out' }).click();
+    await expect(page).toHaveURL(/\/login$/);
+    await expect(page.getByTestId('signed-in-as')).toHaveCount(0);
+
+    await page.getByLabel('Email').fill('nojs@example.com');
+    await page.getByLabel('Password').fill('wrong password!');
+    await page.getByRole('button', { name: 'Log in' }).click();
+    await expect(page.getByText('Wrong email or password.')).toBeVisible();
+
+    await page.getByLabel('Email').fill('nojs@example.com');
+    await page.getByLabel('Password').fill(PASSWORD);
+    await page.getByRole('button', { name: 'Log in' }).click();
+    await expect(page.getByTestId('signed-in-as')).toHaveText('nojs@example.com');
+  });
+});
+
+test('a login with next=/… lands there, and an off-site next lands home', async ({ page, server }) => {
+  await signUp(page, server.url, 'next@example.com');
+  await page.getByRole('button', { name: 'Log out' }).click();
+  await expect(page.getByRole('navigation').getByRole('link', { name: 'Log in' })).toBeVisible();
+  await page.goto(server.url + '/login?next=https://evil.example/');
+  await hydrated(page);
+  await page.getByLabel('Email').fill('next@example.com');
+  await page.getByLabel('Password').fill(PASSWORD);
+  await page.getByRole('button', { name: 'Log in' }).click();
+  await expect(page.getByTestId('signed-in-as')).toHaveText('next@example.com');
+  await expect(page).toHaveURL(server.url + '/');
+});

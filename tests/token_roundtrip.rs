@@ -1,0 +1,33 @@
+//! Property: any identity string survives our encoder and a standard JWT decoder.
+
+use chatpass::token::{ChatGrant, TokenIssuer};
+use proptest::prelude::*;
+
+proptest! {
+    #![proptest_config(ProptestConfig::with_cases(512))]
+
+    #[test]
+    fn any_identity_round_trips(identity in any::<String>().prop_filter("non-empty", |s| !s.is_empty()), now in 0u64..4_000_000_000) {
+        let chat = ChatGrant { service_sid: "IS0123456789abcdef0123456789abcdef".into(), ..Default::default() };
+        let issuer = TokenIssuer::new(
+            "AC0123456789abcdef0123456789abcdef".into(),
+            "SK0123456789abcdef0123456789abcdef".into(),
+            "roundtrip-secret",
+            chat,
+            3600,
+            None,
+            false,
+        ).unwrap();
+        let token = issuer.issue(&identity, now).unwrap().jwt;
+        let mut validation = jsonwebtoken::Validation::new(jsonwebtoken::Algorithm::HS256);
+        validation.validate_exp = false;
+        validation.set_required_spec_claims::<&str>(&[]);
+        let decoded = jsonwebtoken::decode::<serde_json::Value>(
+            &token,
+            &jsonwebtoken::DecodingKey::from_secret(b"roundtrip-secret"),
+            &validation,
+        ).unwrap();
+        prop_assert_eq!(decoded.claims["grants"]["identity"].as_str().unwrap(), identity.as_str());
+        prop_assert_eq!(decoded.claims["iat"].as_u64().unwrap(), now);
+    }
+}
