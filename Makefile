@@ -13,6 +13,7 @@ SOURCES := $(shell find src style public migrations -type f 2>/dev/null) Cargo.t
 RELEASE_STAMP := target/site/.release-stamp
 E2E_DEPS := end2end/node_modules/.installed
 
+SDK := public/vendor/twilio-conversations.min.js
 ORACLE_NODE := tests/oracle/node_modules/.installed
 ORACLE_PY := .tools/oracle-venv/.installed
 
@@ -32,11 +33,18 @@ browser:
 	@scripts/install-tools.sh browser
 
 # The release site (server binary + hydration bundle); rebuilt only when a source changed.
-site: tools $(RELEASE_STAMP)
+site: tools $(SDK) $(RELEASE_STAMP)
 
-$(RELEASE_STAMP): $(SOURCES)
+$(RELEASE_STAMP): $(SOURCES) $(SDK)
 	cargo leptos build --release
 	touch $@
+
+# Twilio's Conversations browser SDK, pinned in vendor/package-lock.json, served by chatpass
+# itself from /vendor/ (no CDN at run time). public/vendor/ is gitignored.
+$(SDK): vendor/package.json vendor/package-lock.json
+	npm --prefix vendor ci --no-audit --no-fund
+	mkdir -p public/vendor
+	cp vendor/node_modules/@twilio/conversations/builds/twilio-conversations.min.js $@
 
 lint:
 	cargo fmt --all -- --check

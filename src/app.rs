@@ -12,11 +12,20 @@ use leptos_router::{
 use crate::{
     auth::{current_user, Login, Logout, Signup, UserInfo},
     error::AppError,
-    pages::{home::HomePage, login::LoginPage, not_found::NotFound, signup::SignupPage},
+    pages::{chat::ChatPage, home::HomePage, login::LoginPage, not_found::NotFound, signup::SignupPage},
 };
 
-/// The whole HTML document, rendered on the server around [`App`].
+/// The whole HTML document, rendered on the server around [`App`]. Also sets the page's
+/// Content-Security-Policy, which names the nonce Leptos puts on its inline scripts.
 pub fn shell(options: LeptosOptions) -> impl IntoView {
+    #[cfg(feature = "ssr")]
+    if let (Some(nonce), Some(response)) =
+        (leptos::nonce::use_nonce(), use_context::<leptos_axum::ResponseOptions>())
+    {
+        if let Ok(value) = axum::http::HeaderValue::from_str(&crate::security::page_csp(&nonce.to_string())) {
+            response.insert_header(axum::http::header::CONTENT_SECURITY_POLICY, value);
+        }
+    }
     view! {
         <!DOCTYPE html>
         <html lang="en">
@@ -88,6 +97,7 @@ fn Layout() -> impl IntoView {
                     <Route path=StaticSegment("") view=HomePage ssr=SsrMode::InOrder />
                     <Route path=StaticSegment("login") view=LoginPage ssr=SsrMode::InOrder />
                     <Route path=StaticSegment("signup") view=SignupPage ssr=SsrMode::InOrder />
+                    <Route path=StaticSegment("chat") view=ChatPage ssr=SsrMode::InOrder />
                 </Routes>
             </main>
     }
@@ -105,6 +115,7 @@ fn Nav(user: UserResource, logout: ServerAction<Logout>) -> impl IntoView {
                     match user.await {
                         Ok(Some(user)) => {
                             view! {
+                                <A href="/chat">"Chat"</A>
                                 <span class="nav-user" data-testid="signed-in-as">
                                     {user.email}
                                 </span>

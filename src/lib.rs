@@ -5,6 +5,8 @@
 
 pub mod app;
 pub mod auth;
+#[cfg(feature = "hydrate")]
+pub mod chat;
 pub mod error;
 pub mod pages;
 pub mod token;

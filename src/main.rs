@@ -81,8 +81,9 @@ async fn serve(config: Config) -> ExitCode {
         Ok(p) => p,
         Err(e) => return fail(e),
     };
+    let shutdown = server::shutdown_signal();
     tracing::info!(addr = %prepared.addr, "chatpass listening on http://{}", prepared.addr);
-    match prepared.run(server::shutdown_signal()).await {
+    match prepared.run(shutdown).await {
         Ok(()) => {
             tracing::info!("stopped");
             ExitCode::SUCCESS

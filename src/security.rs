@@ -4,7 +4,7 @@
 
 use axum::{
     extract::{Request, State},
-    http::{header, HeaderMap, Method, StatusCode},
+    http::{header, HeaderMap, HeaderValue, Method, StatusCode},
     middleware::Next,
     response::{IntoResponse, Response},
     Json,
@@ -61,6 +61,38 @@ pub async fn verify_origin(State(own): State<OwnOrigin>, request: Request, next:
             .into_response();
     }
     next.run(request).await
+}
+
+/// The Content-Security-Policy for an HTML page whose inline scripts carry `nonce`:
+/// scripts from this site only (plus Leptos's nonced inline ones, and WebAssembly),
+/// network to this site and the Twilio hosts the Conversations SDK uses, no framing.
+pub fn page_csp(nonce: &str) -> String {
+    format!(
+        "default-src 'self'; \
+         script-src 'self' 'nonce-{nonce}' 'wasm-unsafe-eval'; \
+         style-src 'self'; \
+         img-src 'self' data: https://*.twilio.com; \
+         media-src 'self' https://*.twilio.com; \
+         connect-src 'self' wss://*.twilio.com https://*.twilio.com; \
+         object-src 'none'; base-uri 'self'; form-action 'self'; frame-ancestors 'none'"
+    )
+}
+
+/// For everything that is not a page (JSON, the bundle, files): nothing may run or frame it.
+const DEFAULT_CSP: &str = "default-src 'none'; frame-ancestors 'none'";
+
+/// Middleware: security headers on every response. Pages set their own CSP (with the
+/// nonce of their inline scripts); everything else gets the strict default.
+pub async fn security_headers(request: Request, next: Next) -> Response {
+    let mut response = next.run(request).await;
+    let headers = response.headers_mut();
+    headers.insert("x-content-type-options", HeaderValue::from_static("nosniff"));
+    headers.insert("referrer-policy", HeaderValue::from_static("strict-origin-when-cross-origin"));
+    headers.insert("x-frame-options", HeaderValue::from_static("DENY"));
+    if !headers.contains_key(header::CONTENT_SECURITY_POLICY) {
+        headers.insert(header::CONTENT_SECURITY_POLICY, HeaderValue::from_static(DEFAULT_CSP));
+    }
+    response
 }
 
 #[cfg(test)]

@@ -4,7 +4,7 @@
 //! parsed first (no IO), then the listen address is bound, and only then is the
 //! database directory and file created.
 
-use std::{future::Future, net::SocketAddr, sync::Arc, time::Duration};
+use std::{future::Future, net::SocketAddr, sync::Arc};
 
 use axum::{
     body::Body,
@@ -140,6 +140,7 @@ pub fn router(
         .fallback(leptos_axum::file_and_error_handler::<AppState, _>(shell))
         .with_state(state)
         // Innermost first: error statuses, session timeouts, auth, body limit, origin check.
+        .layer(middleware::from_fn(require_login_for_chat))
         .layer(middleware::from_fn(server_fn_error_status))
         .layer(middleware::from_fn(move |auth: AuthSession, request: Request, next: Next| {
             sessions::enforce_absolute_timeout(absolute, auth, request, next)
@@ -147,6 +148,7 @@ pub fn router(
         .layer(auth_layer)
         .layer(RequestBodyLimitLayer::new(BODY_LIMIT))
         .layer(middleware::from_fn_with_state(own_origin, security::verify_origin))
+        .layer(middleware::from_fn(security::security_headers))
         .layer(CompressionLayer::new())
         .layer(
             TraceLayer::new_for_http()
@@ -169,6 +171,14 @@ async fn healthz(State(pool): State<Pool>) -> impl IntoResponse {
             Json(serde_json::json!({"status": "unavailable", "reason": "database"})),
         )
     }
+}
+
+/// `/chat` is for signed-in users: anyone else is sent to log in first, before any HTML.
+async fn require_login_for_chat(auth: AuthSession, request: Request, next: Next) -> Response {
+    if request.uri().path() == "/chat" && auth.user.is_none() {
+        return (StatusCode::FOUND, [(header::LOCATION, "/login?next=/chat")]).into_response();
+    }
+    next.run(request).await
 }
 
 /// Server functions answer every error with 500 and the error as JSON. This reads our
@@ -244,25 +254,34 @@ impl Prepared {
     }
 }
 
-/// Resolves on SIGINT or SIGTERM.
-pub async fn shutdown_signal() {
-    let ctrl_c = async {
-        let _ = tokio::signal::ctrl_c().await;
-    };
-    let terminate = async {
-        match tokio::signal::unix::signal(tokio::signal::unix::SignalKind::terminate()) {
-            Ok(mut signal) => {
-                signal.recv().await;
+/// Resolves on SIGINT or SIGTERM. The handlers are installed when this is called (not
+/// when first polled), so call it before announcing the server is up: a signal that
+/// arrives after the announcement is always a graceful shutdown.
+pub fn shutdown_signal() -> impl Future<Output = ()> + Send + 'static {
+    use tokio::signal::unix::{signal, SignalKind};
+    let mut terminate = signal(SignalKind::terminate()).ok();
+    let mut interrupt = signal(SignalKind::interrupt()).ok();
+    async move {
+        let term = async {
+            match terminate.as_mut() {
+                Some(s) => {
+                    s.recv().await;
+                }
+                None => std::future::pending::<()>().await,
             }
-            Err(_) => std::future::pending::<()>().await,
+        };
+        let int = async {
+            match interrupt.as_mut() {
+                Some(s) => {
+                    s.recv().await;
+                }
+                None => std::future::pending::<()>().await,
+            }
+        };
+        tokio::select! {
+            () = term => {},
+            () = int => {},
         }
-    };
-    tokio::select! {
-        () = ctrl_c => {},
-        () = terminate => {},
+        tracing::info!("shutdown signal received; finishing requests in flight");
     }
-    tracing::info!("shutdown signal received; finishing requests in flight");
 }
-
-/// How long graceful shutdown waits for requests in flight before giving up.
-pub const SHUTDOWN_GRACE: Duration = Duration::from_secs(30);

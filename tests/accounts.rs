@@ -251,10 +251,11 @@ async fn next_is_followed_only_when_it_is_a_path_on_this_site() {
     assert_eq!(app.signup("ann@example.com", GOOD).await.status(), 200);
     for (next, expected) in [
         ("/chat", "/chat"),
-        ("https://evil.example/", "/"),
-        ("//evil.example/", "/"),
-        ("/\\evil.example", "/"),
-        ("javascript:alert(1)", "/"),
+        ("/", "/"),
+        ("https://evil.example/", "/chat"),
+        ("//evil.example/", "/chat"),
+        ("/\\evil.example", "/chat"),
+        ("javascript:alert(1)", "/chat"),
     ] {
         let response = app
             .post_form_with(
@@ -277,7 +278,26 @@ async fn next_is_followed_only_when_it_is_a_path_on_this_site() {
         .await
         .unwrap();
     assert_eq!(response.status(), 302);
-    assert_eq!(response.headers()["location"], "/");
+    assert_eq!(response.headers()["location"], "/chat");
+}
+
+#[tokio::test]
+async fn the_chat_page_sends_signed_out_visitors_to_log_in_first() {
+    let app = TestApp::spawn().await;
+    let response = app.get("/chat").await;
+    assert_eq!(response.status(), 302);
+    assert_eq!(response.headers()["location"], "/login?next=/chat");
+    assert_eq!(app.signup("ann@example.com", GOOD).await.status(), 200);
+    let response = app.get("/chat").await;
+    assert_eq!(response.status(), 200);
+    let csp = response.headers()["content-security-policy"].to_str().unwrap().to_string();
+    assert!(
+        csp.contains("'nonce-")
+            && csp.contains("wss://*.twilio.com")
+            && csp.contains("frame-ancestors 'none'")
+    );
+    assert_eq!(response.headers()["x-content-type-options"], "nosniff");
+    assert!(response.text().await.unwrap().contains("<h1>Chat</h1>"));
 }
 
 #[tokio::test]

@@ -22,7 +22,7 @@ async function signUp(page: Page, base: string, email: string) {
 
 test('sign up, log out, log in again, reload, and survive a server restart', async ({ page, server }) => {
   await signUp(page, server.url, 'ann@example.com');
-  await expect(page).toHaveURL(server.url + '/');
+  await expect(page).toHaveURL(server.url + '/chat');
 
   await page.getByRole('button', { name: 'Log out' }).click();
   await expect(page.getByRole('navigation').getByRole('link', { name: 'Log in' })).toBeVisible();
@@ -106,5 +106,5 @@ test('a login with next=/… lands there, and an off-site next lands home', asyn
   await page.getByLabel('Password').fill(PASSWORD);
   await page.getByRole('button', { name: 'Log in' }).click();
   await expect(page.getByTestId('signed-in-as')).toHaveText('next@example.com');
-  await expect(page).toHaveURL(server.url + '/');
+  await expect(page).toHaveURL(server.url + '/chat');
 });

@@ -81,8 +81,14 @@ export class ChatpassServer {
   }
 }
 
+const FAKE_SDK = path.join(__dirname, '..', 'fake', 'twilio-conversations.fake.js');
+
 type Fixtures = {
   server: ChatpassServer;
+  /** Serve Twilio's real SDK bundle instead of the recording fake (default: the fake). */
+  realSdk: boolean;
+  /** Ignore console errors (a page error still fails the test). */
+  allowConsoleErrors: boolean;
   pageErrors: string[];
   /** HTTP statuses a test expects the page to get (the browser logs each as a console error). */
   allowedStatuses: number[];
@@ -104,12 +110,23 @@ export const test = base.extend<Fixtures>({
     server.cleanup();
   },
   allowedStatuses: [[], { option: true }],
+  realSdk: [false, { option: true }],
+  allowConsoleErrors: [false, { option: true }],
+  page: async ({ page, realSdk }, use) => {
+    if (!realSdk) {
+      await page.context().route('**/vendor/twilio-conversations.min.js', (route) =>
+        route.fulfill({ path: FAKE_SDK, contentType: 'text/javascript' }),
+      );
+    }
+    await use(page);
+  },
   pageErrors: [
-    async ({ page, allowedStatuses }, use) => {
+    async ({ page, allowedStatuses, allowConsoleErrors }, use) => {
       const errors: string[] = [];
       watchErrors(page, errors);
       await use(errors);
       const unexpected = errors.filter((e) => {
+        if (allowConsoleErrors && e.startsWith('console:')) return false;
         const status = e.match(/Failed to load resource: the server responded with a status of (\d+)/);
         return !(status && allowedStatuses.includes(Number(status[1])));
       });

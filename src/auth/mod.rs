@@ -22,7 +22,7 @@ pub struct UserInfo {
 }
 
 /// Where to go after signing in when no (safe) `next` is given.
-pub const AFTER_LOGIN: &str = "/";
+pub const AFTER_LOGIN: &str = "/chat";
 
 /// `next` is followed only when it is a path on this site: it starts with one `/`,
 /// is not `//host` or `/\host`, and is plain visible ASCII.
@@ -86,5 +86,6 @@ mod tests {
             assert_eq!(safe_next(Some(bad)), AFTER_LOGIN, "{bad:?}");
         }
         assert_eq!(safe_next(None), AFTER_LOGIN);
+        assert_eq!(AFTER_LOGIN, "/chat");
     }
 }

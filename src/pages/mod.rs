@@ -1,5 +1,6 @@
 //! One module per page, plus the form pieces they share.
 
+pub mod chat;
 pub mod form;
 pub mod home;
 pub mod login;

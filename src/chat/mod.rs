@@ -1,0 +1,4 @@
+//! The browser side of the chat page: SDK bindings and the token lifecycle.
+
+pub mod client;
+pub mod sdk;

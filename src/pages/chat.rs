@@ -1,0 +1,235 @@
+//! `/chat`: fetches a Twilio token by itself, starts the Conversations SDK, keeps the
+//! token fresh, and shows a small real chat. Signed-out visitors never get here: the
+//! server redirects them to `/login?next=/chat` first.
+
+use leptos::prelude::*;
+
+use crate::token::IssuedChatToken;
+
+/// One message as shown.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub struct Line {
+    pub author: String,
+    pub body: String,
+}
+
+/// Everything the page shows; the browser-side controller writes it.
+#[derive(Clone, Copy)]
+pub struct ChatView {
+    pub connection: RwSignal<String>,
+    pub error: RwSignal<Option<String>>,
+    pub signed_out: RwSignal<bool>,
+    pub token: RwSignal<Option<IssuedChatToken>>,
+    pub refreshes: RwSignal<u32>,
+    pub conversations: RwSignal<Vec<String>>,
+    pub open: RwSignal<Option<String>>,
+    pub messages: RwSignal<Vec<Line>>,
+    pub now: RwSignal<u64>,
+}
+
+impl ChatView {
+    fn new() -> Self {
+        ChatView {
+            connection: RwSignal::new("starting".into()),
+            error: RwSignal::new(None),
+            signed_out: RwSignal::new(false),
+            token: RwSignal::new(None),
+            refreshes: RwSignal::new(0),
+            conversations: RwSignal::new(Vec::new()),
+            open: RwSignal::new(None),
+            messages: RwSignal::new(Vec::new()),
+            now: RwSignal::new(0),
+        }
+    }
+}
+
+/// `HH:MM:SS UTC` for seconds since the epoch.
+pub fn clock(secs: u64) -> String {
+    let day = secs % 86_400;
+    format!("{:02}:{:02}:{:02} UTC", day / 3600, day % 3600 / 60, day % 60)
+}
+
+/// `1h 02m 03s` for a number of seconds.
+pub fn countdown(secs: u64) -> String {
+    match secs {
+        0 => "expired".into(),
+        s if s >= 3600 => format!("{}h {:02}m {:02}s", s / 3600, s % 3600 / 60, s % 60),
+        s if s >= 60 => format!("{}m {:02}s", s / 60, s % 60),
+        s => format!("{s}s"),
+    }
+}
+
+#[component]
+pub fn ChatPage() -> impl IntoView {
+    let view = ChatView::new();
+
+    #[cfg(feature = "hydrate")]
+    Effect::new(move |started: Option<()>| {
+        if started.is_none() {
+            crate::chat::client::start(view);
+        }
+    });
+
+    let token_field = move |f: fn(&IssuedChatToken) -> String| {
+        move || view.token.get().map(|t| f(&t)).unwrap_or_else(|| "–".into())
+    };
+    let remaining = move || {
+        view.token
+            .get()
+            .map(|t| countdown(t.expires_at.saturating_sub(view.now.get())))
+            .unwrap_or_else(|| "–".into())
+    };
+    let conversation_name = RwSignal::new(String::new());
+    let draft = RwSignal::new(String::new());
+
+    let join = move |ev: leptos::ev::SubmitEvent| {
+        ev.prevent_default();
+        let name = conversation_name.get_untracked().trim().to_string();
+        if name.is_empty() {
+            view.error.set(Some("Enter a conversation name.".into()));
+            return;
+        }
+        #[cfg(feature = "hydrate")]
+        crate::chat::client::join_or_create(view, name);
+        #[cfg(not(feature = "hydrate"))]
+        let _ = name;
+    };
+    let send = move |ev: leptos::ev::SubmitEvent| {
+        ev.prevent_default();
+        let text = draft.get_untracked();
+        if text.trim().is_empty() {
+            return;
+        }
+        draft.set(String::new());
+        #[cfg(feature = "hydrate")]
+        crate::chat::client::send(view, text);
+        #[cfg(not(feature = "hydrate"))]
+        let _ = text;
+    };
+
+    view! {
+        <h1>"Chat"</h1>
+        <Show when=move || view.token.get().is_some_and(|t| t.demo)>
+            <p class="banner demo" data-testid="demo-banner">
+                <strong>"Demo token. "</strong>
+                "chatpass has no Twilio account configured, so this token is signed with a random secret and Twilio will refuse it. Set the four TWILIO_* settings to chat for real."
+            </p>
+        </Show>
+        <Show when=move || view.signed_out.get()>
+            <p class="banner error" data-testid="signed-out" role="alert">
+                "You are signed out, so chat has stopped. "
+                <a href="/login?next=/chat">"Log in again"</a>
+            </p>
+        </Show>
+        <div class="chat-layout">
+            <aside class="panel" aria-labelledby="status-heading">
+                <h2 id="status-heading">"Connection"</h2>
+                <p>
+                    "Twilio: " <span class="state" data-testid="connection-state">{move || view.connection.get()}</span>
+                </p>
+                <p class="error" data-testid="chat-error" role="status">
+                    {move || view.error.get()}
+                </p>
+                <h2 id="token-heading">"Token"</h2>
+                <dl aria-labelledby="token-heading" data-testid="token-panel">
+                    <dt>"Identity"</dt>
+                    <dd data-testid="token-identity">{token_field(|t| t.identity.clone())}</dd>
+                    <dt>"Service"</dt>
+                    <dd>{token_field(|t| t.service_sid.clone())}</dd>
+                    <dt>"Issued"</dt>
+                    <dd>{token_field(|t| clock(t.issued_at))}</dd>
+                    <dt>"Expires"</dt>
+                    <dd>{token_field(|t| clock(t.expires_at))}</dd>
+                    <dt>"Expires in"</dt>
+                    <dd data-testid="token-countdown">{remaining}</dd>
+                    <dt>"Refreshed"</dt>
+                    <dd data-testid="token-refreshes">{move || view.refreshes.get()} " times"</dd>
+                    <dt>"Kind"</dt>
+                    <dd data-testid="token-kind">
+                        {move || match view.token.get() {
+                            Some(t) if t.demo => "demo (Twilio will refuse it)",
+                            Some(_) => "live",
+                            None => "–",
+                        }}
+                    </dd>
+                </dl>
+            </aside>
+            <section class="panel" aria-labelledby="conversations-heading">
+                <h2 id="conversations-heading">"Conversations"</h2>
+                <ul data-testid="conversations">
+                    <For each=move || view.conversations.get() key=|name| name.clone() let:name>
+                        <li>
+                            <button
+                                type="button"
+                                class="secondary"
+                                on:click={
+                                    let name = name.clone();
+                                    move |_| {
+                                        conversation_name.set(name.clone());
+                                        #[cfg(feature = "hydrate")]
+                                        crate::chat::client::join_or_create(view, name.clone());
+                                    }
+                                }
+                            >
+                                {name.clone()}
+                            </button>
+                        </li>
+                    </For>
+                </ul>
+                <form class="row" on:submit=join>
+                    <label for="conversation-name">"Conversation name"</label>
+                    <input
+                        id="conversation-name"
+                        type="text"
+                        autocomplete="off"
+                        prop:value=move || conversation_name.get()
+                        on:input=move |ev| conversation_name.set(event_target_value(&ev))
+                    />
+                    <button type="submit">"Join or create"</button>
+                </form>
+                <h2 id="messages-heading">
+                    {move || view.open.get().map(|n| format!("Messages in {n}")).unwrap_or_else(|| "Messages".into())}
+                </h2>
+                <ul class="messages" aria-labelledby="messages-heading" aria-live="polite" data-testid="messages">
+                    {move || {
+                        view.messages
+                            .get()
+                            .into_iter()
+                            .map(|l| view! {
+                                <li>
+                                    <span class="author">{l.author}</span>
+                                    {l.body}
+                                </li>
+                            })
+                            .collect_view()
+                    }}
+                </ul>
+                <form class="row" on:submit=send>
+                    <label for="message">"Message"</label>
+                    <input
+                        id="message"
+                        type="text"
+                        autocomplete="off"
+                        prop:value=move || draft.get()
+                        on:input=move |ev| draft.set(event_target_value(&ev))
+                    />
+                    <button type="submit">"Send"</button>
+                </form>
+            </section>
+        </div>
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn clocks_and_countdowns() {
+        assert_eq!(clock(1_700_000_000), "22:13:20 UTC");
+        assert_eq!(countdown(0), "expired");
+        assert_eq!(countdown(59), "59s");
+        assert_eq!(countdown(61), "1m 01s");
+        assert_eq!(countdown(3723), "1h 02m 03s");
+    }
+}
