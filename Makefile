@@ -17,7 +17,10 @@ SDK := public/vendor/twilio-conversations.min.js
 ORACLE_NODE := tests/oracle/node_modules/.installed
 ORACLE_PY := .tools/oracle-venv/.installed
 
-.PHONY: run test tools browser lint unit e2e site oracles clean-data
+BENCH_NODE := bench/node/node_modules/.installed
+BENCH_PY := .tools/bench-venv/.installed
+
+.PHONY: run test bench tools browser lint unit e2e site oracles clean-data
 
 ## make run: install what is missing, build in release mode, serve http://127.0.0.1:3000
 run: site
@@ -75,6 +78,20 @@ $(E2E_DEPS): end2end/package.json end2end/package-lock.json
 # with a throw-away database, and stops it afterwards.
 e2e: browser site $(E2E_DEPS)
 	cd end2end && npx playwright test
+
+## make bench: benchmarks and budgets (a budget miss fails make bench, never make test)
+bench: tools site $(BENCH_NODE) $(BENCH_PY)
+	@scripts/install-tools.sh bench
+	python3 bench/run.py
+
+$(BENCH_NODE): bench/node/package.json bench/node/package-lock.json
+	npm --prefix bench/node ci --no-audit --no-fund
+	touch $@
+
+$(BENCH_PY): bench/python/requirements.txt
+	python3 -m venv .tools/bench-venv
+	.tools/bench-venv/bin/pip install --quiet --disable-pip-version-check -r bench/python/requirements.txt
+	touch $@
 
 clean-data:
 	rm -rf data

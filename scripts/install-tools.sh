@@ -4,6 +4,7 @@
 #
 #   scripts/install-tools.sh build     wasm target, cargo-leptos, wasm-bindgen CLI, wasm-opt
 #   scripts/install-tools.sh browser   Debian's Chromium (for the end2end tests)
+#   scripts/install-tools.sh bench     Debian's wrk (for make bench)
 #
 # Pins live here and in Cargo.toml (wasm-bindgen must match the CLI exactly).
 set -euo pipefail
@@ -77,8 +78,20 @@ browser() {
     DEBIAN_FRONTEND=noninteractive apt-get install -y -qq chromium >/dev/null
 }
 
+bench() {
+    if command -v wrk >/dev/null; then return 0; fi
+    if [ "$(id -u)" -ne 0 ]; then
+        say "wrk is missing: run 'sudo apt-get install -y wrk', then make bench again"
+        exit 1
+    fi
+    say "installing Debian's wrk (load generator)"
+    apt-get update -qq
+    DEBIAN_FRONTEND=noninteractive apt-get install -y -qq wrk >/dev/null
+}
+
 case "${1:-build}" in
     build) build_tools ;;
     browser) browser ;;
-    *) say "usage: $0 build|browser"; exit 2 ;;
+    bench) bench ;;
+    *) say "usage: $0 build|browser|bench"; exit 2 ;;
 esac
