@@ -82,7 +82,7 @@ e2e: browser site $(E2E_DEPS)
 ## make bench: benchmarks and budgets (a budget miss fails make bench, never make test)
 bench: tools site $(BENCH_NODE) $(BENCH_PY)
 	@scripts/install-tools.sh bench
-	python3 bench/run.py
+	.tools/bench-venv/bin/python bench/run.py
 
 $(BENCH_NODE): bench/node/package.json bench/node/package-lock.json
 	npm --prefix bench/node ci --no-audit --no-fund

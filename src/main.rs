@@ -76,7 +76,7 @@ fn main() -> ExitCode {
 }
 
 async fn serve(config: Config) -> ExitCode {
-    telemetry::init();
+    let _logs = telemetry::init();
     let prepared = match server::prepare(&config).await {
         Ok(p) => p,
         Err(e) => return fail(e),

@@ -127,7 +127,7 @@ pub fn router(
         session_layer,
     )
     .build();
-    let absolute = config.sessions.absolute;
+    let session_settings = config.sessions;
     let own_origin = OwnOrigin(config.public_origin.clone());
     let routes = generate_route_list(App);
     let context_state = state.clone();
@@ -143,7 +143,7 @@ pub fn router(
         .layer(middleware::from_fn(require_login_for_chat))
         .layer(middleware::from_fn(server_fn_error_status))
         .layer(middleware::from_fn(move |auth: AuthSession, request: Request, next: Next| {
-            sessions::enforce_absolute_timeout(absolute, auth, request, next)
+            sessions::enforce_timeouts(session_settings, auth, request, next)
         }))
         .layer(auth_layer)
         .layer(RequestBodyLimitLayer::new(BODY_LIMIT))

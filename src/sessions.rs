@@ -10,10 +10,17 @@ use tower_sessions::{
 };
 use tower_sessions_sqlx_store::SqliteStore;
 
-use crate::{auth::backend::AuthSession, config::Config, db::Pool};
+use crate::{
+    auth::backend::AuthSession,
+    config::{Config, SessionSettings},
+    db::Pool,
+};
 
 pub const COOKIE_NAME: &str = "chatpass_session";
 const LOGIN_AT_KEY: &str = "chatpass.login_at";
+/// When the session was last seen active: rewritten (which saves the session and pushes
+/// its idle expiry out) at most once per refresh interval, not on every request.
+const SEEN_AT_KEY: &str = "chatpass.seen_at";
 /// How often expired sessions are swept from the table.
 const SWEEP_EVERY: Duration = Duration::from_secs(3600);
 
@@ -46,22 +53,33 @@ pub async fn layer(pool: &Pool, config: &Config) -> Result<SessionManagerLayer<S
 
 /// Records when this login began, for the absolute timeout.
 pub async fn mark_login(session: &Session) -> Result<(), session::Error> {
-    session.insert(LOGIN_AT_KEY, unix_now()).await
+    session.insert(LOGIN_AT_KEY, unix_now()).await?;
+    session.insert(SEEN_AT_KEY, unix_now()).await
 }
 
-/// Middleware: ends a login older than the absolute timeout, however active it is.
-pub async fn enforce_absolute_timeout(
-    absolute: Duration,
+/// Middleware for both timeouts. Absolute: ends a login older than `settings.absolute`,
+/// however active. Idle: the store drops a session `settings.idle` after its last save;
+/// an active session is saved again (extending that) once per refresh interval, not on
+/// every request.
+pub async fn enforce_timeouts(
+    settings: SessionSettings,
     mut auth: AuthSession,
     request: Request,
     next: Next,
 ) -> Response {
     if auth.user.is_some() {
+        let now = unix_now();
         let login_at: Option<u64> = auth.session.get(LOGIN_AT_KEY).await.ok().flatten();
-        let expired = login_at.is_none_or(|at| unix_now().saturating_sub(at) > absolute.as_secs());
+        let expired = login_at.is_none_or(|at| now.saturating_sub(at) > settings.absolute.as_secs());
         if expired {
             tracing::info!("session reached its absolute timeout");
             let _ = auth.logout().await;
+        } else {
+            let refresh_every = (settings.idle.as_secs() / 2).min(3600);
+            let seen_at: Option<u64> = auth.session.get(SEEN_AT_KEY).await.ok().flatten();
+            if seen_at.is_none_or(|at| now.saturating_sub(at) >= refresh_every) {
+                let _ = auth.session.insert(SEEN_AT_KEY, now).await;
+            }
         }
     }
     next.run(request).await

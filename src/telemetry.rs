@@ -1,19 +1,26 @@
 //! Structured logs with `tracing`: level from `RUST_LOG` (default `info`), written to
-//! stdout so that stderr carries only the one-line fatal error, if any.
+//! stdout by a background thread (so a request never waits on a write), leaving stderr
+//! for the one-line fatal error, if any.
 
 use std::io::IsTerminal;
 
+use tracing_appender::non_blocking::WorkerGuard;
 use tracing_subscriber::{fmt, EnvFilter};
 
-pub fn init() {
+/// Installs the subscriber. Keep the guard alive until exit: dropping it flushes the logs.
+pub fn init() -> WorkerGuard {
     let filter = EnvFilter::try_from_default_env().unwrap_or_else(|_| {
         EnvFilter::new("info,sqlx=warn,tower_sessions=warn,tower_sessions_core=warn,axum_login=warn")
     });
-    // try_init: the test harness may call this more than once in one process.
+    // Lossless: when the buffer is full, a writer waits rather than dropping lines.
+    let (writer, guard) =
+        tracing_appender::non_blocking::NonBlockingBuilder::default().lossy(false).finish(std::io::stdout());
+    // try_init: a test process may call this more than once.
     let _ = fmt()
         .with_env_filter(filter)
         .with_target(true)
         .with_ansi(std::io::stdout().is_terminal())
-        .with_writer(std::io::stdout)
+        .with_writer(writer)
         .try_init();
+    guard
 }

@@ -40,6 +40,8 @@ test('sign up, log out, log in again, reload, and survive a server restart', asy
 
   await page.reload();
   await expect(page.getByTestId('signed-in-as')).toHaveText('ann@example.com');
+  // Let the chat page finish fetching its token before the server goes away.
+  await expect(page.getByTestId('token-identity')).toHaveText('ann@example.com');
 
   await server.restart();
   await page.goto(server.url + '/');
