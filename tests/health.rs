@@ -58,3 +58,24 @@ async fn html_is_compressed_when_asked() {
         assert_eq!(response.headers()["content-encoding"], encoding);
     }
 }
+
+/// Needs the built site (`make test` builds it before the Rust tests).
+#[tokio::test]
+async fn the_bundle_is_served_and_compressed_when_asked() {
+    let app = TestApp::spawn().await;
+    let html = app.get("/").await.text().await.unwrap();
+    assert!(html.contains("/pkg/chatpass.wasm"), "the page names the bundle cargo-leptos builds");
+    let raw = reqwest::Client::builder().no_gzip().no_brotli().build().unwrap();
+    for (path, content_type) in
+        [("/pkg/chatpass.wasm", "application/wasm"), ("/pkg/chatpass.js", "text/javascript")]
+    {
+        let plain = raw.get(app.url(path)).send().await.unwrap();
+        assert_eq!(plain.status(), 200, "{path}: run `make site` first");
+        assert!(plain.headers()["content-type"].to_str().unwrap().starts_with(content_type), "{path}");
+        let plain_len = plain.bytes().await.unwrap().len();
+        let compressed = raw.get(app.url(path)).header("accept-encoding", "br, gzip").send().await.unwrap();
+        assert_eq!(compressed.status(), 200);
+        assert_eq!(compressed.headers()["content-encoding"], "br", "{path}");
+        assert!(compressed.bytes().await.unwrap().len() < plain_len / 2, "{path} shrinks");
+    }
+}
