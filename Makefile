@@ -54,9 +54,13 @@ lint:
 	cargo clippy --features ssr --all-targets -- -D warnings
 	cargo clippy --lib --features hydrate --target wasm32-unknown-unknown -- -D warnings
 
-# The Rust tests; tests/secrets.rs also scans the built site, so `site` comes first.
+# The Rust tests, twice: on SQLite, then on PostgreSQL. scripts/pg.sh starts a
+# throw-away PostgreSQL server (initdb + pg_ctl on a temporary directory and a free
+# port) for both runs (tests/scaleout.rs always uses it) and deletes it afterwards.
+# tests/secrets.rs also scans the built site, so `site` comes first.
 unit: oracles site
-	cargo test --features ssr
+	scripts/pg.sh run bash -c 'CHATPASS_TEST_BACKEND=sqlite cargo test --features ssr \
+		&& CHATPASS_TEST_BACKEND=postgres cargo test --features ssr'
 
 # Twilio's official helper libraries (npm and PyPI, pinned): the references for token bytes.
 oracles: $(ORACLE_NODE) $(ORACLE_PY)

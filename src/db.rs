@@ -1,14 +1,24 @@
-//! Opening the database: creates the SQLite file (and its directory) on first run and
-//! applies the migrations embedded in the binary.
+//! Opening the database: SQLite (the default; the file and its directory are created on
+//! first run) or PostgreSQL (for several instances sharing users and sessions). Either
+//! way the migrations embedded in the binary are applied at start.
+//!
+//! The SQL in this crate is written once for both: `$1`-style parameters, which SQLite
+//! accepts too. [`with_pool!`] runs the same query text against whichever pool is open.
 
 use std::time::Duration;
 
-use sqlx::{sqlite::SqlitePoolOptions, SqlitePool};
+use sqlx::{postgres::PgPoolOptions, sqlite::SqlitePoolOptions, PgPool, SqlitePool};
 
 use crate::config::Database;
 
-/// How long a request waits for a database connection before it is answered 503.
+/// How long a request waits for a database connection before it is answered 503. While
+/// the database is down this is also the longest a request waits for its 503.
 pub const ACQUIRE_TIMEOUT: Duration = Duration::from_secs(5);
+/// `/healthz` gives the database this long to answer `SELECT 1`.
+pub const PING_TIMEOUT: Duration = Duration::from_secs(2);
+/// Connections per instance. PostgreSQL's default `max_connections` (100) fits ten
+/// instances at this size.
+const MAX_CONNECTIONS: u32 = 8;
 
 #[derive(Debug, thiserror::Error)]
 pub enum DbError {
@@ -20,36 +30,85 @@ pub enum DbError {
     Migrate(sqlx::migrate::MigrateError),
 }
 
-pub type Pool = SqlitePool;
+/// The open database: one pool of whichever kind `DATABASE_URL` named.
+#[derive(Clone, Debug)]
+pub enum Pool {
+    Sqlite(SqlitePool),
+    Postgres(PgPool),
+}
+
+/// Runs `$body` with `$p` bound to the concrete pool (`&SqlitePool` or `&PgPool`), so
+/// one query text serves both databases.
+macro_rules! with_pool {
+    ($pool:expr, $p:ident => $body:expr) => {
+        match $pool {
+            $crate::db::Pool::Sqlite($p) => $body,
+            $crate::db::Pool::Postgres($p) => $body,
+        }
+    };
+}
+pub(crate) use with_pool;
+
+impl Pool {
+    /// Closes every connection; later queries fail with `PoolClosed`.
+    pub async fn close(&self) {
+        with_pool!(self, p => p.close().await)
+    }
+
+    /// `"sqlite"` or `"postgres"`, for logs.
+    pub fn kind(&self) -> &'static str {
+        match self {
+            Pool::Sqlite(_) => "sqlite",
+            Pool::Postgres(_) => "postgres",
+        }
+    }
+}
 
 /// Opens the pool and migrates. Nothing is created on disk before the directory check passes.
 pub async fn open(database: &Database) -> Result<Pool, DbError> {
-    let Database::Sqlite { options, file } = database;
-    if let Some(file) = file {
-        if let Some(dir) = file.parent().filter(|d| !d.as_os_str().is_empty()) {
-            std::fs::create_dir_all(dir)
-                .map_err(|source| DbError::CreateDir { dir: dir.display().to_string(), source })?;
+    match database {
+        Database::Sqlite { options, file } => {
+            if let Some(file) = file {
+                if let Some(dir) = file.parent().filter(|d| !d.as_os_str().is_empty()) {
+                    std::fs::create_dir_all(dir)
+                        .map_err(|source| DbError::CreateDir { dir: dir.display().to_string(), source })?;
+                }
+            }
+            let options = options
+                .clone()
+                .create_if_missing(true)
+                .journal_mode(sqlx::sqlite::SqliteJournalMode::Wal)
+                .synchronous(sqlx::sqlite::SqliteSynchronous::Normal)
+                .foreign_keys(true)
+                .busy_timeout(Duration::from_secs(5));
+            let pool = SqlitePoolOptions::new()
+                .max_connections(MAX_CONNECTIONS)
+                .acquire_timeout(ACQUIRE_TIMEOUT)
+                .connect_with(options)
+                .await
+                .map_err(DbError::Open)?;
+            sqlx::migrate!("./migrations/sqlite").run(&pool).await.map_err(DbError::Migrate)?;
+            Ok(Pool::Sqlite(pool))
+        }
+        Database::Postgres(options) => {
+            let pool = PgPoolOptions::new()
+                .max_connections(MAX_CONNECTIONS)
+                .acquire_timeout(ACQUIRE_TIMEOUT)
+                .connect_with(options.clone())
+                .await
+                .map_err(DbError::Open)?;
+            // Several instances may start at once: sqlx holds an advisory lock while it
+            // migrates, so exactly one of them applies each migration.
+            sqlx::migrate!("./migrations/postgres").run(&pool).await.map_err(DbError::Migrate)?;
+            Ok(Pool::Postgres(pool))
         }
     }
-    let options = options
-        .clone()
-        .create_if_missing(true)
-        .journal_mode(sqlx::sqlite::SqliteJournalMode::Wal)
-        .synchronous(sqlx::sqlite::SqliteSynchronous::Normal)
-        .foreign_keys(true)
-        .busy_timeout(Duration::from_secs(5));
-    let pool = SqlitePoolOptions::new()
-        .max_connections(8)
-        .acquire_timeout(ACQUIRE_TIMEOUT)
-        .connect_with(options)
-        .await
-        .map_err(DbError::Open)?;
-    sqlx::migrate!("./migrations").run(&pool).await.map_err(DbError::Migrate)?;
-    Ok(pool)
 }
 
 /// One round trip, bounded in time: what `/healthz` reports.
 pub async fn ping(pool: &Pool) -> bool {
-    let query = sqlx::query_scalar::<_, i64>("SELECT 1").fetch_one(pool);
-    matches!(tokio::time::timeout(Duration::from_secs(2), query).await, Ok(Ok(1)))
+    let query = async {
+        with_pool!(pool, p => sqlx::query_scalar::<_, i64>("SELECT CAST(1 AS BIGINT)").fetch_one(p).await)
+    };
+    matches!(tokio::time::timeout(PING_TIMEOUT, query).await, Ok(Ok(1)))
 }

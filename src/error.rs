@@ -92,15 +92,31 @@ fn missing_field(reason: &str) -> Option<&str> {
 #[cfg(feature = "ssr")]
 impl From<sqlx::Error> for AppError {
     fn from(error: sqlx::Error) -> Self {
-        match error {
-            sqlx::Error::PoolTimedOut | sqlx::Error::PoolClosed | sqlx::Error::Io(_) => {
-                tracing::warn!(error = %error, "database unavailable");
-                AppError::Unavailable
-            }
-            other => {
-                tracing::error!(error = %other, "database error");
-                AppError::Internal
-            }
+        if is_unavailable(&error) {
+            tracing::warn!(error = %error, "database unavailable");
+            return AppError::Unavailable;
         }
+        tracing::error!(error = %error, "database error");
+        AppError::Internal
+    }
+}
+
+/// Errors that mean "the database cannot be reached right now" (503, try again) rather
+/// than "our query is wrong" (500): no connection, a connection lost, a server shutting
+/// down (PostgreSQL SQLSTATE class 08 "connection exception", 57P0x "operator
+/// intervention"), SQLite busy (5 and its extended codes 261, 517, 773).
+#[cfg(feature = "ssr")]
+fn is_unavailable(error: &sqlx::Error) -> bool {
+    match error {
+        sqlx::Error::PoolTimedOut
+        | sqlx::Error::PoolClosed
+        | sqlx::Error::Io(_)
+        | sqlx::Error::Tls(_)
+        | sqlx::Error::Protocol(_)
+        | sqlx::Error::WorkerCrashed => true,
+        sqlx::Error::Database(e) => e.code().is_some_and(|code| {
+            code.starts_with("08") || code.starts_with("57P") || matches!(&*code, "5" | "261" | "517" | "773")
+        }),
+        _ => false,
     }
 }

@@ -120,7 +120,7 @@ pub fn leptos_options(config: &Config) -> LeptosOptions {
 pub fn router(
     state: AppState,
     config: &Config,
-    session_layer: tower_sessions::SessionManagerLayer<tower_sessions_sqlx_store::SqliteStore>,
+    session_layer: tower_sessions::SessionManagerLayer<sessions::Store>,
 ) -> Router {
     let auth_layer = AuthManagerLayerBuilder::new(
         Backend { pool: state.pool.clone(), hasher: state.hasher.clone() },
@@ -146,6 +146,7 @@ pub fn router(
             sessions::enforce_timeouts(session_settings, auth, request, next)
         }))
         .layer(auth_layer)
+        .layer(middleware::from_fn(session_store_unavailable))
         .layer(RequestBodyLimitLayer::new(BODY_LIMIT))
         .layer(middleware::from_fn_with_state(own_origin, security::verify_origin))
         .layer(middleware::from_fn(security::security_headers))
@@ -182,8 +183,8 @@ async fn require_login_for_chat(auth: AuthSession, request: Request, next: Next)
 }
 
 /// Server functions answer every error with 500 and the error as JSON. This reads our
-/// [`AppError`] back and sets its real status (400, 401, 409, 429 with `Retry-After`,
-/// 503). Plain form posts (redirected back to the form with the error) are left alone.
+/// [`AppError`] back and sets its real status (400, 401, 409, 429 and 503 with
+/// `Retry-After`). Plain form posts (redirected back to the form with the error) are left alone.
 async fn server_fn_error_status(request: Request, next: Next) -> Response {
     let response = next.run(request).await;
     if response.status() != StatusCode::INTERNAL_SERVER_ERROR
@@ -197,11 +198,35 @@ async fn server_fn_error_status(request: Request, next: Next) -> Response {
     };
     if let Ok(error) = serde_json::from_slice::<AppError>(&bytes) {
         parts.status = StatusCode::from_u16(error.status()).unwrap_or(StatusCode::INTERNAL_SERVER_ERROR);
-        if let AppError::RateLimited { retry_after } = error {
-            parts.headers.insert(header::RETRY_AFTER, HeaderValue::from(retry_after));
+        let retry_after = match error {
+            AppError::RateLimited { retry_after } => Some(retry_after),
+            AppError::Unavailable => Some(db::ACQUIRE_TIMEOUT.as_secs()),
+            _ => None,
+        };
+        if let Some(seconds) = retry_after {
+            parts.headers.insert(header::RETRY_AFTER, HeaderValue::from(seconds));
         }
     }
     Response::from_parts(parts, Body::from(bytes))
+}
+
+/// The session and login layers (tower-sessions, axum-login) answer a bare, empty 500
+/// when they cannot load or save a session. Their only IO is the database, so such an
+/// answer means the database is unavailable: say so with 503, as every handler does.
+/// Everything of ours answers errors with a body, so nothing else is rewritten.
+async fn session_store_unavailable(request: Request, next: Next) -> Response {
+    let response = next.run(request).await;
+    let bare = response.status() == StatusCode::INTERNAL_SERVER_ERROR
+        && !response.headers().contains_key(header::CONTENT_TYPE)
+        && axum::body::HttpBody::size_hint(response.body()).exact() == Some(0);
+    if !bare {
+        return response;
+    }
+    tracing::warn!("session store unavailable; answering 503");
+    let error = AppError::Unavailable;
+    let mut response = (StatusCode::SERVICE_UNAVAILABLE, Json(&error)).into_response();
+    response.headers_mut().insert(header::RETRY_AFTER, HeaderValue::from(db::ACQUIRE_TIMEOUT.as_secs()));
+    response
 }
 
 /// A server that has bound its address and opened its database, ready to run.

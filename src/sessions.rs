@@ -4,11 +4,15 @@
 
 use std::time::{Duration, SystemTime, UNIX_EPOCH};
 
+use async_trait::async_trait;
 use axum::{extract::Request, middleware::Next, response::Response};
 use tower_sessions::{
-    cookie::SameSite, session, session_store::ExpiredDeletion, Expiry, Session, SessionManagerLayer,
+    cookie::SameSite,
+    session::{self, Id, Record},
+    session_store::{self, ExpiredDeletion},
+    Expiry, Session, SessionManagerLayer, SessionStore,
 };
-use tower_sessions_sqlx_store::SqliteStore;
+use tower_sessions_sqlx_store::{PostgresStore, SqliteStore};
 
 use crate::{
     auth::backend::AuthSession,
@@ -28,15 +32,75 @@ fn unix_now() -> u64 {
     SystemTime::now().duration_since(UNIX_EPOCH).map(|d| d.as_secs()).unwrap_or(0)
 }
 
+/// The session store in the app's own database: a table `tower_sessions` in SQLite,
+/// `tower_sessions.session` in PostgreSQL (where every instance sees every session).
+#[derive(Clone, Debug)]
+pub enum Store {
+    Sqlite(SqliteStore),
+    Postgres(PostgresStore),
+}
+
+macro_rules! with_store {
+    ($store:expr, $s:ident => $body:expr) => {
+        match $store {
+            Store::Sqlite($s) => $body,
+            Store::Postgres($s) => $body,
+        }
+    };
+}
+
+impl Store {
+    /// Creates the session table if needed.
+    async fn new(pool: &Pool) -> Result<Self, sqlx::Error> {
+        let store = match pool {
+            Pool::Sqlite(p) => Store::Sqlite(SqliteStore::new(p.clone())),
+            Pool::Postgres(p) => Store::Postgres(PostgresStore::new(p.clone())),
+        };
+        with_store!(&store, s => s.migrate().await)?;
+        Ok(store)
+    }
+}
+
+#[async_trait]
+impl SessionStore for Store {
+    async fn create(&self, record: &mut Record) -> session_store::Result<()> {
+        with_store!(self, s => s.create(record).await)
+    }
+
+    async fn save(&self, record: &Record) -> session_store::Result<()> {
+        with_store!(self, s => s.save(record).await)
+    }
+
+    async fn load(&self, id: &Id) -> session_store::Result<Option<Record>> {
+        with_store!(self, s => s.load(id).await)
+    }
+
+    async fn delete(&self, id: &Id) -> session_store::Result<()> {
+        with_store!(self, s => s.delete(id).await)
+    }
+}
+
+#[async_trait]
+impl ExpiredDeletion for Store {
+    async fn delete_expired(&self) -> session_store::Result<()> {
+        with_store!(self, s => s.delete_expired().await)
+    }
+}
+
 /// Creates the session table if needed and returns the layer.
-pub async fn layer(pool: &Pool, config: &Config) -> Result<SessionManagerLayer<SqliteStore>, sqlx::Error> {
-    let store = SqliteStore::new(pool.clone());
-    store.migrate().await?;
+pub async fn layer(pool: &Pool, config: &Config) -> Result<SessionManagerLayer<Store>, sqlx::Error> {
+    let store = Store::new(pool).await?;
+    // Sweeps expired sessions. A failed sweep (database down) is logged and retried at
+    // the next tick; tower-sessions' own `continuously_delete_expired` would stop for good.
     tokio::spawn({
         let store = store.clone();
         async move {
-            if let Err(e) = store.continuously_delete_expired(SWEEP_EVERY).await {
-                tracing::warn!(error = %e, "session sweeper stopped");
+            let mut every = tokio::time::interval(SWEEP_EVERY);
+            loop {
+                every.tick().await;
+                if let Err(e) = store.delete_expired().await {
+                    tracing::warn!(error = %e, "could not sweep expired sessions; will retry");
+                }
             }
         }
     });

@@ -2,7 +2,11 @@
 
 use sqlx::FromRow;
 
-use crate::{db::Pool, domain::Email, error::AppError};
+use crate::{
+    db::{with_pool, Pool},
+    domain::Email,
+    error::AppError,
+};
 
 /// An account as stored. `Debug` leaves the hash out.
 #[derive(Clone, FromRow)]
@@ -20,13 +24,15 @@ impl std::fmt::Debug for User {
 
 /// Inserts a user; an email that exists (in any case) is [`AppError::EmailTaken`].
 pub async fn create(pool: &Pool, email: &Email, password_hash: &str) -> Result<User, AppError> {
-    let result = sqlx::query_as::<_, User>(
-        "INSERT INTO users (email, password_hash) VALUES (?, ?) RETURNING id, email, password_hash",
-    )
-    .bind(email.as_str())
-    .bind(password_hash)
-    .fetch_one(pool)
-    .await;
+    let result = with_pool!(pool, p => {
+        sqlx::query_as::<_, User>(
+            "INSERT INTO users (email, password_hash) VALUES ($1, $2) RETURNING id, email, password_hash",
+        )
+        .bind(email.as_str())
+        .bind(password_hash)
+        .fetch_one(p)
+        .await
+    });
     match result {
         Ok(user) => Ok(user),
         Err(sqlx::Error::Database(e)) if e.is_unique_violation() => Err(AppError::EmailTaken),
@@ -35,23 +41,28 @@ pub async fn create(pool: &Pool, email: &Email, password_hash: &str) -> Result<U
 }
 
 pub async fn by_email(pool: &Pool, email: &Email) -> Result<Option<User>, sqlx::Error> {
-    sqlx::query_as::<_, User>("SELECT id, email, password_hash FROM users WHERE email = ?")
-        .bind(email.as_str())
-        .fetch_optional(pool)
-        .await
+    with_pool!(pool, p => {
+        sqlx::query_as::<_, User>("SELECT id, email, password_hash FROM users WHERE email = $1")
+            .bind(email.as_str())
+            .fetch_optional(p)
+            .await
+    })
 }
 
 pub async fn by_id(pool: &Pool, id: i64) -> Result<Option<User>, sqlx::Error> {
-    sqlx::query_as::<_, User>("SELECT id, email, password_hash FROM users WHERE id = ?")
-        .bind(id)
-        .fetch_optional(pool)
-        .await
+    with_pool!(pool, p => {
+        sqlx::query_as::<_, User>("SELECT id, email, password_hash FROM users WHERE id = $1")
+            .bind(id)
+            .fetch_optional(p)
+            .await
+    })
 }
 
 pub async fn email_exists(pool: &Pool, email: &Email) -> Result<bool, sqlx::Error> {
-    sqlx::query_scalar::<_, i64>("SELECT COUNT(*) FROM users WHERE email = ?")
-        .bind(email.as_str())
-        .fetch_one(pool)
-        .await
-        .map(|n| n > 0)
+    with_pool!(pool, p => {
+        sqlx::query_scalar::<_, bool>("SELECT EXISTS (SELECT 1 FROM users WHERE email = $1)")
+            .bind(email.as_str())
+            .fetch_one(p)
+            .await
+    })
 }

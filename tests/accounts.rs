@@ -29,8 +29,7 @@ async fn sign_up_signs_in_and_stores_a_lowercased_email_with_an_argon2id_hash() 
     let response = app.signup("  Ann.Lee@Example.COM ", GOOD).await;
     assert_eq!(response.status(), 200);
     assert_eq!(app.whoami().await.as_deref(), Some("ann.lee@example.com"));
-    let (email, hash): (String, String) =
-        sqlx::query_as("SELECT email, password_hash FROM users").fetch_one(&app.pool).await.unwrap();
+    let (email, hash) = app.stored_credentials().await;
     assert_eq!(email, "ann.lee@example.com");
     assert!(hash.starts_with("$argon2id$v=19$m=19456,t=2,p=1$"), "{hash}");
     assert!(!hash.contains(GOOD));
@@ -407,7 +406,7 @@ async fn a_password_change_ends_other_sessions() {
     assert_eq!(app.signup("ann@example.com", GOOD).await.status(), 200);
     assert!(app.whoami().await.is_some());
     // Changing the stored hash (as a password change would) invalidates the session.
-    sqlx::query("UPDATE users SET password_hash = password_hash || 'x'").execute(&app.pool).await.unwrap();
+    app.execute("UPDATE users SET password_hash = password_hash || 'x'").await;
     assert_eq!(app.whoami().await, None);
 }
 

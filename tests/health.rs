@@ -11,7 +11,16 @@ async fn healthz_is_ok_when_the_database_answers() {
     assert_eq!(response.status(), 200);
     let body: serde_json::Value = response.json().await.unwrap();
     assert_eq!(body, serde_json::json!({"status": "ok"}));
-    assert!(app.dir.path().join("chatpass.db").exists(), "the SQLite file is created on start");
+    app.stop().await;
+}
+
+#[tokio::test]
+async fn a_sqlite_database_file_and_its_directory_are_created_on_start() {
+    let dir = tempfile::tempdir().unwrap();
+    let file = dir.path().join("new/dir/chatpass.db");
+    let app = TestApp::builder().env("DATABASE_URL", &format!("sqlite://{}", file.display())).spawn().await;
+    assert!(file.exists(), "the SQLite file is created on start");
+    assert_eq!(app.get("/healthz").await.status(), 200);
     app.stop().await;
 }
 

@@ -142,3 +142,17 @@ fn default_database_is_created_on_first_run_and_sigterm_stops_cleanly() {
     let status = child.wait().unwrap();
     assert_eq!(status.code(), Some(0), "graceful shutdown exits 0");
 }
+
+#[test]
+fn unreachable_postgres_is_one_line_without_the_password() {
+    let dir = tempfile::tempdir().unwrap();
+    // A port nobody listens on: taken, then released.
+    let port = std::net::TcpListener::bind("127.0.0.1:0").unwrap().local_addr().unwrap().port();
+    let url = format!("postgres://chatpass:pw-must-not-show@127.0.0.1:{port}/chatpass");
+    let started = Instant::now();
+    let outcome = run_with(dir.path(), &[("DATABASE_URL", &url), ("LEPTOS_SITE_ADDR", "127.0.0.1:0")]);
+    assert_one_clear_line(&outcome, "DATABASE_URL", "cannot open the database");
+    assert!(!outcome.stderr.contains("pw-must-not-show"), "{}", outcome.stderr);
+    assert!(started.elapsed() < Duration::from_secs(20), "gave up in {:?}", started.elapsed());
+    assert!(files_in(dir.path()).is_empty());
+}

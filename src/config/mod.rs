@@ -6,7 +6,7 @@
 
 use std::{net::SocketAddr, path::PathBuf, str::FromStr, time::Duration};
 
-use sqlx::sqlite::SqliteConnectOptions;
+use sqlx::{postgres::PgConnectOptions, sqlite::SqliteConnectOptions};
 
 use crate::auth::limits::{Budget, LimitSettings};
 
@@ -37,7 +37,7 @@ impl ConfigError {
 }
 
 /// The database chatpass keeps its users and sessions in.
-#[derive(Debug, Clone)]
+#[derive(Clone)]
 pub enum Database {
     /// A SQLite file (or `sqlite::memory:`), created on first run.
     Sqlite {
@@ -45,6 +45,24 @@ pub enum Database {
         /// The file, when there is one, so its directory can be created at start.
         file: Option<PathBuf>,
     },
+    /// A PostgreSQL server shared by every instance; the database itself must exist.
+    Postgres(PgConnectOptions),
+}
+
+/// Leaves the PostgreSQL password out (sqlx's own `Debug` prints it).
+impl std::fmt::Debug for Database {
+    fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
+        match self {
+            Database::Sqlite { file, .. } => f.debug_struct("Sqlite").field("file", file).finish(),
+            Database::Postgres(o) => f
+                .debug_struct("Postgres")
+                .field("host", &o.get_host())
+                .field("port", &o.get_port())
+                .field("user", &o.get_username())
+                .field("database", &o.get_database())
+                .finish_non_exhaustive(),
+        }
+    }
 }
 
 #[derive(Debug, Clone)]
@@ -182,7 +200,8 @@ fn parse_site_addr(raw: &str) -> Result<SocketAddr, ConfigError> {
     })
 }
 
-/// Accepts `sqlite:` URLs; names the scheme it does not know otherwise.
+/// Accepts `sqlite:` and `postgres:` (or `postgresql:`) URLs; names the scheme it does
+/// not know otherwise. A password in the URL never appears in the error.
 pub fn parse_database_url(raw: &str) -> Result<Database, ConfigError> {
     const VAR: &str = "DATABASE_URL";
     let raw = raw.trim();
@@ -199,8 +218,23 @@ pub fn parse_database_url(raw: &str) -> Result<Database, ConfigError> {
                 };
             Ok(Database::Sqlite { options, file })
         }
-        "" => Err(ConfigError::new(VAR, "has no scheme; expected a URL like sqlite://data/chatpass.db")),
-        other => Err(ConfigError::new(VAR, format!("unsupported scheme {other:?}; expected sqlite:"))),
+        "postgres" | "postgresql" => {
+            let password = url::Url::parse(raw).ok().and_then(|u| u.password().map(String::from));
+            PgConnectOptions::from_str(raw).map(Database::Postgres).map_err(|e| {
+                let mut reason = format!("not a valid postgres URL: {e}");
+                if let Some(password) = password.filter(|p| !p.is_empty()) {
+                    reason = reason.replace(&password, "***");
+                }
+                ConfigError::new(VAR, reason)
+            })
+        }
+        "" => Err(ConfigError::new(
+            VAR,
+            "has no scheme; expected a URL like sqlite://data/chatpass.db or postgres://user@host/db",
+        )),
+        other => {
+            Err(ConfigError::new(VAR, format!("unsupported scheme {other:?}; expected sqlite: or postgres:")))
+        }
     }
 }
 
@@ -219,7 +253,7 @@ mod tests {
     fn defaults_are_a_sqlite_file_under_data_and_port_3000() {
         let config = parse(&[]).unwrap();
         assert_eq!(config.site_addr, "127.0.0.1:3000".parse().unwrap());
-        let Database::Sqlite { file, .. } = config.database;
+        let Database::Sqlite { file, .. } = config.database else { panic!("not sqlite") };
         assert_eq!(file.unwrap(), PathBuf::from("data/chatpass.db"));
     }
 
@@ -249,7 +283,31 @@ mod tests {
     #[test]
     fn memory_database_has_no_file() {
         let config = parse(&[("DATABASE_URL", "sqlite::memory:")]).unwrap();
-        let Database::Sqlite { file, .. } = config.database;
+        let Database::Sqlite { file, .. } = config.database else { panic!("not sqlite") };
         assert!(file.is_none());
+    }
+
+    #[test]
+    fn postgres_urls_select_postgres_and_keep_the_password_out_of_debug_and_errors() {
+        for url in [
+            "postgres://app:s3cret-pw@db.internal:6543/chat",
+            "postgresql://app:s3cret-pw@db.internal:6543/chat",
+        ] {
+            let config = parse(&[("DATABASE_URL", url)]).unwrap();
+            let Database::Postgres(options) = &config.database else { panic!("not postgres") };
+            assert_eq!(options.get_host(), "db.internal");
+            assert_eq!(options.get_port(), 6543);
+            assert_eq!(options.get_database(), Some("chat"));
+            let debug = format!("{config:?}");
+            assert!(debug.contains("db.internal") && !debug.contains("s3cret-pw"), "{debug}");
+        }
+        let err =
+            parse(&[("DATABASE_URL", "postgres://app:s3cret-pw@db.internal:notaport/chat")]).unwrap_err();
+        assert_eq!(err.var, "DATABASE_URL");
+        assert!(!err.to_string().contains("s3cret-pw"), "{err}");
+        let err =
+            parse(&[("DATABASE_URL", "postgres://app:s3cret-pw@db/chat?sslmode=sometimes")]).unwrap_err();
+        assert_eq!(err.var, "DATABASE_URL");
+        assert!(!err.to_string().contains("s3cret-pw"), "{err}");
     }
 }

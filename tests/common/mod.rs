@@ -1,10 +1,17 @@
-//! The integration-test harness: the real router on port 0, a fresh SQLite file in a
-//! temporary directory, and an HTTP client that keeps cookies like a browser.
+//! The integration-test harness: the real router on port 0, a fresh database, and an
+//! HTTP client that keeps cookies like a browser.
+//!
+//! The database is picked by `CHATPASS_TEST_BACKEND`: `sqlite` (the default: a file in a
+//! temporary directory) or `postgres` (a database of its own on the server named by
+//! `CHATPASS_TEST_POSTGRES_URL`). `make test` runs the whole suite once with each.
 #![allow(dead_code)]
+
+pub mod postgres;
+pub mod process;
 
 use std::{collections::HashMap, net::SocketAddr};
 
-use chatpass::{config::Config, server};
+use chatpass::{config::Config, db::Pool, server};
 use tempfile::TempDir;
 use tokio::{sync::oneshot, task::JoinHandle};
 
@@ -34,8 +41,13 @@ impl TestAppBuilder {
     pub async fn spawn(self) -> TestApp {
         let dir = tempfile::tempdir().expect("temp dir");
         let mut env = self.env;
-        env.entry("DATABASE_URL".into())
-            .or_insert_with(|| format!("sqlite://{}/chatpass.db", dir.path().display()));
+        if !env.contains_key("DATABASE_URL") {
+            let url = match backend() {
+                Backend::Sqlite => format!("sqlite://{}/chatpass.db", dir.path().display()),
+                Backend::Postgres => postgres::fresh_database(&postgres::server_url()).await,
+            };
+            env.insert("DATABASE_URL".into(), url);
+        }
         env.entry("LEPTOS_SITE_ADDR".into()).or_insert_with(|| "127.0.0.1:0".into());
         TestApp::start(env, dir, client()).await
     }
@@ -64,6 +76,21 @@ impl TestApp {
         self.shutdown().await;
         let dir = std::mem::replace(&mut self.dir, tempfile::tempdir().unwrap());
         TestApp::start(self.env.clone(), dir, self.client.clone()).await
+    }
+}
+
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub enum Backend {
+    Sqlite,
+    Postgres,
+}
+
+/// The database this run of the suite uses (`CHATPASS_TEST_BACKEND`).
+pub fn backend() -> Backend {
+    match std::env::var("CHATPASS_TEST_BACKEND").as_deref() {
+        Err(_) | Ok("") | Ok("sqlite") => Backend::Sqlite,
+        Ok("postgres") => Backend::Postgres,
+        Ok(other) => panic!("CHATPASS_TEST_BACKEND={other:?}: expected sqlite or postgres"),
     }
 }
 
@@ -135,11 +162,31 @@ impl TestApp {
     }
 
     pub async fn user_count(&self) -> i64 {
-        sqlx::query_scalar("SELECT COUNT(*) FROM users").fetch_one(&self.pool).await.unwrap()
+        count(&self.pool, "SELECT COUNT(*) FROM users").await
     }
 
     pub async fn session_count(&self) -> i64 {
-        sqlx::query_scalar("SELECT COUNT(*) FROM tower_sessions").fetch_one(&self.pool).await.unwrap()
+        match &self.pool {
+            Pool::Sqlite(_) => count(&self.pool, "SELECT COUNT(*) FROM tower_sessions").await,
+            Pool::Postgres(_) => count(&self.pool, "SELECT COUNT(*) FROM tower_sessions.session").await,
+        }
+    }
+
+    /// The one stored account's email and password hash.
+    pub async fn stored_credentials(&self) -> (String, String) {
+        let sql = "SELECT email, password_hash FROM users";
+        match &self.pool {
+            Pool::Sqlite(p) => sqlx::query_as(sql).fetch_one(p).await.unwrap(),
+            Pool::Postgres(p) => sqlx::query_as(sql).fetch_one(p).await.unwrap(),
+        }
+    }
+
+    /// Runs a statement on the server's database, behind its back.
+    pub async fn execute(&self, sql: &str) {
+        match &self.pool {
+            Pool::Sqlite(p) => sqlx::query(sql).execute(p).await.map(drop).unwrap(),
+            Pool::Postgres(p) => sqlx::query(sql).execute(p).await.map(drop).unwrap(),
+        }
     }
 
     /// Stops the server gracefully and waits until it has.
@@ -154,5 +201,12 @@ impl TestApp {
         if let Some(task) = self.task.take() {
             task.await.expect("server task");
         }
+    }
+}
+
+pub async fn count(pool: &Pool, sql: &str) -> i64 {
+    match pool {
+        Pool::Sqlite(p) => sqlx::query_scalar(sql).fetch_one(p).await.unwrap(),
+        Pool::Postgres(p) => sqlx::query_scalar(sql).fetch_one(p).await.unwrap(),
     }
 }

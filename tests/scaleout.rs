@@ -1,0 +1,205 @@
+//! Several chatpass processes sharing one PostgreSQL, as behind a load balancer: users
+//! and sessions are shared, sign-ups stay unique, and a database outage is a 503 the
+//! app recovers from without a restart.
+//!
+//! These always use PostgreSQL (`make test` provides it; see `tests/common/postgres.rs`).
+
+mod common;
+
+use std::time::{Duration, Instant};
+
+use base64::{engine::general_purpose::URL_SAFE_NO_PAD, Engine as _};
+use chatpass::db::{ACQUIRE_TIMEOUT, PING_TIMEOUT};
+use common::{
+    postgres::{self, Cluster},
+    process::Instance,
+};
+use serde_json::Value;
+use sqlx::{Connection, PgConnection};
+
+const GOOD: &str = "correct horse battery staple";
+/// Both instances are one site to the browser, as behind a load balancer.
+const PUBLIC_URL: &str = "http://chat.test";
+const SECRET: &str = "scale-out-test-secret";
+
+fn instance(database_url: &str) -> Instance {
+    Instance::start(&[
+        ("DATABASE_URL", database_url),
+        ("CHATPASS_PUBLIC_URL", PUBLIC_URL),
+        ("TWILIO_ACCOUNT_SID", "AC0123456789abcdef0123456789abcdef"),
+        ("TWILIO_API_KEY", "SK0123456789abcdef0123456789abcdef"),
+        ("TWILIO_API_SECRET", SECRET),
+        ("TWILIO_CHAT_SERVICE_SID", "IS0123456789abcdef0123456789abcdef"),
+    ])
+}
+
+fn browser() -> reqwest::Client {
+    reqwest::Client::builder()
+        .cookie_store(true)
+        .redirect(reqwest::redirect::Policy::none())
+        // Far above every documented bound: a request that takes this long is a hang.
+        .timeout(Duration::from_secs(30))
+        .build()
+        .unwrap()
+}
+
+async fn post(
+    client: &reqwest::Client,
+    at: &Instance,
+    path: &str,
+    form: &[(&str, &str)],
+) -> reqwest::Response {
+    client
+        .post(at.url(path))
+        .header("origin", PUBLIC_URL)
+        .header("accept", "application/json")
+        .form(form)
+        .send()
+        .await
+        .expect("request")
+}
+
+async fn signup(client: &reqwest::Client, at: &Instance, email: &str) -> reqwest::Response {
+    post(client, at, "/api/signup", &[("email", email), ("password", GOOD)]).await
+}
+
+async fn whoami(client: &reqwest::Client, at: &Instance) -> Option<String> {
+    let response = post(client, at, "/api/current_user", &[]).await;
+    assert_eq!(response.status(), 200);
+    let body: Value = response.json().await.unwrap();
+    body["email"].as_str().map(String::from)
+}
+
+fn identity_in(token: &str) -> String {
+    let payload = token.split('.').nth(1).unwrap();
+    let claims: Value = serde_json::from_slice(&URL_SAFE_NO_PAD.decode(payload).unwrap()).unwrap();
+    claims["grants"]["identity"].as_str().unwrap().to_string()
+}
+
+async fn users_in(database_url: &str) -> i64 {
+    let mut db = PgConnection::connect(database_url).await.unwrap();
+    sqlx::query_scalar("SELECT COUNT(*) FROM users").fetch_one(&mut db).await.unwrap()
+}
+
+#[tokio::test]
+async fn a_session_made_on_one_instance_works_and_ends_on_the_other() {
+    let database = postgres::fresh_database(&postgres::server_url()).await;
+    let a = instance(&database);
+    let b = instance(&database);
+    assert_ne!(a.addr, b.addr);
+    let client = browser();
+
+    assert_eq!(signup(&client, &a, "  Ann@Example.com").await.status(), 200);
+    assert_eq!(whoami(&client, &a).await.as_deref(), Some("ann@example.com"));
+
+    // The same cookie on B: B knows the session and the user behind it.
+    let response = post(&client, &b, "/api/chat_token", &[]).await;
+    assert_eq!(response.status(), 200);
+    let body: Value = response.json().await.unwrap();
+    assert_eq!(body["identity"], "ann@example.com");
+    assert_eq!(identity_in(body["token"].as_str().unwrap()), "ann@example.com");
+    let token = body["token"].as_str().unwrap();
+    let key = jsonwebtoken::DecodingKey::from_secret(SECRET.as_bytes());
+    let mut validation = jsonwebtoken::Validation::new(jsonwebtoken::Algorithm::HS256);
+    validation.set_required_spec_claims(&["exp", "iss", "sub"]);
+    jsonwebtoken::decode::<Value>(token, &key, &validation).expect("B signs with the shared secret");
+
+    // Log out on B: A refuses the cookie from then on.
+    assert_eq!(post(&client, &b, "/api/logout", &[]).await.status(), 200);
+    assert_eq!(whoami(&client, &a).await, None);
+    assert_eq!(post(&client, &a, "/api/chat_token", &[]).await.status(), 401);
+    let chat = client.get(a.url("/chat")).send().await.unwrap();
+    assert_eq!(chat.status(), 302, "A sends the logged-out browser to log in");
+
+    // And logging in on A works on B.
+    let response = post(&client, &a, "/api/login", &[("email", "ann@example.com"), ("password", GOOD)]).await;
+    assert_eq!(response.status(), 200);
+    assert_eq!(whoami(&client, &b).await.as_deref(), Some("ann@example.com"));
+}
+
+#[tokio::test]
+async fn one_email_signed_up_through_both_instances_at_once_makes_one_account() {
+    let database = postgres::fresh_database(&postgres::server_url()).await;
+    let a = instance(&database);
+    let b = instance(&database);
+    let urls = [a.url("/api/signup"), b.url("/api/signup")];
+    let mut attempts = tokio::task::JoinSet::new();
+    for i in 0..16 {
+        let url = urls[i % 2].clone();
+        attempts.spawn(async move {
+            let form = [("email", "race@example.com"), ("password", GOOD)];
+            let request =
+                browser().post(url).header("origin", PUBLIC_URL).header("accept", "application/json");
+            let response = request.form(&form).send().await;
+            response.expect("request").status().as_u16()
+        });
+    }
+    let statuses: Vec<u16> = attempts.join_all().await;
+    assert_eq!(statuses.iter().filter(|&&s| s == 200).count(), 1, "{statuses:?}");
+    assert!(statuses.iter().all(|&s| s == 200 || s == 409), "only 200 and 409: {statuses:?}");
+    assert_eq!(users_in(&database).await, 1);
+}
+
+/// Every request during the outage is answered, 503, within the documented bound.
+async fn expect_503(request: reqwest::RequestBuilder, what: &str) {
+    let started = Instant::now();
+    let response = request.send().await.unwrap_or_else(|e| panic!("{what}: no answer: {e}"));
+    let took = started.elapsed();
+    assert_eq!(response.status(), 503, "{what}");
+    // The documented bound is ACQUIRE_TIMEOUT (5 s); allow as much again for a busy machine.
+    assert!(took < ACQUIRE_TIMEOUT * 2, "{what} took {took:?}");
+    assert!(response.headers().contains_key("retry-after") || what == "healthz", "{what}: Retry-After");
+    let body: Value = response.json().await.unwrap();
+    assert!(body["error"] == "unavailable" || body["status"] == "unavailable", "{what}: {body}");
+}
+
+#[tokio::test]
+async fn a_database_outage_is_503_and_the_app_recovers_without_a_restart() {
+    // A private server: stopping the shared one would break the other tests.
+    let cluster = Cluster::start();
+    let database = postgres::fresh_database(&cluster.url).await;
+    let mut app = instance(&database);
+    let client = browser();
+    assert_eq!(signup(&client, &app, "ann@example.com").await.status(), 200);
+    assert_eq!(post(&client, &app, "/api/chat_token", &[]).await.status(), 200);
+
+    cluster.stop();
+
+    let started = Instant::now();
+    let health = client.get(app.url("/healthz")).send().await.unwrap();
+    assert_eq!(health.status(), 503);
+    assert!(started.elapsed() < PING_TIMEOUT * 3, "healthz took {:?}", started.elapsed());
+    let origin =
+        |r: reqwest::RequestBuilder| r.header("origin", PUBLIC_URL).header("accept", "application/json");
+    expect_503(origin(client.post(app.url("/api/chat_token"))), "chat_token with a session").await;
+    expect_503(origin(client.post(app.url("/api/current_user"))), "current_user with a session").await;
+    expect_503(client.get(app.url("/chat")), "the chat page with a session").await;
+    let stranger = browser();
+    let login = [("email", "ann@example.com"), ("password", GOOD)];
+    expect_503(origin(stranger.post(app.url("/api/login"))).form(&login), "login").await;
+    let new_user = [("email", "bob@example.com"), ("password", GOOD)];
+    expect_503(origin(stranger.post(app.url("/api/signup"))).form(&new_user), "signup").await;
+    assert!(app.is_running(), "the app is still up");
+
+    cluster.restart();
+
+    // Recovery: the pool reconnects by itself; wait (bounded) for the first good answer.
+    let deadline = Instant::now() + Duration::from_secs(30);
+    loop {
+        let status = client.get(app.url("/healthz")).send().await.unwrap().status();
+        if status == 200 {
+            break;
+        }
+        assert!(Instant::now() < deadline, "no recovery within 30 s of PostgreSQL's return");
+        tokio::time::sleep(Duration::from_millis(100)).await;
+    }
+    // The session made before the outage still works, and nothing was half-written.
+    let response = post(&client, &app, "/api/chat_token", &[]).await;
+    assert_eq!(response.status(), 200);
+    let body: Value = response.json().await.unwrap();
+    assert_eq!(body["identity"], "ann@example.com");
+    assert_eq!(users_in(&database).await, 1, "the sign-up during the outage wrote nothing");
+    assert_eq!(signup(&stranger, &app, "bob@example.com").await.status(), 200);
+    assert_eq!(users_in(&database).await, 2);
+    assert!(app.is_running());
+}
