@@ -91,12 +91,28 @@ pub async fn open(database: &Database) -> Result<Pool, DbError> {
             Ok(Pool::Sqlite(pool))
         }
         Database::Postgres(options) => {
-            let pool = PgPoolOptions::new()
+            let pool = match PgPoolOptions::new()
                 .max_connections(MAX_CONNECTIONS)
                 .acquire_timeout(ACQUIRE_TIMEOUT)
                 .connect_with(options.clone())
                 .await
-                .map_err(DbError::Open)?;
+            {
+                Ok(pool) => pool,
+                // The pool only says it timed out; one direct attempt says why
+                // ("Connection refused", "password authentication failed", ...).
+                Err(sqlx::Error::PoolTimedOut) => {
+                    use sqlx::Connection;
+                    let why = match sqlx::PgConnection::connect_with(options).await {
+                        Ok(connection) => {
+                            let _ = connection.close().await;
+                            sqlx::Error::PoolTimedOut
+                        }
+                        Err(e) => e,
+                    };
+                    return Err(DbError::Open(why));
+                }
+                Err(e) => return Err(DbError::Open(e)),
+            };
             // Several instances may start at once: sqlx holds an advisory lock while it
             // migrates, so exactly one of them applies each migration.
             sqlx::migrate!("./migrations/postgres").run(&pool).await.map_err(DbError::Migrate)?;

@@ -152,6 +152,7 @@ fn unreachable_postgres_is_one_line_without_the_password() {
     let started = Instant::now();
     let outcome = run_with(dir.path(), &[("DATABASE_URL", &url), ("LEPTOS_SITE_ADDR", "127.0.0.1:0")]);
     assert_one_clear_line(&outcome, "DATABASE_URL", "cannot open the database");
+    assert!(outcome.stderr.contains("refused"), "says why: {}", outcome.stderr);
     assert!(!outcome.stderr.contains("pw-must-not-show"), "{}", outcome.stderr);
     assert!(started.elapsed() < Duration::from_secs(20), "gave up in {:?}", started.elapsed());
     assert!(files_in(dir.path()).is_empty());
