@@ -25,6 +25,8 @@ PY = ROOT / ".tools/bench-venv/bin/python"
 RESULTS = ROOT / "bench/results"
 DURATION = int(os.environ.get("BENCH_SECONDS", "8"))
 CONNECTIONS = 16
+ROUNDS = 3
+ROUND_SECONDS = max(2, DURATION // 2)
 PASSWORD = "correct horse battery staple"
 
 
@@ -57,12 +59,12 @@ def peak_rss_mib(pid):
 
 
 class Chatpass:
-    def __init__(self, db_dir, env=None):
+    def __init__(self, db_dir, env=None, database_url=None):
         self.port = free_port()
         self.url = f"http://127.0.0.1:{self.port}"
         full_env = {
             "PATH": os.environ["PATH"],
-            "DATABASE_URL": f"sqlite://{db_dir}/chatpass.db",
+            "DATABASE_URL": database_url or f"sqlite://{db_dir}/chatpass.db",
             "LEPTOS_SITE_ADDR": f"127.0.0.1:{self.port}",
             "LEPTOS_SITE_ROOT": str(SITE),
             "RUST_LOG": "info",
@@ -158,15 +160,36 @@ def token_mint():
     }
 
 
-def http_and_flood(tmp):
+class Postgres:
+    """A throw-away PostgreSQL server from scripts/pg.sh, deleted on exit."""
+
+    def __enter__(self):
+        out = subprocess.run([str(ROOT / "scripts/pg.sh"), "start"], capture_output=True, text=True, check=True).stdout
+        self.dir, self.url = out.split()
+        return self
+
+    def __exit__(self, *exc):
+        subprocess.run([str(ROOT / "scripts/pg.sh"), "destroy", self.dir], check=False)
+
+
+def chatpass_http(tmp, database_url=None):
+    """chat_token against /healthz on one server, then the login flood."""
     results = {}
-    app = Chatpass(tmp, {"CHATPASS_LOGIN_FAILURES_PER_IP": "1000000"})
+    app = Chatpass(tmp, {"CHATPASS_LOGIN_FAILURES_PER_IP": "1000000"}, database_url)
     try:
         _, cookie = post(app.url + "/api/signup", {"email": "bench@example.com", "password": PASSWORD})
         headers = {"Cookie": cookie, "Origin": app.url, "Accept": "application/json", "Content-Type": "application/x-www-form-urlencoded"}
         wrk_script(f"{tmp}/token.lua", "POST", headers)
-        results["healthz"] = wrk(app.url + "/healthz")
-        results["chat_token"] = wrk(app.url + "/api/chat_token", f"{tmp}/token.lua")
+        # Alternate the two, ROUNDS times each, and keep each one's median round: a burst
+        # of noise on this shared machine then cannot decide the ratio on its own.
+        rounds = {"healthz": [], "chat_token": []}
+        for _ in range(ROUNDS):
+            rounds["healthz"].append(wrk(app.url + "/healthz", duration=ROUND_SECONDS))
+            rounds["chat_token"].append(wrk(app.url + "/api/chat_token", f"{tmp}/token.lua", duration=ROUND_SECONDS))
+        for key, runs in rounds.items():
+            runs.sort(key=lambda x: x["rps"])
+            results[key] = dict(runs[len(runs) // 2], rounds_rps=[x["rps"] for x in runs])
+            results[key]["errors"] = sum(x["errors"] for x in runs)
         results["chatpass_peak_rss_mib"] = peak_rss_mib(app.proc.pid)
 
         # Login flood: wrong passwords for 10 s while a second client measures chat_token.
@@ -189,6 +212,13 @@ def http_and_flood(tmp):
         }
     finally:
         app.stop()
+    return results
+
+
+def http_and_flood(tmp):
+    results = chatpass_http(tmp)
+    with Postgres() as pg:
+        results["postgres"] = chatpass_http(tmp, pg.url)
 
     # The same, on Twilio's Node sample-style server.
     port = free_port()
@@ -246,6 +276,7 @@ def main():
         r["page_weight"] = page_weight()
         r["startup"] = startup(tmp)
     h = r["http"]
+    p = h["postgres"]
     r["startup"]["vs_node_startup"] = r["startup"]["median_s"] / h["node_startup_s"]
 
     budgets = [
@@ -255,6 +286,12 @@ def main():
         ("chat_token >= 50% of healthz rps", h["chat_token"]["rps"] >= 0.5 * h["healthz"]["rps"], f'{100 * h["chat_token"]["rps"] / h["healthz"]["rps"]:.0f}%'),
         ("chat_token >= 3x the Node server", h["chat_token"]["rps"] >= 3 * h["node_token"]["rps"], f'{h["chat_token"]["rps"] / h["node_token"]["rps"]:.1f}x'),
         ("chat_token: zero errors", h["chat_token"]["errors"] == 0, str(h["chat_token"]["errors"])),
+        ("PostgreSQL: chat_token >= 50% of healthz rps", p["chat_token"]["rps"] >= 0.5 * p["healthz"]["rps"], f'{100 * p["chat_token"]["rps"] / p["healthz"]["rps"]:.0f}%'),
+        ("PostgreSQL: chat_token >= 3x the Node server", p["chat_token"]["rps"] >= 3 * h["node_token"]["rps"], f'{p["chat_token"]["rps"] / h["node_token"]["rps"]:.1f}x'),
+        ("PostgreSQL: chat_token zero errors", p["chat_token"]["errors"] == 0, str(p["chat_token"]["errors"])),
+        ("PostgreSQL flood: p99 < 10x, RSS < 256 MiB, only 401/429",
+         p["login_flood"]["p99_ratio"] < 10 and p["login_flood"]["peak_rss_mib"] < 256 and bool(p["login_flood"]["flood_statuses"]) and set(p["login_flood"]["flood_statuses"]) <= {401, 429},
+         f'{p["login_flood"]["p99_ratio"]:.1f}x, {p["login_flood"]["peak_rss_mib"]:.0f} MiB, {p["login_flood"]["flood_statuses"]}'),
         ("flood: chat_token p99 < 10x unloaded", h["login_flood"]["p99_ratio"] < 10, f'{h["login_flood"]["p99_ratio"]:.1f}x'),
         ("flood: RSS < 256 MiB", h["login_flood"]["peak_rss_mib"] < 256, f'{h["login_flood"]["peak_rss_mib"]:.0f} MiB'),
         (
@@ -276,9 +313,13 @@ def main():
     for name, key in [("POST /api/chat_token", "chat_token"), ("GET /healthz (floor)", "healthz"), ("Node/Express token", "node_token")]:
         x = h[key]
         print(f"| {name}, {CONNECTIONS} conns | {x['rps']:,.0f} req/s, p50 {x['p50_ms']:.2f} ms, p99 {x['p99_ms']:.2f} ms, {x['errors']} errors | | {x['rps'] / h['healthz']['rps']:.2f}x healthz |")
-    print(f"| peak RSS | chatpass {h['chatpass_peak_rss_mib']:.0f} MiB | Node {h['node_peak_rss_mib']:.0f} MiB | |")
-    f = h["login_flood"]
-    print(f"| login flood: chat_token p99 | {f['loaded_p99_ms']:.2f} ms | unloaded {f['unloaded_p99_ms']:.2f} ms | {f['p99_ratio']:.1f}x |")
+    for name, key in [("PostgreSQL: POST /api/chat_token", "chat_token"), ("PostgreSQL: GET /healthz (floor)", "healthz")]:
+        x = p[key]
+        print(f"| {name}, {CONNECTIONS} conns | {x['rps']:,.0f} req/s, p50 {x['p50_ms']:.2f} ms, p99 {x['p99_ms']:.2f} ms, {x['errors']} errors | | {x['rps'] / p['healthz']['rps']:.2f}x healthz |")
+    print(f"| peak RSS | chatpass {h['chatpass_peak_rss_mib']:.0f} MiB (PostgreSQL {p['chatpass_peak_rss_mib']:.0f} MiB) | Node {h['node_peak_rss_mib']:.0f} MiB | |")
+    for label, x in [("", h), ("PostgreSQL: ", p)]:
+        f = x["login_flood"]
+        print(f"| {label}login flood: chat_token p99 | {f['loaded_p99_ms']:.2f} ms | unloaded {f['unloaded_p99_ms']:.2f} ms | {f['p99_ratio']:.1f}x |")
     for page in ["login", "chat", "twilio_sdk"]:
         w = r["page_weight"][page]
         print(f"| page weight {page} (wasm+js) | raw {w['raw']:,} / gzip {w['gzip']:,} / brotli {w['brotli']:,} B | | |")

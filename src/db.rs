@@ -16,6 +16,8 @@ use crate::config::Database;
 pub const ACQUIRE_TIMEOUT: Duration = Duration::from_secs(5);
 /// `/healthz` gives the database this long to answer `SELECT 1`.
 pub const PING_TIMEOUT: Duration = Duration::from_secs(2);
+/// A pooled PostgreSQL connection idle this long is pinged before it is used again.
+const RECHECK_IDLE_AFTER: Duration = Duration::from_secs(1);
 /// Connections per instance. PostgreSQL's default `max_connections` (100) fits ten
 /// instances at this size.
 const MAX_CONNECTIONS: u32 = 8;
@@ -83,6 +85,8 @@ pub async fn open(database: &Database) -> Result<Pool, DbError> {
                 .busy_timeout(Duration::from_secs(5));
             let pool = SqlitePoolOptions::new()
                 .max_connections(MAX_CONNECTIONS)
+                // An embedded database's connection cannot drop: no ping before each use.
+                .test_before_acquire(false)
                 .acquire_timeout(ACQUIRE_TIMEOUT)
                 .connect_with(options)
                 .await
@@ -93,6 +97,19 @@ pub async fn open(database: &Database) -> Result<Pool, DbError> {
         Database::Postgres(options) => {
             let pool = match PgPoolOptions::new()
                 .max_connections(MAX_CONNECTIONS)
+                // sqlx pings every connection before handing it out: a whole extra round
+                // trip per query. Ping only those idle for a while, which is where a
+                // dropped connection (a server restart, a failover) hides; a busy one that
+                // turns out dead fails its one query with 503 and is discarded.
+                .test_before_acquire(false)
+                .before_acquire(|connection, meta| {
+                    Box::pin(async move {
+                        if meta.idle_for >= RECHECK_IDLE_AFTER {
+                            sqlx::Connection::ping(connection).await?;
+                        }
+                        Ok(true)
+                    })
+                })
                 .acquire_timeout(ACQUIRE_TIMEOUT)
                 .connect_with(options.clone())
                 .await
