@@ -99,8 +99,6 @@ pub enum StartError {
     Bind { addr: SocketAddr, source: std::io::Error },
     #[error(transparent)]
     Database(#[from] DbError),
-    #[error("DATABASE_URL: cannot prepare the session table: {0}")]
-    Sessions(sqlx::Error),
     #[error("server stopped: {0}")]
     Serve(std::io::Error),
 }
@@ -146,6 +144,7 @@ pub fn router(
             sessions::enforce_timeouts(session_settings, auth, request, next)
         }))
         .layer(auth_layer)
+        .layer(middleware::from_fn(sessions::user_slot))
         .layer(middleware::from_fn(session_store_unavailable))
         .layer(RequestBodyLimitLayer::new(BODY_LIMIT))
         .layer(middleware::from_fn_with_state(own_origin, security::verify_origin))
@@ -244,7 +243,7 @@ pub async fn prepare(config: &Config) -> Result<Prepared, StartError> {
         .map_err(|source| StartError::Bind { addr: config.site_addr, source })?;
     let addr = listener.local_addr().map_err(|source| StartError::Bind { addr: config.site_addr, source })?;
     let pool = db::open(&config.database).await?;
-    let session_layer = sessions::layer(&pool, config).await.map_err(StartError::Sessions)?;
+    let session_layer = sessions::layer(&pool, config);
     let mut options = leptos_options(config);
     options.site_addr = addr;
     // Leave one core for everything else while passwords hash.

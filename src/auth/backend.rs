@@ -7,6 +7,7 @@ use crate::{
     db::Pool,
     domain::{Email, Password},
     error::AppError,
+    sessions,
     users::{self, User},
 };
 
@@ -57,7 +58,11 @@ impl AuthnBackend for Backend {
         Ok(user.filter(|_| ok))
     }
 
+    /// The user the session load joined in for this request, or else from the database.
     async fn get_user(&self, id: &UserId<Self>) -> Result<Option<User>, BackendError> {
+        if let Some(user) = sessions::take_request_user(*id) {
+            return Ok(Some(user));
+        }
         Ok(users::by_id(&self.pool, *id).await?)
     }
 }

@@ -40,7 +40,7 @@ async fn start_session(auth: &mut AuthSession, user: &users::User) -> Result<(),
         axum_login::Error::Backend(BackendError(e)) => e,
         axum_login::Error::Session(e) => session_error(e),
     })?;
-    crate::sessions::mark_login(&auth.session).await.map_err(session_error)?;
+    crate::sessions::mark_login(&auth.session, user.id).await.map_err(session_error)?;
     Ok(())
 }
 

@@ -165,11 +165,16 @@ impl TestApp {
         count(&self.pool, "SELECT COUNT(*) FROM users").await
     }
 
-    pub async fn session_count(&self) -> i64 {
+    /// The session table's name in this backend.
+    pub fn sessions_table(&self) -> &'static str {
         match &self.pool {
-            Pool::Sqlite(_) => count(&self.pool, "SELECT COUNT(*) FROM tower_sessions").await,
-            Pool::Postgres(_) => count(&self.pool, "SELECT COUNT(*) FROM tower_sessions.session").await,
+            Pool::Sqlite(_) => "tower_sessions",
+            Pool::Postgres(_) => "tower_sessions.session",
         }
+    }
+
+    pub async fn session_count(&self) -> i64 {
+        count(&self.pool, &format!("SELECT COUNT(*) FROM {}", self.sessions_table())).await
     }
 
     /// The one stored account's email and password hash.
