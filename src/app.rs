@@ -1,16 +1,14 @@
 //! The root component, the HTML shell, the router and the navigation bar.
 
 use leptos::prelude::*;
-use leptos::server::ServerActionError;
 use leptos_meta::{provide_meta_context, MetaTags, Stylesheet, Title};
 use leptos_router::{
     components::{Route, Router, Routes, A},
-    hooks::use_query_map,
     SsrMode, StaticSegment,
 };
 
 use crate::{
-    auth::{current_user, Login, Logout, Signup, UserInfo},
+    auth::{current_user, Logout, UserInfo},
     error::AppError,
     pages::{chat::ChatPage, home::HomePage, login::LoginPage, not_found::NotFound, signup::SignupPage},
 };
@@ -33,7 +31,7 @@ pub fn shell(options: LeptosOptions) -> impl IntoView {
                 <meta charset="utf-8" />
                 <meta name="viewport" content="width=device-width, initial-scale=1" />
                 <link rel="icon" href="/favicon.ico" />
-                <HydrationScripts options />
+                <HydrationScripts options islands=true />
                 <MetaTags />
             </head>
             <body>
@@ -58,37 +56,17 @@ pub fn App() -> impl IntoView {
     }
 }
 
-/// Everything inside the router. The account actions are made here, not above the
-/// router, so that they pick up an error a no-JavaScript form post brought back in the URL.
+/// Everything inside the router. Rendered on the server only (the app is built as
+/// islands): the pages' interactive parts are `#[island]`s, and signing in, signing up
+/// and logging out end in a full page load, so the nav is always rendered afresh.
 #[component]
 fn Layout() -> impl IntoView {
-    // A form posted without JavaScript comes back with `?__path=…&__err=…`; hand that
-    // error to the action it belongs to, so the page shows it inline.
-    let query = use_query_map().get_untracked();
-    if let (Some(err), Some(path)) = (query.get("__err"), query.get("__path")) {
-        provide_context(ServerActionError::new(&path, &err));
-    }
-    // Marks the document once the WASM bundle has hydrated it (tests wait for this).
-    Effect::new(move |_| {
-        #[cfg(feature = "hydrate")]
-        if let Some(body) = document().body() {
-            let _ = body.set_attribute("data-hydrated", "true");
-        }
-    });
-    let login = ServerAction::<Login>::new();
-    let signup = ServerAction::<Signup>::new();
     let logout = ServerAction::<Logout>::new();
-    provide_context(login);
-    provide_context(signup);
-    provide_context(logout);
-    let user: UserResource = Resource::new(
-        move || (login.version().get(), signup.version().get(), logout.version().get()),
-        |_| current_user(),
-    );
-    provide_context(user);
+    let user: UserResource = Resource::new(|| (), |_| current_user());
 
     // In-order rendering: pages are complete HTML without JavaScript.
     view! {
+            <HydrationMark />
             <header class="topbar">
                 <Nav user logout />
             </header>
@@ -101,6 +79,18 @@ fn Layout() -> impl IntoView {
                 </Routes>
             </main>
     }
+}
+
+/// Marks the document once the WASM bundle has hydrated the page's islands (the
+/// browser tests wait for this). Every page has it, so every page loads the bundle.
+#[island]
+fn HydrationMark() -> impl IntoView {
+    Effect::new(move |_| {
+        #[cfg(feature = "hydrate")]
+        if let Some(body) = document().body() {
+            let _ = body.set_attribute("data-hydrated", "true");
+        }
+    });
 }
 
 #[component]

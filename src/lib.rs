@@ -28,10 +28,11 @@ pub mod telemetry;
 #[cfg(feature = "ssr")]
 pub mod users;
 
-/// Entry point of the browser bundle: attaches the app to the server-rendered HTML.
+/// Entry point of the browser bundle: makes the islands (the `#[island]` components) of
+/// the server-rendered page interactive. Everything else stays plain server HTML.
 #[cfg(feature = "hydrate")]
 #[wasm_bindgen::prelude::wasm_bindgen]
 pub fn hydrate() {
     console_error_panic_hook::set_once();
-    leptos::mount::hydrate_body(app::App);
+    leptos::mount::hydrate_islands();
 }

@@ -59,7 +59,8 @@ pub fn countdown(secs: u64) -> String {
     }
 }
 
-#[component]
+/// The whole page is one island: all of it is live in the browser.
+#[island]
 pub fn ChatPage() -> impl IntoView {
     let view = ChatView::new();
 

@@ -1,9 +1,31 @@
 //! Form pieces shared by the account pages: a labelled field with its inline error,
 //! and a summary for errors that belong to no single field.
 
-use leptos::prelude::*;
+use leptos::{prelude::*, server::ServerActionError};
+use serde::{Deserialize, Serialize};
 
 use crate::error::AppError;
+
+/// The error a form posted without JavaScript came back with (`?__path=…&__err=…`),
+/// read on the server and handed to the form's island, which shows it inline.
+#[derive(Clone, Debug, PartialEq, Serialize, Deserialize)]
+pub struct ReturnedError {
+    path: String,
+    error: String,
+}
+
+impl ReturnedError {
+    /// From the page's query string, when it carries one.
+    pub fn from_query(query: &leptos_router::params::ParamsMap) -> Option<Self> {
+        Some(ReturnedError { path: query.get("__path")?, error: query.get("__err")? })
+    }
+
+    /// Makes the next `ServerAction` created for this form's server function start with
+    /// the error, as if the browser had posted the form itself.
+    pub fn provide(self) {
+        provide_context(ServerActionError::new(&self.path, &self.error));
+    }
+}
 
 #[component]
 pub fn Field(

@@ -4,11 +4,6 @@ use leptos::prelude::*;
 
 #[component]
 pub fn HomePage() -> impl IntoView {
-    // Effects run only in the browser, after hydration: this flips once the bundle runs.
-    let hydrated = RwSignal::new(false);
-    Effect::new(move |_| hydrated.set(true));
-    let clicks = RwSignal::new(0u32);
-
     view! {
         <section class="hero">
             <h1>"chatpass"</h1>
@@ -16,6 +11,20 @@ pub fn HomePage() -> impl IntoView {
                 "Sign in, and the chat page fetches a Twilio Access Token for you: "
                 "your identity is your account's email, taken from your session."
             </p>
+            <HydrationCheck />
+        </section>
+    }
+}
+
+/// A control that only works once the WASM bundle runs: an island of its own.
+#[island]
+fn HydrationCheck() -> impl IntoView {
+    // Effects run only in the browser, after hydration: this flips once the bundle runs.
+    let hydrated = RwSignal::new(false);
+    Effect::new(move |_| hydrated.set(true));
+    let clicks = RwSignal::new(0u32);
+
+    view! {
             <p class="hydration" data-hydrated=move || hydrated.get().to_string()>
                 <button
                     id="hydration-check"
@@ -34,6 +43,5 @@ pub fn HomePage() -> impl IntoView {
                     }}
                 </span>
             </p>
-        </section>
     }
 }

@@ -5,14 +5,25 @@ use leptos_router::hooks::use_query_map;
 
 use crate::{
     auth::Login,
-    pages::form::{ErrorSummary, Field},
+    pages::form::{ErrorSummary, Field, ReturnedError},
 };
 
+/// Rendered on the server only; the form inside is an island.
 #[component]
 pub fn LoginPage() -> impl IntoView {
-    let action = expect_context::<ServerAction<Login>>();
-    let query = use_query_map();
-    let next = move || query.read().get("next").unwrap_or_default();
+    let query = use_query_map().get_untracked();
+    let next = query.get("next").unwrap_or_default();
+    let returned = ReturnedError::from_query(&query);
+    view! { <LoginForm next returned /> }
+}
+
+/// The form: works as a plain HTML form, and through the server function once hydrated.
+#[island]
+fn LoginForm(next: String, returned: Option<ReturnedError>) -> impl IntoView {
+    if let Some(returned) = returned {
+        returned.provide();
+    }
+    let action = ServerAction::<Login>::new();
     let error = Signal::derive(move || action.value().get().and_then(Result::err));
 
     view! {
@@ -34,7 +45,7 @@ pub fn LoginPage() -> impl IntoView {
                     autocomplete="current-password"
                     error
                 />
-                <input type="hidden" name="next" prop:value=next value=next />
+                <input type="hidden" name="next" value=next />
                 <button type="submit" disabled=move || action.pending().get()>
                     "Log in"
                 </button>

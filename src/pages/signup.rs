@@ -1,15 +1,27 @@
 //! `/signup`: create an account; it is signed in straight away.
 
 use leptos::prelude::*;
+use leptos_router::hooks::use_query_map;
 
 use crate::{
     auth::Signup,
-    pages::form::{ErrorSummary, Field},
+    pages::form::{ErrorSummary, Field, ReturnedError},
 };
 
+/// Rendered on the server only; the form inside is an island.
 #[component]
 pub fn SignupPage() -> impl IntoView {
-    let action = expect_context::<ServerAction<Signup>>();
+    let returned = ReturnedError::from_query(&use_query_map().get_untracked());
+    view! { <SignupForm returned /> }
+}
+
+/// The form: works as a plain HTML form, and through the server function once hydrated.
+#[island]
+fn SignupForm(returned: Option<ReturnedError>) -> impl IntoView {
+    if let Some(returned) = returned {
+        returned.provide();
+    }
+    let action = ServerAction::<Signup>::new();
     let error = Signal::derive(move || action.value().get().and_then(Result::err));
 
     view! {
