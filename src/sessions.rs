@@ -80,16 +80,22 @@ macro_rules! statements {
     ($table:literal) => {
         Statements {
             create: concat!(
-                "INSERT INTO ", $table, " (id, data, expiry_date, user_id) VALUES ($1, $2, $3, $4) ",
+                "INSERT INTO ",
+                $table,
+                " (id, data, expiry_date, user_id) VALUES ($1, $2, $3, $4) ",
                 "ON CONFLICT (id) DO NOTHING"
             ),
             save: concat!(
-                "INSERT INTO ", $table, " (id, data, expiry_date, user_id) VALUES ($1, $2, $3, $4) ",
+                "INSERT INTO ",
+                $table,
+                " (id, data, expiry_date, user_id) VALUES ($1, $2, $3, $4) ",
                 "ON CONFLICT (id) DO UPDATE SET data = excluded.data, ",
                 "expiry_date = excluded.expiry_date, user_id = excluded.user_id"
             ),
             load: concat!(
-                "SELECT s.data, u.id, u.email, u.password_hash FROM ", $table, " s ",
+                "SELECT s.data, u.id, u.email, u.password_hash FROM ",
+                $table,
+                " s ",
                 "LEFT JOIN users u ON u.id = s.user_id WHERE s.id = $1 AND s.expiry_date > $2"
             ),
             delete: concat!("DELETE FROM ", $table, " WHERE id = $1"),

@@ -9,6 +9,10 @@
 //! freed it, so hashing on whichever of tokio's many blocking threads was free let the
 //! resident memory grow by 19 MiB per thread that ever hashed (105 -> 217 MiB in a login
 //! flood). With our own threads it is bounded by slots x 19 MiB.
+//!
+//! The hashing threads also run at a lower CPU priority (nice +10 on Linux): when the
+//! machine is busy, serving requests comes before hashing, so a login flood slows logins,
+//! not every other request. An idle machine hashes at full speed all the same.
 
 use std::{
     sync::{mpsc, Arc, Mutex},
@@ -44,6 +48,28 @@ impl std::fmt::Debug for Hasher {
     }
 }
 
+/// How much nicer than the request threads the hashing threads are.
+const HASHING_NICENESS: i32 = 10;
+
+/// Lowers the calling thread's scheduling priority. Best effort: if the system refuses,
+/// hashing just keeps the priority it had.
+#[cfg(target_os = "linux")]
+fn lower_priority() {
+    // On Linux, PRIO_PROCESS with a thread id sets that thread's nice value alone.
+    // SAFETY: gettid and setpriority take plain integers and touch no memory of ours.
+    let ok = unsafe {
+        let tid = libc::gettid();
+        let now = libc::getpriority(libc::PRIO_PROCESS, tid as libc::id_t);
+        libc::setpriority(libc::PRIO_PROCESS, tid as libc::id_t, now + HASHING_NICENESS) == 0
+    };
+    if !ok {
+        tracing::debug!("could not lower the hashing threads' priority");
+    }
+}
+
+#[cfg(not(target_os = "linux"))]
+fn lower_priority() {}
+
 /// argon2id with the crate defaults: m=19456 KiB, t=2, p=1 (OWASP's minimum).
 fn argon2() -> Argon2<'static> {
     Argon2::default()
@@ -68,18 +94,21 @@ impl Hasher {
             let queue = queue.clone();
             std::thread::Builder::new()
                 .name(format!("argon2-{n}"))
-                .spawn(move || loop {
-                    // The lock is held only while taking a job; it ends when every Hasher
-                    // (every sender) is gone.
-                    let job = match queue.lock() {
-                        Ok(queue) => queue.recv(),
-                        Err(_) => return,
-                    };
-                    match job {
-                        // A panicking job drops its answer channel (the request gets 500);
-                        // the thread lives on for the next one.
-                        Ok(job) => drop(std::panic::catch_unwind(std::panic::AssertUnwindSafe(job))),
-                        Err(_) => return,
+                .spawn(move || {
+                    lower_priority();
+                    loop {
+                        // The lock is held only while taking a job; it ends when every Hasher
+                        // (every sender) is gone.
+                        let job = match queue.lock() {
+                            Ok(queue) => queue.recv(),
+                            Err(_) => return,
+                        };
+                        match job {
+                            // A panicking job drops its answer channel (the request gets 500);
+                            // the thread lives on for the next one.
+                            Ok(job) => drop(std::panic::catch_unwind(std::panic::AssertUnwindSafe(job))),
+                            Err(_) => return,
+                        }
                     }
                 })
                 .expect("spawn a hashing thread");
@@ -131,5 +160,23 @@ impl Hasher {
             argon2().verify_password(password.expose().as_bytes(), &parsed).is_ok() && known
         })
         .await
+    }
+}
+
+#[cfg(all(test, target_os = "linux"))]
+mod tests {
+    use super::*;
+
+    fn own_niceness() -> i32 {
+        // SAFETY: as in `lower_priority`.
+        unsafe { libc::getpriority(libc::PRIO_PROCESS, libc::gettid() as libc::id_t) }
+    }
+
+    #[tokio::test]
+    async fn hashing_threads_are_nicer_than_the_threads_that_serve_requests() {
+        let hasher = Hasher::new(1);
+        let serving = own_niceness();
+        let hashing = hasher.run(own_niceness).await.unwrap();
+        assert_eq!(hashing, (serving + HASHING_NICENESS).min(19));
     }
 }
