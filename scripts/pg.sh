@@ -1,6 +1,7 @@
 #!/usr/bin/env bash
 # Throw-away PostgreSQL servers for the tests: initdb on a temporary directory, a free
-# port on 127.0.0.1, trust authentication, no fsync (nothing here needs to survive a crash).
+# port on 127.0.0.1, a random password (scram-sha-256; the URL carries it, so other local
+# users cannot walk in), no fsync (nothing here needs to survive a crash).
 # As root, the server runs as the `postgres` user (PostgreSQL refuses to run as root).
 #
 #   scripts/pg.sh run CMD...     start a server, run CMD with CHATPASS_TEST_POSTGRES_URL set,
@@ -46,9 +47,9 @@ start_server() {
     local dir=$1 port=$2 bin
     bin=$(pg_bin)
     if [ ! -d "$dir/data" ]; then
-        as_owner "$bin/initdb" --pgdata="$dir/data" --username=postgres --auth=trust \
-            --encoding=UTF8 --locale=C.UTF-8 --no-instructions >"$dir/initdb.log" 2>&1 \
-            || { cat "$dir/initdb.log" >&2; exit 1; }
+        as_owner "$bin/initdb" --pgdata="$dir/data" --username=postgres --auth=scram-sha-256 \
+            --pwfile="$dir/password" --encoding=UTF8 --locale=C.UTF-8 --no-instructions \
+            >"$dir/initdb.log" 2>&1 || { cat "$dir/initdb.log" >&2; return 1; }
     fi
     echo "$port" >"$dir/port"
     as_owner "$bin/pg_ctl" --pgdata="$dir/data" --log="$dir/server.log" --wait --timeout=60 \
@@ -56,13 +57,17 @@ start_server() {
         start >/dev/null || { tail -n 20 "$dir/server.log" >&2; return 1; }
 }
 
-url_of() { echo "postgres://postgres@127.0.0.1:$(cat "$1/port")/postgres"; }
+url_of() { echo "postgres://postgres:$(cat "$1/password")@127.0.0.1:$(cat "$1/port")/postgres"; }
+
+# The URL without its password, for messages.
+shown_url_of() { echo "postgres://postgres:…@127.0.0.1:$(cat "$1/port")/postgres"; }
 
 cmd_start() {
     local dir port attempt
     dir=$(mktemp -d /tmp/chatpass-pg.XXXXXX)
-    chmod 755 "$dir"
-    [ "$(id -u)" = 0 ] && chown postgres: "$dir"
+    chmod 700 "$dir"
+    python3 -c 'import secrets; print(secrets.token_hex(16))' >"$dir/password"
+    [ "$(id -u)" = 0 ] && chown -R postgres: "$dir"
     # The port is free when chosen; retry if someone takes it before the server binds it.
     for attempt in 1 2 3; do
         port=$(free_port)
@@ -72,6 +77,7 @@ cmd_start() {
         fi
         say "start on port $port failed (attempt $attempt)"
     done
+    cmd_destroy "$dir"
     exit 1
 }
 
@@ -95,19 +101,20 @@ cmd_destroy() {
 RUN_DIR=""
 cmd_run() {
     local started url
+    # cmd_start deletes its directory itself when it fails.
     started=$(cmd_start)
     RUN_DIR=${started%% *}
-    url=${started#* }
     trap 'cmd_destroy "$RUN_DIR"' EXIT
-    say "PostgreSQL $("$(pg_bin)/postgres" --version | awk '{print $3}') at $url (data in $RUN_DIR)"
+    url=${started#* }
+    say "PostgreSQL $("$(pg_bin)/postgres" --version | awk '{print $3}') at $(shown_url_of "$RUN_DIR") (data in $RUN_DIR)"
     CHATPASS_TEST_POSTGRES_URL=$url "$@"
 }
 
 case "${1:-}" in
     run) shift; cmd_run "$@" ;;
     start) cmd_start ;;
-    stop) cmd_stop "$2" ;;
-    restart) cmd_restart "$2" ;;
-    destroy) cmd_destroy "$2" ;;
+    stop) cmd_stop "${2:?usage: $0 stop DIR}" ;;
+    restart) cmd_restart "${2:?usage: $0 restart DIR}" ;;
+    destroy) cmd_destroy "${2:?usage: $0 destroy DIR}" ;;
     *) say "usage: $0 run CMD... | start | stop DIR | restart DIR | destroy DIR"; exit 2 ;;
 esac
