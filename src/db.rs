@@ -119,12 +119,17 @@ pub async fn open(database: &Database) -> Result<Pool, DbError> {
                 // ("Connection refused", "password authentication failed", ...).
                 Err(sqlx::Error::PoolTimedOut) => {
                     use sqlx::Connection;
-                    let why = match sqlx::PgConnection::connect_with(options).await {
-                        Ok(connection) => {
+                    // Bounded too: a server that accepts but never answers must not hang
+                    // the start.
+                    let attempt =
+                        tokio::time::timeout(ACQUIRE_TIMEOUT, sqlx::PgConnection::connect_with(options));
+                    let why = match attempt.await {
+                        Ok(Ok(connection)) => {
                             let _ = connection.close().await;
                             sqlx::Error::PoolTimedOut
                         }
-                        Err(e) => e,
+                        Ok(Err(e)) => e,
+                        Err(_) => sqlx::Error::PoolTimedOut,
                     };
                     return Err(DbError::Open(why));
                 }

@@ -157,3 +157,20 @@ fn unreachable_postgres_is_one_line_without_the_password() {
     assert!(started.elapsed() < Duration::from_secs(20), "gave up in {:?}", started.elapsed());
     assert!(files_in(dir.path()).is_empty());
 }
+
+#[test]
+fn a_postgres_that_accepts_but_never_answers_fails_the_start_in_bounded_time() {
+    let dir = tempfile::tempdir().unwrap();
+    // Accepts connections (the kernel's backlog does) and never says a word.
+    let silent = std::net::TcpListener::bind("127.0.0.1:0").unwrap();
+    let port = silent.local_addr().unwrap().port();
+    let url = format!("postgres://chatpass:pw-must-not-show@127.0.0.1:{port}/chatpass");
+    let started = Instant::now();
+    let outcome = run_with(dir.path(), &[("DATABASE_URL", &url), ("LEPTOS_SITE_ADDR", "127.0.0.1:0")]);
+    assert_one_clear_line(&outcome, "DATABASE_URL", "cannot open the database");
+    assert!(!outcome.stderr.contains("pw-must-not-show"), "{}", outcome.stderr);
+    // The pool's 5 s, then at most 5 s more for the attempt that would say why.
+    assert!(started.elapsed() < Duration::from_secs(20), "gave up in {:?}", started.elapsed());
+    assert!(files_in(dir.path()).is_empty());
+    drop(silent);
+}
