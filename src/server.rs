@@ -129,6 +129,7 @@ pub fn router(
     let own_origin = OwnOrigin(config.public_origin.clone());
     let routes = generate_route_list(App);
     let context_state = state.clone();
+    let pool = state.pool.clone();
     Router::new()
         .route("/healthz", get(healthz))
         .leptos_routes_with_context(&state, routes, move || provide_context(context_state.clone()), {
@@ -145,7 +146,7 @@ pub fn router(
         }))
         .layer(auth_layer)
         .layer(middleware::from_fn(sessions::user_slot))
-        .layer(middleware::from_fn(session_store_unavailable))
+        .layer(middleware::from_fn_with_state(pool, session_store_unavailable))
         .layer(RequestBodyLimitLayer::new(BODY_LIMIT))
         .layer(middleware::from_fn_with_state(own_origin, security::verify_origin))
         .layer(middleware::from_fn(security::security_headers))
@@ -210,16 +211,21 @@ async fn server_fn_error_status(request: Request, next: Next) -> Response {
 }
 
 /// The session and login layers (tower-sessions, axum-login) answer a bare, empty 500
-/// when they cannot load or save a session. Their only IO is the database, so such an
-/// answer means the database is unavailable: say so with 503, as every handler does.
-/// Everything of ours answers errors with a body, so nothing else is rewritten.
-async fn session_store_unavailable(request: Request, next: Next) -> Response {
+/// when they cannot load or save a session. Their only IO is the database: when it does
+/// not answer a ping either, say 503 (with Retry-After), as every handler does; when it
+/// does, the fault is ours, and it stays a 500, with a body. Everything of ours answers
+/// errors with a body, so nothing else is rewritten.
+async fn session_store_unavailable(State(pool): State<Pool>, request: Request, next: Next) -> Response {
     let response = next.run(request).await;
     let bare = response.status() == StatusCode::INTERNAL_SERVER_ERROR
         && !response.headers().contains_key(header::CONTENT_TYPE)
         && axum::body::HttpBody::size_hint(response.body()).exact() == Some(0);
     if !bare {
         return response;
+    }
+    if db::ping(&pool).await {
+        tracing::error!("the session store failed while the database answers");
+        return (StatusCode::INTERNAL_SERVER_ERROR, Json(&AppError::Internal)).into_response();
     }
     tracing::warn!("session store unavailable; answering 503");
     let error = AppError::Unavailable;

@@ -173,8 +173,12 @@ impl SessionStore for Store {
         let Some((data, user_id, email, password_hash)) = row else {
             return Ok(None);
         };
-        let record: Record =
-            rmp_serde::from_slice(&data).map_err(|e| session_store::Error::Decode(e.to_string()))?;
+        // A row we cannot read (written by something else, or damaged) is no session: the
+        // visitor is signed out, not locked out by errors until the row expires.
+        let Ok(record) = rmp_serde::from_slice::<Record>(&data) else {
+            tracing::warn!("a session row could not be decoded; treating it as no session");
+            return Ok(None);
+        };
         if let (Some(id), Some(email), Some(password_hash)) = (user_id, email, password_hash) {
             keep_for_request(User { id, email, password_hash });
         }

@@ -90,3 +90,20 @@ async fn deleting_a_user_deletes_their_sessions() {
     assert_eq!(app.whoami().await, None);
     assert_eq!(app.whoami_with(&bob).await.as_deref(), Some("bob@example.com"));
 }
+
+#[tokio::test]
+async fn a_session_row_that_cannot_be_read_signs_the_visitor_out_without_an_error() {
+    let app = TestApp::spawn().await;
+    assert_eq!(app.signup("ann@example.com", GOOD).await.status(), 200);
+    let blob = match &app.pool {
+        chatpass::db::Pool::Sqlite(_) => "CAST('not messagepack' AS BLOB)",
+        chatpass::db::Pool::Postgres(_) => "CAST('not messagepack' AS BYTEA)",
+    };
+    app.execute(&format!("UPDATE {} SET data = {blob}", app.sessions_table())).await;
+    assert_eq!(app.post_form("/api/chat_token", &[]).await.status(), 401);
+    assert_eq!(app.whoami().await, None);
+    assert_eq!(app.get("/chat").await.status(), 302);
+    // Logging in again works and replaces it.
+    assert_eq!(app.login("ann@example.com", GOOD).await.status(), 200);
+    assert_eq!(app.whoami().await.as_deref(), Some("ann@example.com"));
+}
