@@ -109,4 +109,30 @@ test('a login with next=/… lands there, and an off-site next lands home', asyn
   await page.getByRole('button', { name: 'Log in' }).click();
   await expect(page.getByTestId('signed-in-as')).toHaveText('next@example.com');
   await expect(page).toHaveURL(server.url + '/chat');
+  await expect(page.getByTestId('token-identity')).toHaveText('next@example.com');
+});
+
+test('an error from a form posted before the page hydrated stays shown once it has', async ({ browser, page, server }) => {
+  // A form posted without JavaScript (as one submitted before the bundle loads is) comes
+  // back to the page with its error in the URL. The form's island gets that error from
+  // the server as a prop; hydrating must keep it on screen, and the form must then work.
+  const nojs = await browser.newContext({ javaScriptEnabled: false });
+  const plain = await nojs.newPage();
+  await plain.goto(server.url + '/signup');
+  await plain.getByLabel('Email').fill('not an email');
+  await plain.getByLabel('Password').fill(PASSWORD);
+  await plain.getByRole('button', { name: 'Create account' }).click();
+  await expect(plain.locator('#field-email-error')).toHaveText('That is not an email address.');
+  const returned = plain.url();
+  expect(returned).toContain('__err=');
+  await nojs.close();
+
+  await page.goto(returned);
+  await hydrated(page);
+  await expect(page.locator('#field-email-error')).toHaveText('That is not an email address.');
+  await expect(page.getByLabel('Email')).toHaveAttribute('aria-invalid', 'true');
+  await page.getByLabel('Email').fill('late@example.com');
+  await page.getByLabel('Password').fill(PASSWORD);
+  await page.getByRole('button', { name: 'Create account' }).click();
+  await expect(page.getByTestId('signed-in-as')).toHaveText('late@example.com');
 });

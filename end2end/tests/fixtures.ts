@@ -121,7 +121,10 @@ export const test = base.extend<Fixtures>({
     await use(page);
   },
   pageErrors: [
-    async ({ page, allowedStatuses, allowConsoleErrors }, use) => {
+    // Depends on `server` so that the server stops only after the errors are checked: a
+    // page still open when it stops (an island that has just hydrated and is fetching)
+    // would otherwise log a refused connection that says nothing about the app.
+    async ({ page, server: _server, allowedStatuses, allowConsoleErrors }, use) => {
       const errors: string[] = [];
       watchErrors(page, errors);
       await use(errors);
