@@ -200,6 +200,22 @@ fn parse_site_addr(raw: &str) -> Result<SocketAddr, ConfigError> {
     })
 }
 
+/// `text` with the password of the URL `raw` (as written, and percent-decoded) replaced by `***`.
+fn without_password(mut text: String, raw: &str) -> String {
+    let Some(written) = url::Url::parse(raw).ok().and_then(|u| u.password().map(String::from)) else {
+        return text;
+    };
+    // Percent-decoding, through the url crate's form decoder ('+' escaped first, since a
+    // form would read it as a space).
+    let decoded = url::form_urlencoded::parse(format!("p={}", written.replace('+', "%2B")).as_bytes())
+        .next()
+        .map(|(_, v)| v.into_owned());
+    for password in [Some(written), decoded].into_iter().flatten().filter(|p| !p.is_empty()) {
+        text = text.replace(&password, "***");
+    }
+    text
+}
+
 /// Accepts `sqlite:` and `postgres:` (or `postgresql:`) URLs; names the scheme it does
 /// not know otherwise. A password in the URL never appears in the error.
 pub fn parse_database_url(raw: &str) -> Result<Database, ConfigError> {
@@ -218,16 +234,9 @@ pub fn parse_database_url(raw: &str) -> Result<Database, ConfigError> {
                 };
             Ok(Database::Sqlite { options, file })
         }
-        "postgres" | "postgresql" => {
-            let password = url::Url::parse(raw).ok().and_then(|u| u.password().map(String::from));
-            PgConnectOptions::from_str(raw).map(Database::Postgres).map_err(|e| {
-                let mut reason = format!("not a valid postgres URL: {e}");
-                if let Some(password) = password.filter(|p| !p.is_empty()) {
-                    reason = reason.replace(&password, "***");
-                }
-                ConfigError::new(VAR, reason)
-            })
-        }
+        "postgres" | "postgresql" => PgConnectOptions::from_str(raw).map(Database::Postgres).map_err(|e| {
+            ConfigError::new(VAR, without_password(format!("not a valid postgres URL: {e}"), raw))
+        }),
         "" => Err(ConfigError::new(
             VAR,
             "has no scheme; expected a URL like sqlite://data/chatpass.db or postgres://user@host/db",
@@ -285,6 +294,17 @@ mod tests {
         let config = parse(&[("DATABASE_URL", "sqlite::memory:")]).unwrap();
         let Database::Sqlite { file, .. } = config.database else { panic!("not sqlite") };
         assert!(file.is_none());
+    }
+
+    #[test]
+    fn a_password_is_scrubbed_from_error_text_as_written_and_decoded() {
+        let url = "postgres://app:p%40ss%2Bword@db/chat";
+        let text = "bad: p%40ss%2Bword, that is p@ss+word".to_string();
+        assert_eq!(without_password(text, url), "bad: ***, that is ***");
+        let text = "nothing secret here".to_string();
+        assert_eq!(without_password(text.clone(), url), text);
+        assert_eq!(without_password(text.clone(), "postgres://app@db/chat"), text);
+        assert_eq!(without_password(text.clone(), "not a url"), text);
     }
 
     #[test]
