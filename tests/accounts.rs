@@ -83,6 +83,34 @@ async fn password_length_bounds_and_nul_bytes() {
     assert_eq!(app.user_count().await, 1);
 }
 
+/// The HTTP race (`twenty_concurrent_sign_ups_…`) is mostly settled by the "email exists?"
+/// check before hashing;
+/// this one goes past it, straight at the insert, so the unique index has to decide.
+#[tokio::test]
+async fn concurrent_inserts_of_one_email_leave_one_row_and_name_the_rest_taken() {
+    use chatpass::{domain::Email, error::AppError, users};
+    let app = TestApp::spawn().await;
+    let mut tasks = Vec::new();
+    for i in 0..16 {
+        let pool = app.pool.clone();
+        tasks.push(tokio::spawn(async move {
+            let email =
+                Email::parse(if i % 2 == 0 { "race@example.com" } else { "RACE@example.com" }).unwrap();
+            users::create(&pool, &email, "$argon2id$not-a-real-hash").await
+        }));
+    }
+    let (mut created, mut taken) = (0, 0);
+    for task in tasks {
+        match task.await.unwrap() {
+            Ok(_) => created += 1,
+            Err(AppError::EmailTaken) => taken += 1,
+            Err(e) => panic!("neither created nor taken: {e:?}"),
+        }
+    }
+    assert_eq!((created, taken), (1, 15));
+    assert_eq!(app.user_count().await, 1);
+}
+
 #[tokio::test]
 async fn a_one_megabyte_password_is_413_and_writes_nothing() {
     let app = TestApp::spawn().await;
