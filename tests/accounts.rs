@@ -84,8 +84,8 @@ async fn password_length_bounds_and_nul_bytes() {
 }
 
 /// The HTTP race (`twenty_concurrent_sign_ups_…`) is mostly settled by the "email exists?"
-/// check before hashing;
-/// this one goes past it, straight at the insert, so the unique index has to decide.
+/// check before hashing; this one goes past it, straight at the insert, so the unique
+/// index has to decide.
 #[tokio::test]
 async fn concurrent_inserts_of_one_email_leave_one_row_and_name_the_rest_taken() {
     use chatpass::{domain::Email, error::AppError, users};
