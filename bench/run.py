@@ -193,7 +193,13 @@ def chatpass_http(tmp, database_url=None):
         results["chatpass_peak_rss_mib"] = peak_rss_mib(app.proc.pid)
 
         # Login flood: wrong passwords for 10 s while a second client measures chat_token.
-        unloaded = wrk(app.url + "/api/chat_token", f"{tmp}/token.lua", connections=4, duration=5)
+        # The unloaded baseline is the median of three short rounds: one hiccup in a single
+        # run would inflate the baseline and let any flood ratio pass.
+        unloaded_rounds = sorted(
+            (wrk(app.url + "/api/chat_token", f"{tmp}/token.lua", connections=4, duration=3) for _ in range(3)),
+            key=lambda x: x["p99_ms"],
+        )
+        unloaded = unloaded_rounds[1]
         flood_headers = {"Origin": app.url, "Accept": "application/json", "Content-Type": "application/x-www-form-urlencoded"}
         wrk_script(f"{tmp}/flood.lua", "POST", flood_headers, body="email=bench@example.com&password=wrong-password-guess", count_statuses=True)
         flood = subprocess.Popen(
@@ -205,6 +211,7 @@ def chatpass_http(tmp, database_url=None):
         statuses = {int(a): int(b) for a, b in re.findall(r"^STATUS (\d+) (\d+)$", flood_out, re.M)}
         results["login_flood"] = {
             "unloaded_p99_ms": unloaded["p99_ms"],
+            "unloaded_rounds_p99_ms": [x["p99_ms"] for x in unloaded_rounds],
             "loaded_p99_ms": loaded["p99_ms"],
             "p99_ratio": loaded["p99_ms"] / unloaded["p99_ms"],
             "flood_statuses": statuses,
