@@ -346,6 +346,40 @@ async fn forms_without_javascript_redirect_with_the_error_for_the_page() {
     assert!(page.contains("Wrong email or password."), "the login page shows the error inline");
 }
 
+/// `next`, `__path` and `__err` come from the URL and go into the form islands' props,
+/// which the page carries as JSON in an attribute: garbage there must render a page, not
+/// a 500, and markup in it must stay text.
+#[tokio::test]
+async fn garbage_in_the_query_of_the_form_pages_renders_a_page_and_stays_text() {
+    let app = TestApp::spawn().await;
+    let script = "\"'><script>alert(1)</script>";
+    let long = "x".repeat(4000);
+    let cases: Vec<Vec<(&str, &str)>> = vec![
+        vec![("next", script)],
+        vec![("__path", "/api/login"), ("__err", script)],
+        vec![("__path", "/api/signup"), ("__err", "{\"error\":\"bad_input\",\"field\":")],
+        vec![("__path", "/api/login"), ("__err", "")],
+        vec![("__path", script), ("__err", "Wrong")],
+        vec![("__err", "no path")],
+        vec![("__path", "/api/login"), ("__err", long.as_str()), ("next", long.as_str())],
+        vec![("next", "\u{0}\u{feff}\u{202e}caf\u{e9}"), ("__path", "\u{0}"), ("__err", "\u{0}")],
+    ];
+    for page in ["/login", "/signup"] {
+        for query in &cases {
+            let response = app.client.get(app.url(page)).query(query).send().await.unwrap();
+            assert_eq!(response.status(), 200, "{page} {query:?}");
+            let html = response.text().await.unwrap();
+            assert!(html.contains("<form"), "{page} {query:?}: the form is there");
+            assert!(!html.contains("<script>alert(1)"), "{page} {query:?}: markup stays text");
+            if page == "/login" && query == &cases[0] {
+                assert!(html.contains("alert(1)"), "next reaches the page (escaped), or this proves nothing");
+            }
+        }
+    }
+    assert_eq!(app.user_count().await, 0);
+    assert_eq!(app.session_count().await, 0);
+}
+
 #[tokio::test]
 async fn the_session_id_changes_at_login_and_logout_deletes_it_on_the_server() {
     let app = TestApp::spawn().await;
