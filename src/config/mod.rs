@@ -205,11 +205,7 @@ fn without_password(mut text: String, raw: &str) -> String {
     let Some(written) = url::Url::parse(raw).ok().and_then(|u| u.password().map(String::from)) else {
         return text;
     };
-    // Percent-decoding, through the url crate's form decoder ('+' escaped first, since a
-    // form would read it as a space).
-    let decoded = url::form_urlencoded::parse(format!("p={}", written.replace('+', "%2B")).as_bytes())
-        .next()
-        .map(|(_, v)| v.into_owned());
+    let decoded = percent_encoding::percent_decode_str(&written).decode_utf8().ok().map(String::from);
     for password in [Some(written), decoded].into_iter().flatten().filter(|p| !p.is_empty()) {
         text = text.replace(&password, "***");
     }
