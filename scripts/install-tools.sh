@@ -19,35 +19,64 @@ CARGO_BIN="${CARGO_HOME:-$HOME/.cargo}/bin"
 export PATH="$TOOLS/node_modules/.bin:$CARGO_BIN:$PATH"
 
 say() { printf '[install-tools] %s\n' "$*" >&2; }
+die() { say "$*"; exit 1; }
 
 # Unpacks a crate's published source with cargo itself and prints the directory.
 crate_source() {
     local name=$1 version=$2
-    (cd /tmp && cargo info --quiet "$name@$version" >/dev/null)
+    (cd /tmp && cargo info --quiet "$name@$version" >/dev/null) ||
+        die "$name $version: could not fetch its source from crates.io"
     local dir
-    dir=$(ls -d "${CARGO_HOME:-$HOME/.cargo}"/registry/src/*/"$name-$version" | head -n1)
-    [ -d "$dir" ] || { say "could not unpack $name $version"; exit 1; }
+    dir=$(ls -d "${CARGO_HOME:-$HOME/.cargo}"/registry/src/*/"$name-$version" 2>/dev/null | head -n1)
+    [ -n "$dir" ] && [ -d "$dir" ] || die "$name $version: could not unpack its source"
     echo "$dir"
 }
 
 # Builds a crate from a copy of its source, with one lockfile entry moved back so that
 # it compiles on this Rust (the published lockfiles pin crates that need a newer one).
-install_from_source() {
+# Runs in a subshell: its EXIT trap removes the work directory whatever happens, and
+# nothing of it outlives the function (a RETURN trap did, and fired again in the caller).
+# The binary is built into a staging root and moved into place in one rename, so a
+# failed build never leaves a half-installed tool on PATH.
+install_from_source() (
     local name=$1 version=$2 pkg=$3 precise=$4 bin=$5
     local src work
     src=$(crate_source "$name" "$version")
     work=$(mktemp -d)
-    trap 'rm -rf "$work"' RETURN
-    cp -r "$src/." "$work/"
-    (cd "$work" && cargo update --quiet -p "$pkg" --precise "$precise")
+    trap 'rm -rf "$work"' EXIT
+    mkdir -p "$work/src" "$work/root"
+    cp -r "$src/." "$work/src/"
+    (cd "$work/src" && cargo update --quiet -p "$pkg" --precise "$precise") ||
+        die "$name $version: could not pin $pkg to $precise"
     say "building $name $version (slow the first time: cargo-leptos takes ~20 min on 2 cores)"
-    cargo install --quiet --locked --force --path "$work" --bin "$bin"
-}
+    cargo install --quiet --locked --force --path "$work/src" --root "$work/root" --bin "$bin" ||
+        die "$name $version: cargo install failed (nothing was installed)"
+    [ -x "$work/root/bin/$bin" ] || die "$name $version: cargo install made no $bin binary"
+    mkdir -p "$CARGO_BIN"
+    local partial="$CARGO_BIN/.$bin.partial.$$"
+    cp "$work/root/bin/$bin" "$partial" && mv -f "$partial" "$CARGO_BIN/$bin" ||
+        { rm -f "$partial"; die "$name $version: could not copy $bin into $CARGO_BIN"; }
+    say "installed $bin $version into $CARGO_BIN"
+)
 
 build_tools() {
+    command -v rustup >/dev/null ||
+        die "rustup is missing: install Rust with rustup (https://rustup.rs), then run this again"
+    command -v cargo >/dev/null || die "cargo is missing: install Rust with rustup (https://rustup.rs)"
+    command -v npm >/dev/null || die "npm is missing: install Node.js 20 with npm (Debian: apt-get install nodejs npm)"
+
+    # Two runs at once (two terminals, make -j) would build the same tools twice and race
+    # on the rename: the second waits for the first, then finds everything installed.
+    mkdir -p "$CARGO_BIN"
+    exec 9>"$CARGO_BIN/.chatpass-install-tools.lock"
+    if ! flock -n 9; then
+        say "another install-tools run is building; waiting for it to finish"
+        flock 9
+    fi
+
     if ! rustup target list --installed | grep -qx wasm32-unknown-unknown; then
         say "adding the wasm32-unknown-unknown target"
-        rustup target add wasm32-unknown-unknown
+        rustup target add wasm32-unknown-unknown || die "wasm32-unknown-unknown: rustup target add failed"
     fi
 
     if ! wasm-bindgen --version 2>/dev/null | grep -q " $WASM_BINDGEN_VERSION\$"; then
@@ -59,11 +88,14 @@ build_tools() {
     fi
 
     # Debian's binaryen (wasm-opt 108) silently breaks the bundle; npm's binaryen works.
-    if ! wasm-opt --version 2>/dev/null | grep -q "version $BINARYEN_VERSION"; then
+    if ! wasm-opt --version 2>/dev/null | grep -qE "version $BINARYEN_VERSION( |\$)"; then
         say "installing wasm-opt (binaryen $BINARYEN_VERSION) from npm into .tools/"
         mkdir -p "$TOOLS"
         [ -f "$TOOLS/package.json" ] || echo '{"private":true}' > "$TOOLS/package.json"
-        npm install --prefix "$TOOLS" --no-audit --no-fund --silent "binaryen@$BINARYEN_VERSION"
+        npm install --prefix "$TOOLS" --no-audit --no-fund --silent "binaryen@$BINARYEN_VERSION" ||
+            die "binaryen $BINARYEN_VERSION: npm install failed"
+        wasm-opt --version 2>/dev/null | grep -qE "version $BINARYEN_VERSION( |\$)" ||
+            die "binaryen $BINARYEN_VERSION: wasm-opt is still not version $BINARYEN_VERSION after npm install"
     fi
 }
 
