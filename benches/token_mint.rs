@@ -6,7 +6,7 @@
 
 use std::time::{Duration, Instant};
 
-use chatpass::token::{ChatGrant, TokenIssuer};
+use chatpass::token::{ChatGrant, Mode, TokenIssuer};
 use hmac::{Hmac, Mac};
 use sha2::Sha256;
 
@@ -41,7 +41,7 @@ fn main() {
         chat,
         3600,
         None,
-        false,
+        Mode::Live,
     )
     .expect("issuer");
     let ours = rate(|now| issuer.issue(IDENTITY, now).expect("token").jwt.len());

@@ -20,7 +20,11 @@ pub fn shell(options: LeptosOptions) -> impl IntoView {
     if let (Some(nonce), Some(response)) =
         (leptos::nonce::use_nonce(), use_context::<leptos_axum::ResponseOptions>())
     {
-        if let Ok(value) = axum::http::HeaderValue::from_str(&crate::security::page_csp(&nonce.to_string())) {
+        // `cargo leptos watch` (make dev) sets LEPTOS_WATCH; the page then carries
+        // Leptos's live-reload script, which connects to the reload port.
+        let live_reload = std::env::var_os("LEPTOS_WATCH").map(|_| options.reload_port);
+        let csp = crate::security::page_csp(&nonce.to_string(), live_reload);
+        if let Ok(value) = axum::http::HeaderValue::from_str(&csp) {
             response.insert_header(axum::http::header::CONTENT_SECURITY_POLICY, value);
         }
     }
@@ -31,6 +35,8 @@ pub fn shell(options: LeptosOptions) -> impl IntoView {
                 <meta charset="utf-8" />
                 <meta name="viewport" content="width=device-width, initial-scale=1" />
                 <link rel="icon" href="/favicon.ico" />
+                // Renders only under `cargo leptos watch` (make dev): the live-reload script.
+                <AutoReload options=options.clone() />
                 <HydrationScripts options islands=true />
                 <MetaTags />
             </head>

@@ -56,14 +56,6 @@ impl Pool {
     pub async fn close(&self) {
         with_pool!(self, p => p.close().await)
     }
-
-    /// `"sqlite"` or `"postgres"`, for logs.
-    pub fn kind(&self) -> &'static str {
-        match self {
-            Pool::Sqlite(_) => "sqlite",
-            Pool::Postgres(_) => "postgres",
-        }
-    }
 }
 
 /// Opens the pool and migrates. Nothing is created on disk before the directory check passes.

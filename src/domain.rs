@@ -45,11 +45,6 @@ impl Email {
     pub fn as_str(&self) -> &str {
         &self.0
     }
-
-    /// The form stored in the database. Use only where the email may be shown.
-    pub fn into_string(self) -> String {
-        self.0
-    }
 }
 
 impl std::fmt::Debug for Email {

@@ -1,6 +1,7 @@
 //! The app's one error type for everything a server function can answer. It travels to
 //! the browser as JSON (`{"error":"bad_input","field":"email","reason":"…"}`), so pages
-//! can show it inline, and maps to the HTTP status in `shared/design.md`.
+//! can show it inline, and maps to an HTTP status ([`AppError::status`]; the table is in the
+//! README's "Accounts and sessions" section).
 
 use serde::{Deserialize, Serialize};
 use server_fn::{

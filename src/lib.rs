@@ -5,7 +5,6 @@
 
 pub mod app;
 pub mod auth;
-#[cfg(feature = "hydrate")]
 pub mod chat;
 pub mod error;
 pub mod pages;
@@ -18,11 +17,15 @@ pub mod db;
 #[cfg(feature = "ssr")]
 pub mod domain;
 #[cfg(feature = "ssr")]
+pub mod passwords;
+#[cfg(feature = "ssr")]
 pub mod security;
 #[cfg(feature = "ssr")]
 pub mod server;
 #[cfg(feature = "ssr")]
 pub mod sessions;
+#[cfg(feature = "ssr")]
+pub mod state;
 #[cfg(feature = "ssr")]
 pub mod telemetry;
 #[cfg(feature = "ssr")]

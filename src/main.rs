@@ -12,7 +12,11 @@ use clap::{Parser, Subcommand};
 use chatpass::{
     config::{twilio, Config},
     server, telemetry,
-    token::inspect::{self, Expected, Signature},
+    token::{
+        inspect::{self, Expected, Signature},
+        issuer::DEMO_WARNING,
+        TokenIssuer,
+    },
 };
 
 #[derive(Parser)]
@@ -113,14 +117,12 @@ fn token_new(config: &Config, identity: &str, ttl: Option<&str>) -> ExitCode {
         return fail("--identity: cannot be empty");
     }
     let ttl = match ttl.map(twilio::parse_ttl).transpose() {
-        Ok(ttl) => ttl.unwrap_or(config.token_ttl),
+        Ok(ttl) => ttl.unwrap_or(config.twilio.ttl),
         Err(e) => return fail(format!("--ttl: {}", e.reason)),
     };
-    let issuer = server::token_issuer(config);
-    if issuer.demo {
-        eprintln!(
-            "chatpass: warning: demo mode (no Twilio settings): signed with a random secret; Twilio will refuse it"
-        );
+    let issuer = TokenIssuer::from_settings(&config.twilio);
+    if issuer.is_demo() {
+        eprintln!("chatpass: warning: {DEMO_WARNING}");
     }
     let signed = match issuer.issue_with_ttl(identity, ttl, now()) {
         Ok(s) => s,
@@ -146,7 +148,7 @@ fn token_inspect(config: &Config, token: &str) -> ExitCode {
     } else {
         token.to_string()
     };
-    let twilio = config.twilio.as_ref();
+    let twilio = config.twilio.account();
     let expected = Expected {
         secret: twilio.map(|t| t.secret()),
         account_sid: twilio.map(|t| t.account_sid.as_str()),

@@ -66,14 +66,17 @@ pub async fn verify_origin(State(own): State<OwnOrigin>, request: Request, next:
 /// The Content-Security-Policy for an HTML page whose inline scripts carry `nonce`:
 /// scripts from this site only (plus Leptos's nonced inline ones, and WebAssembly),
 /// network to this site and the Twilio hosts the Conversations SDK uses, no framing.
-pub fn page_csp(nonce: &str) -> String {
+/// `live_reload`: under `cargo leptos watch` (`make dev`) only, the port of its reload
+/// websocket, which the page must be allowed to connect to.
+pub fn page_csp(nonce: &str, live_reload: Option<u32>) -> String {
+    let reload = live_reload.map(|port| format!(" ws://*:{port} wss://*:{port}")).unwrap_or_default();
     format!(
         "default-src 'self'; \
          script-src 'self' 'nonce-{nonce}' 'wasm-unsafe-eval'; \
          style-src 'self'; \
          img-src 'self' data: https://*.twilio.com; \
          media-src 'self' https://*.twilio.com; \
-         connect-src 'self' wss://*.twilio.com https://*.twilio.com; \
+         connect-src 'self' wss://*.twilio.com https://*.twilio.com{reload}; \
          object-src 'none'; base-uri 'self'; form-action 'self'; frame-ancestors 'none'"
     )
 }
@@ -105,6 +108,19 @@ mod tests {
             h.insert(*k, v.parse().unwrap());
         }
         h
+    }
+
+    #[test]
+    fn the_page_csp_allows_the_reload_socket_only_under_watch() {
+        let csp = page_csp("abc", None);
+        assert!(csp.contains("'nonce-abc'") && !csp.contains("ws://"), "{csp}");
+        let csp = page_csp("abc", Some(3001));
+        assert!(
+            csp.contains(
+                "connect-src 'self' wss://*.twilio.com https://*.twilio.com ws://*:3001 wss://*:3001;"
+            ),
+            "{csp}"
+        );
     }
 
     #[test]

@@ -8,14 +8,13 @@ use std::{future::Future, net::SocketAddr, sync::Arc};
 
 use axum::{
     body::Body,
-    extract::{FromRef, Request, State},
+    extract::{Request, State},
     http::{header, HeaderValue, StatusCode},
     middleware::{self, Next},
     response::{IntoResponse, Response},
     routing::get,
     Json, Router,
 };
-use axum_login::AuthManagerLayerBuilder;
 use leptos::prelude::*;
 use leptos_axum::{generate_route_list, LeptosRoutes};
 use tokio::net::TcpListener;
@@ -28,68 +27,33 @@ use tracing::Level;
 
 use crate::{
     app::{shell, App},
-    auth::{
-        backend::{AuthSession, Backend},
-        limits::Limits,
-        password::Hasher,
-    },
+    auth::limits::Limits,
     config::Config,
     db::{self, DbError, Pool},
     error::AppError,
+    passwords::Hasher,
     security::{self, OwnOrigin},
-    sessions,
-    token::{issuer, ChatGrant, TokenIssuer},
+    sessions::{self, AuthSession},
+    state::AppState,
+    token::{issuer::DEMO_WARNING, TokenIssuer},
 };
 
 /// Request bodies above this many bytes are refused with 413.
 pub const BODY_LIMIT: usize = 16 * 1024;
 
-/// Everything a handler or server function may need, cloned per request.
-#[derive(Clone, FromRef)]
-pub struct AppState {
-    pub leptos_options: LeptosOptions,
-    pub pool: Pool,
-    pub hasher: Hasher,
-    pub limits: Arc<Limits>,
-    pub tokens: Arc<TokenIssuer>,
+/// What the server hands to server functions besides [`AppState`]: each feature's own
+/// state, as a context value of its own type (see `state::feature_state`).
+#[derive(Clone)]
+struct FeatureState {
+    limits: Arc<Limits>,
+    tokens: Arc<TokenIssuer>,
 }
 
-/// The token issuer for these settings. With no Twilio account configured (demo mode),
-/// tokens are signed with a random secret made for this process and placeholder SIDs.
-pub fn token_issuer(config: &Config) -> TokenIssuer {
-    let region = config.region.clone();
-    match &config.twilio {
-        Some(t) => TokenIssuer::new(
-            t.account_sid.clone(),
-            t.api_key_sid.clone(),
-            t.secret(),
-            ChatGrant {
-                service_sid: t.chat_service_sid.clone(),
-                push_credential_sid: t.push_credential_sid.clone(),
-                ..Default::default()
-            },
-            config.token_ttl,
-            region,
-            false,
-        ),
-        None => {
-            let secret: String = {
-                use rand::Rng;
-                let bytes: [u8; 32] = rand::rng().random();
-                bytes.iter().map(|b| format!("{b:02x}")).collect()
-            };
-            TokenIssuer::new(
-                issuer::DEMO_ACCOUNT_SID.into(),
-                issuer::DEMO_API_KEY_SID.into(),
-                &secret,
-                ChatGrant { service_sid: issuer::DEMO_CHAT_SERVICE_SID.into(), ..Default::default() },
-                config.token_ttl,
-                region,
-                true,
-            )
-        }
+impl FeatureState {
+    fn provide(&self) {
+        provide_context(self.limits.clone());
+        provide_context(self.tokens.clone());
     }
-    .expect("non-empty secret (checked when the settings were read)")
 }
 
 /// Why the server could not start. Each is one line naming the setting at fault.
@@ -115,38 +79,29 @@ pub fn leptos_options(config: &Config) -> LeptosOptions {
 }
 
 /// The full router: pages, server functions, `/healthz`, static files, and layers.
-pub fn router(
-    state: AppState,
-    config: &Config,
-    session_layer: tower_sessions::SessionManagerLayer<sessions::Store>,
-) -> Router {
-    let auth_layer = AuthManagerLayerBuilder::new(
-        Backend { pool: state.pool.clone(), hasher: state.hasher.clone() },
-        session_layer,
-    )
-    .build();
-    let session_settings = config.sessions;
+fn router(state: AppState, features: FeatureState, config: &Config) -> Router {
     let own_origin = OwnOrigin(config.public_origin.clone());
     let routes = generate_route_list(App);
-    let context_state = state.clone();
-    let pool = state.pool.clone();
-    Router::new()
+    let (pool, hasher) = (state.pool.clone(), state.hasher.clone());
+    let context = {
+        let state = state.clone();
+        move || {
+            provide_context(state.clone());
+            features.provide();
+        }
+    };
+    let app = Router::new()
         .route("/healthz", get(healthz))
-        .leptos_routes_with_context(&state, routes, move || provide_context(context_state.clone()), {
+        .leptos_routes_with_context(&state, routes, context, {
             let options = state.leptos_options.clone();
             move || shell(options.clone())
         })
         .fallback(leptos_axum::file_and_error_handler::<AppState, _>(shell))
         .with_state(state)
-        // Innermost first: error statuses, session timeouts, auth, body limit, origin check.
+        // Innermost first: error statuses and the /chat guard see the session's user.
         .layer(middleware::from_fn(require_login_for_chat))
-        .layer(middleware::from_fn(server_fn_error_status))
-        .layer(middleware::from_fn(move |auth: AuthSession, request: Request, next: Next| {
-            sessions::enforce_timeouts(session_settings, auth, request, next)
-        }))
-        .layer(auth_layer)
-        .layer(middleware::from_fn(sessions::user_slot))
-        .layer(middleware::from_fn_with_state(pool, session_store_unavailable))
+        .layer(middleware::from_fn(server_fn_error_status));
+    sessions::stack(app, &pool, &hasher, config)
         .layer(RequestBodyLimitLayer::new(BODY_LIMIT))
         .layer(middleware::from_fn_with_state(own_origin, security::verify_origin))
         .layer(middleware::from_fn(security::security_headers))
@@ -185,6 +140,12 @@ async fn require_login_for_chat(auth: AuthSession, request: Request, next: Next)
 /// Server functions answer every error with 500 and the error as JSON. This reads our
 /// [`AppError`] back and sets its real status (400, 401, 409, 429 and 503 with
 /// `Retry-After`). Plain form posts (redirected back to the form with the error) are left alone.
+///
+/// Why a middleware and not `ResponseOptions::set_status` in each server function: in
+/// Leptos 0.8 the errors that arise before our code runs (a body that does not decode
+/// into the function's arguments, a missing field: 400) are answered by server_fn
+/// itself with 500, so no code of ours could set their status; and `ResponseOptions`'s
+/// status also overrides the 302 that sends a no-JavaScript form post back to its page.
 async fn server_fn_error_status(request: Request, next: Next) -> Response {
     let response = next.run(request).await;
     if response.status() != StatusCode::INTERNAL_SERVER_ERROR
@@ -210,30 +171,6 @@ async fn server_fn_error_status(request: Request, next: Next) -> Response {
     Response::from_parts(parts, Body::from(bytes))
 }
 
-/// The session and login layers (tower-sessions, axum-login) answer a bare, empty 500
-/// when they cannot load or save a session. Their only IO is the database: when it does
-/// not answer a ping either, say 503 (with Retry-After), as every handler does; when it
-/// does, the fault is ours, and it stays a 500, with a body. Everything of ours answers
-/// errors with a body, so nothing else is rewritten.
-async fn session_store_unavailable(State(pool): State<Pool>, request: Request, next: Next) -> Response {
-    let response = next.run(request).await;
-    let bare = response.status() == StatusCode::INTERNAL_SERVER_ERROR
-        && !response.headers().contains_key(header::CONTENT_TYPE)
-        && axum::body::HttpBody::size_hint(response.body()).exact() == Some(0);
-    if !bare {
-        return response;
-    }
-    if db::ping(&pool).await {
-        tracing::error!("the session store failed while the database answers");
-        return (StatusCode::INTERNAL_SERVER_ERROR, Json(&AppError::Internal)).into_response();
-    }
-    tracing::warn!("session store unavailable; answering 503");
-    let error = AppError::Unavailable;
-    let mut response = (StatusCode::SERVICE_UNAVAILABLE, Json(&error)).into_response();
-    response.headers_mut().insert(header::RETRY_AFTER, HeaderValue::from(db::ACQUIRE_TIMEOUT.as_secs()));
-    response
-}
-
 /// A server that has bound its address and opened its database, ready to run.
 pub struct Prepared {
     listener: TcpListener,
@@ -249,7 +186,6 @@ pub async fn prepare(config: &Config) -> Result<Prepared, StartError> {
         .map_err(|source| StartError::Bind { addr: config.site_addr, source })?;
     let addr = listener.local_addr().map_err(|source| StartError::Bind { addr: config.site_addr, source })?;
     let pool = db::open(&config.database).await?;
-    let session_layer = sessions::layer(&pool, config);
     let mut options = leptos_options(config);
     options.site_addr = addr;
     // Leave one core for everything else while passwords hash.
@@ -257,19 +193,13 @@ pub async fn prepare(config: &Config) -> Result<Prepared, StartError> {
     let hasher = tokio::task::spawn_blocking(move || Hasher::new(hash_slots))
         .await
         .map_err(|e| StartError::Serve(std::io::Error::other(e)))?;
-    let state = AppState {
-        leptos_options: options,
-        pool: pool.clone(),
-        hasher,
-        limits: Arc::new(Limits::new(config.limits)),
-        tokens: Arc::new(token_issuer(config)),
-    };
-    if state.tokens.demo {
-        tracing::warn!(
-            "demo mode: no Twilio settings, so chat tokens are signed with a random secret and Twilio will refuse them"
-        );
+    let tokens = TokenIssuer::from_settings(&config.twilio);
+    if tokens.is_demo() {
+        tracing::warn!("{DEMO_WARNING}");
     }
-    Ok(Prepared { listener, router: router(state, config, session_layer), addr, pool })
+    let features = FeatureState { limits: Arc::new(Limits::new(config.limits)), tokens: Arc::new(tokens) };
+    let state = AppState { leptos_options: options, pool: pool.clone(), hasher };
+    Ok(Prepared { listener, router: router(state, features, config), addr, pool })
 }
 
 impl Prepared {

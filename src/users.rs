@@ -1,6 +1,8 @@
-//! The `users` table.
+//! The `users` table. Its columns and their mapping to [`User`] are written once here:
+//! [`user_columns!`] for every query that reads a user (the session load joins them in
+//! too), and [`User::from_row_opt`] for every row that holds them.
 
-use sqlx::FromRow;
+use sqlx::{ColumnIndex, Decode, FromRow, Row, Type};
 
 use crate::{
     db::{with_pool, Pool},
@@ -8,8 +10,21 @@ use crate::{
     error::AppError,
 };
 
+/// The columns a [`User`] is read from, optionally qualified by a table alias:
+/// `user_columns!()` is `"id, email, password_hash"`, `user_columns!("u.")` is
+/// `"u.id, u.email, u.password_hash"`. A literal, so queries stay `&'static str`.
+macro_rules! user_columns {
+    () => {
+        $crate::users::user_columns!("")
+    };
+    ($alias:literal) => {
+        concat!($alias, "id, ", $alias, "email, ", $alias, "password_hash")
+    };
+}
+pub(crate) use user_columns;
+
 /// An account as stored. `Debug` leaves the hash out.
-#[derive(Clone, FromRow)]
+#[derive(Clone)]
 pub struct User {
     pub id: i64,
     pub email: String,
@@ -22,16 +37,44 @@ impl std::fmt::Debug for User {
     }
 }
 
+impl User {
+    /// The user in a row holding [`user_columns!`], or `None` when they are NULL (a LEFT
+    /// JOIN that found no user).
+    pub fn from_row_opt<'r, R>(row: &'r R) -> Result<Option<User>, sqlx::Error>
+    where
+        R: Row,
+        &'r str: ColumnIndex<R>,
+        Option<i64>: Decode<'r, R::Database> + Type<R::Database>,
+        Option<String>: Decode<'r, R::Database> + Type<R::Database>,
+    {
+        let id: Option<i64> = row.try_get("id")?;
+        let email: Option<String> = row.try_get("email")?;
+        let password_hash: Option<String> = row.try_get("password_hash")?;
+        Ok(match (id, email, password_hash) {
+            (Some(id), Some(email), Some(password_hash)) => Some(User { id, email, password_hash }),
+            _ => None,
+        })
+    }
+}
+
+impl<'r, R> FromRow<'r, R> for User
+where
+    R: Row,
+    &'r str: ColumnIndex<R>,
+    Option<i64>: Decode<'r, R::Database> + Type<R::Database>,
+    Option<String>: Decode<'r, R::Database> + Type<R::Database>,
+{
+    fn from_row(row: &'r R) -> Result<Self, sqlx::Error> {
+        User::from_row_opt(row)?.ok_or_else(|| sqlx::Error::ColumnNotFound("id".into()))
+    }
+}
+
 /// Inserts a user; an email that exists (in any case) is [`AppError::EmailTaken`].
 pub async fn create(pool: &Pool, email: &Email, password_hash: &str) -> Result<User, AppError> {
+    const INSERT: &str =
+        concat!("INSERT INTO users (email, password_hash) VALUES ($1, $2) RETURNING ", user_columns!());
     let result = with_pool!(pool, p => {
-        sqlx::query_as::<_, User>(
-            "INSERT INTO users (email, password_hash) VALUES ($1, $2) RETURNING id, email, password_hash",
-        )
-        .bind(email.as_str())
-        .bind(password_hash)
-        .fetch_one(p)
-        .await
+        sqlx::query_as::<_, User>(INSERT).bind(email.as_str()).bind(password_hash).fetch_one(p).await
     });
     match result {
         Ok(user) => Ok(user),
@@ -41,21 +84,13 @@ pub async fn create(pool: &Pool, email: &Email, password_hash: &str) -> Result<U
 }
 
 pub async fn by_email(pool: &Pool, email: &Email) -> Result<Option<User>, sqlx::Error> {
-    with_pool!(pool, p => {
-        sqlx::query_as::<_, User>("SELECT id, email, password_hash FROM users WHERE email = $1")
-            .bind(email.as_str())
-            .fetch_optional(p)
-            .await
-    })
+    const SELECT: &str = concat!("SELECT ", user_columns!(), " FROM users WHERE email = $1");
+    with_pool!(pool, p => sqlx::query_as::<_, User>(SELECT).bind(email.as_str()).fetch_optional(p).await)
 }
 
 pub async fn by_id(pool: &Pool, id: i64) -> Result<Option<User>, sqlx::Error> {
-    with_pool!(pool, p => {
-        sqlx::query_as::<_, User>("SELECT id, email, password_hash FROM users WHERE id = $1")
-            .bind(id)
-            .fetch_optional(p)
-            .await
-    })
+    const SELECT: &str = concat!("SELECT ", user_columns!(), " FROM users WHERE id = $1");
+    with_pool!(pool, p => sqlx::query_as::<_, User>(SELECT).bind(id).fetch_optional(p).await)
 }
 
 pub async fn email_exists(pool: &Pool, email: &Email) -> Result<bool, sqlx::Error> {

@@ -1,36 +1,23 @@
-//! The server side of the account server functions.
+//! The server side of the account server functions: each server function in
+//! `auth/mod.rs` forwards to the function of the same name here.
 
-use std::net::{IpAddr, SocketAddr};
+use std::sync::Arc;
 
-use axum::extract::ConnectInfo;
-
-use super::{backend::AuthSession, safe_next, UserInfo};
+use super::{
+    limits::Limits,
+    next::{safe_next, AFTER_LOGIN},
+    user_info::UserInfo,
+};
 use crate::{
-    auth::backend::{BackendError, Credentials},
     domain::{Email, Password},
     error::AppError,
-    server::AppState,
+    sessions::{self, backend::BackendError, AuthSession, Credentials},
+    state::{app_state, auth_session, client_ip, feature_state, session_error},
     users,
 };
 
-fn state() -> Result<AppState, AppError> {
-    leptos::prelude::use_context::<AppState>().ok_or(AppError::Internal)
-}
-
-async fn auth_session() -> Result<AuthSession, AppError> {
-    leptos_axum::extract::<AuthSession>().await.map_err(|_| AppError::Internal)
-}
-
-async fn client_ip() -> IpAddr {
-    match leptos_axum::extract::<ConnectInfo<SocketAddr>>().await {
-        Ok(ConnectInfo(addr)) => addr.ip(),
-        Err(_) => IpAddr::from([0, 0, 0, 0]),
-    }
-}
-
-fn session_error<E: std::fmt::Display>(error: E) -> AppError {
-    tracing::warn!(error = %error, "session store error");
-    AppError::Unavailable
+fn limits() -> Result<Arc<Limits>, AppError> {
+    feature_state::<Arc<Limits>>()
 }
 
 /// Starts a fresh session for `user`: a new id, the login time for the absolute timeout.
@@ -40,15 +27,15 @@ async fn start_session(auth: &mut AuthSession, user: &users::User) -> Result<(),
         axum_login::Error::Backend(BackendError(e)) => e,
         axum_login::Error::Session(e) => session_error(e),
     })?;
-    crate::sessions::mark_login(&auth.session, user.id).await.map_err(session_error)?;
+    sessions::mark_login(&auth.session, user.id).await.map_err(session_error)?;
     Ok(())
 }
 
 pub async fn signup(email: String, password: String) -> Result<(), AppError> {
-    let state = state()?;
+    let state = app_state()?;
     let email = Email::parse(&email)?;
     let password = Password::parse(&password)?;
-    state.limits.signups_per_ip.check(&client_ip().await)?;
+    limits()?.signups_per_ip.check(&client_ip().await)?;
     if users::email_exists(&state.pool, &email).await? {
         return Err(AppError::EmailTaken);
     }
@@ -58,26 +45,26 @@ pub async fn signup(email: String, password: String) -> Result<(), AppError> {
     let mut auth = auth_session().await?;
     start_session(&mut auth, &user).await?;
     tracing::info!(user.id = user.id, "signed up");
-    leptos_axum::redirect(super::AFTER_LOGIN);
+    leptos_axum::redirect(AFTER_LOGIN);
     Ok(())
 }
 
 pub async fn login(email: String, password: String, next: Option<String>) -> Result<(), AppError> {
-    let state = state()?;
+    let limits = limits()?;
     let email = Email::parse(&email)?;
     let password = Password::parse(&password)?;
     let ip = client_ip().await;
     let account_key = email.as_str().to_string();
-    state.limits.login_failures_per_ip.ensure_open(&ip)?;
-    state.limits.login_failures_per_account.ensure_open(&account_key)?;
+    limits.login_failures_per_ip.ensure_open(&ip)?;
+    limits.login_failures_per_account.ensure_open(&account_key)?;
     let mut auth = auth_session().await?;
     let user = auth.authenticate(Credentials { email, password }).await.map_err(|e| match e {
         axum_login::Error::Backend(BackendError(e)) => e,
         axum_login::Error::Session(e) => session_error(e),
     })?;
     let Some(user) = user else {
-        state.limits.login_failures_per_ip.record(&ip);
-        state.limits.login_failures_per_account.record(&account_key);
+        limits.login_failures_per_ip.record(&ip);
+        limits.login_failures_per_account.record(&account_key);
         tracing::info!("login refused: wrong email or password");
         return Err(AppError::BadCredentials);
     };

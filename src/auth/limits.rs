@@ -15,21 +15,16 @@ use std::{
 
 use governor::{clock::Clock, DefaultKeyedRateLimiter, Quota, RateLimiter};
 
-use crate::error::AppError;
+use crate::{
+    config::{Budget, LimitSettings},
+    error::AppError,
+};
 
-/// A budget: `count` events per `window`, refilled evenly.
-#[derive(Debug, Clone, Copy, PartialEq, Eq)]
-pub struct Budget {
-    pub count: u32,
-    pub window: Duration,
-}
-
-impl Budget {
-    fn quota(self) -> Quota {
-        let count = NonZeroU32::new(self.count.max(1)).expect("nonzero");
-        let period = self.window / count.get();
-        Quota::with_period(period.max(Duration::from_millis(1))).expect("nonzero period").allow_burst(count)
-    }
+/// The governor quota that spends `budget` evenly over its window.
+fn quota(budget: Budget) -> Quota {
+    let count = NonZeroU32::new(budget.count.max(1)).expect("nonzero");
+    let period = budget.window / count.get();
+    Quota::with_period(period.max(Duration::from_millis(1))).expect("nonzero period").allow_burst(count)
 }
 
 pub struct Limiter<K: Hash + Eq + Clone> {
@@ -42,7 +37,7 @@ const PRUNE_AT: usize = 10_000;
 
 impl<K: Hash + Eq + Clone> Limiter<K> {
     pub fn new(budget: Budget) -> Self {
-        Limiter { limiter: RateLimiter::keyed(budget.quota()), blocked: Mutex::new(HashMap::new()) }
+        Limiter { limiter: RateLimiter::keyed(quota(budget)), blocked: Mutex::new(HashMap::new()) }
     }
 
     /// Counts one event now; refuses when the budget is spent.
@@ -97,13 +92,6 @@ pub struct Limits {
     pub login_failures_per_account: Limiter<String>,
     pub login_failures_per_ip: Limiter<IpAddr>,
     pub signups_per_ip: Limiter<IpAddr>,
-}
-
-#[derive(Debug, Clone, Copy, PartialEq, Eq)]
-pub struct LimitSettings {
-    pub login_failures_per_account: Budget,
-    pub login_failures_per_ip: Budget,
-    pub signups_per_ip: Budget,
 }
 
 impl Limits {

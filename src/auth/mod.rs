@@ -1,45 +1,23 @@
 //! Accounts: the server functions the pages call (shared by server and browser), and,
-//! on the server, the axum-login backend, password hashing and rate limits.
+//! on the server, their handlers and the rate limits they apply.
+//!
+//! Convention for every server function in this crate: the `#[server]` function is a
+//! one-line forward to a plain `async fn` of the same name in the feature's `handlers`
+//! module (server only), which does the work.
 
 use leptos::prelude::*;
-use serde::{Deserialize, Serialize};
 
 use crate::error::AppError;
 
 #[cfg(feature = "ssr")]
-pub mod backend;
-#[cfg(feature = "ssr")]
 mod handlers;
 #[cfg(feature = "ssr")]
 pub mod limits;
-#[cfg(feature = "ssr")]
-pub mod password;
+pub mod next;
+mod user_info;
 
-/// What the browser may know about the signed-in user.
-#[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
-pub struct UserInfo {
-    pub email: String,
-}
-
-/// Where to go after signing in when no (safe) `next` is given.
-pub const AFTER_LOGIN: &str = "/chat";
-
-/// `next` is followed only when it is a path on this site: it starts with one `/`,
-/// is not `//host` or `/\host`, and is plain visible ASCII.
-pub fn safe_next(next: Option<&str>) -> &str {
-    match next {
-        Some(path)
-            if path.starts_with('/')
-                && !path.starts_with("//")
-                && !path.starts_with("/\\")
-                && path.len() <= 2048
-                && path.bytes().all(|b| b.is_ascii_graphic()) =>
-        {
-            path
-        }
-        _ => AFTER_LOGIN,
-    }
-}
+pub use next::{safe_next, AFTER_LOGIN};
+pub use user_info::UserInfo;
 
 /// Creates an account and signs it in.
 #[server(prefix = "/api", endpoint = "signup")]
@@ -63,29 +41,4 @@ pub async fn logout() -> Result<(), AppError> {
 #[server(prefix = "/api", endpoint = "current_user")]
 pub async fn current_user() -> Result<Option<UserInfo>, AppError> {
     handlers::current_user().await
-}
-
-#[cfg(test)]
-mod tests {
-    use super::*;
-
-    #[test]
-    fn next_is_followed_only_within_the_site() {
-        assert_eq!(safe_next(Some("/chat")), "/chat");
-        assert_eq!(safe_next(Some("/chat?room=a")), "/chat?room=a");
-        for bad in [
-            "https://evil.example/",
-            "//evil.example/",
-            "/\\evil.example",
-            "chat",
-            "",
-            "/ch at",
-            "/caf\u{e9}",
-            "javascript:alert(1)",
-        ] {
-            assert_eq!(safe_next(Some(bad)), AFTER_LOGIN, "{bad:?}");
-        }
-        assert_eq!(safe_next(None), AFTER_LOGIN);
-        assert_eq!(AFTER_LOGIN, "/chat");
-    }
 }

@@ -14,10 +14,12 @@ use leptos::prelude::*;
 use leptos::task::spawn_local;
 use wasm_bindgen::{prelude::*, JsCast};
 
-use super::sdk::{self, Client};
+use super::{
+    sdk::{self, Client, Conversation, Message, Paginator},
+    state::{ChatView, Line},
+};
 use crate::{
     error::AppError,
-    pages::chat::{ChatView, Line},
     token::{chat_token, IssuedChatToken},
 };
 
@@ -26,7 +28,7 @@ pub const SDK_PATH: &str = "/vendor/twilio-conversations.min.js";
 
 thread_local! {
     static CLIENT: RefCell<Option<Client>> = const { RefCell::new(None) };
-    static OPEN: RefCell<Option<JsValue>> = const { RefCell::new(None) };
+    static OPEN: RefCell<Option<Conversation>> = const { RefCell::new(None) };
 }
 
 fn current_client() -> Option<Client> {
@@ -149,7 +151,7 @@ fn create_client(view: ChatView, token: &IssuedChatToken) {
     });
     on(&client, "initialized", move |_| spawn_local(load_conversations(view)));
     on(&client, "conversationAdded", move |conversation| {
-        let name = conversation_name(&conversation);
+        let name = conversation_name(conversation.unchecked_ref());
         view.conversations.update(|list| {
             if !list.contains(&name) {
                 list.push(name);
@@ -177,14 +179,8 @@ fn plain_state(state: &str) -> &'static str {
 async fn refresh_token(view: ChatView) {
     let Some(token) = fetch_token(view).await else { return };
     let Some(client) = current_client() else { return };
-    match client.update_token(&token.token) {
-        Ok(promise) => {
-            if let Err(e) = wasm_bindgen_futures::JsFuture::from(promise).await {
-                view.error.set(Some(format!("Could not update the token: {}", sdk::describe_error(&e))));
-                return;
-            }
-            view.refreshes.update(|n| *n += 1);
-        }
+    match sdk::settle(client.update_token(&token.token)).await {
+        Ok(_) => view.refreshes.update(|n| *n += 1),
         Err(e) => view.error.set(Some(format!("Could not update the token: {}", sdk::describe_error(&e)))),
     }
 }
@@ -198,22 +194,20 @@ async fn replace_client(view: ChatView) {
     create_client(view, &token);
 }
 
-fn conversation_name(conversation: &JsValue) -> String {
-    sdk::string_field(conversation, "uniqueName")
-        .or_else(|| sdk::string_field(conversation, "friendlyName"))
-        .or_else(|| sdk::string_field(conversation, "sid"))
+fn conversation_name(conversation: &Conversation) -> String {
+    conversation
+        .unique_name()
+        .or_else(|| conversation.friendly_name())
+        .or_else(|| conversation.sid())
         .unwrap_or_else(|| "(unnamed)".into())
-}
-
-fn items(paginator: &JsValue) -> Vec<JsValue> {
-    js_sys::Array::from(&sdk::field(paginator, "items")).iter().collect()
 }
 
 async fn load_conversations(view: ChatView) {
     let Some(client) = current_client() else { return };
-    match sdk::call_async(&client, "getSubscribedConversations", &[]).await {
+    match sdk::settle(client.get_subscribed_conversations()).await {
         Ok(paginator) => {
-            let names: Vec<String> = items(&paginator).iter().map(conversation_name).collect();
+            let conversations = paginator.unchecked_into::<Paginator>().items_as::<Conversation>();
+            let names: Vec<String> = conversations.iter().map(conversation_name).collect();
             view.conversations.set(names);
         }
         Err(e) => view.error.set(Some(format!("Could not list conversations: {}", sdk::describe_error(&e)))),
@@ -227,13 +221,12 @@ pub fn join_or_create(view: ChatView, name: String) {
             view.error.set(Some("Not connected to Twilio yet.".into()));
             return;
         };
-        let name_js = JsValue::from_str(&name);
-        let conversation = match sdk::call_async(&client, "getConversationByUniqueName", &[name_js]).await {
-            Ok(c) => c,
+        let conversation = match sdk::settle(client.get_conversation_by_unique_name(&name)).await {
+            Ok(c) => c.unchecked_into::<Conversation>(),
             Err(_) => {
                 let options = sdk::object(&[("uniqueName", &name), ("friendlyName", &name)]);
-                match sdk::call_async(&client, "createConversation", &[options]).await {
-                    Ok(c) => c,
+                match sdk::settle(client.create_conversation(&options)).await {
+                    Ok(c) => c.unchecked_into::<Conversation>(),
                     Err(e) => {
                         view.error
                             .set(Some(format!("Could not create {name:?}: {}", sdk::describe_error(&e))));
@@ -243,12 +236,12 @@ pub fn join_or_create(view: ChatView, name: String) {
             }
         };
         // Already a participant is fine.
-        let _ = sdk::call_async(&conversation, "join", &[]).await;
+        let _ = sdk::settle(conversation.join()).await;
         open(view, conversation, name).await;
     });
 }
 
-async fn open(view: ChatView, conversation: JsValue, name: String) {
+async fn open(view: ChatView, conversation: Conversation, name: String) {
     view.conversations.update(|list| {
         if !list.contains(&name) {
             list.push(name.clone());
@@ -257,22 +250,19 @@ async fn open(view: ChatView, conversation: JsValue, name: String) {
     OPEN.with(|o| *o.borrow_mut() = Some(conversation.clone()));
     view.open.set(Some(name));
     view.messages.set(Vec::new());
-    let sid = sdk::string_field(&conversation, "sid");
-    let handler = Closure::<dyn FnMut(JsValue)>::new(move |message: JsValue| {
-        let still_open =
-            OPEN.with(|o| o.borrow().as_ref().map(|c| sdk::string_field(c, "sid")) == Some(sid.clone()));
+    let sid = conversation.sid();
+    let handler = Closure::<dyn FnMut(Message)>::new(move |message: Message| {
+        let still_open = OPEN.with(|o| o.borrow().as_ref().map(Conversation::sid) == Some(sid.clone()));
         if still_open {
             view.messages.update(|m| m.push(line(&message)));
         }
     });
-    let on: Result<Function, _> = sdk::field(&conversation, "on").dyn_into();
-    if let Ok(on) = on {
-        let _ = on.call2(&conversation, &JsValue::from_str("messageAdded"), handler.as_ref());
-    }
+    conversation.on("messageAdded", handler.as_ref().unchecked_ref::<Function>());
     handler.forget();
-    match sdk::call_async(&conversation, "getMessages", &[]).await {
+    match sdk::settle(conversation.get_messages()).await {
         Ok(paginator) => {
-            let lines: Vec<Line> = items(&paginator).iter().map(line).collect();
+            let messages = paginator.unchecked_into::<Paginator>().items_as::<Message>();
+            let lines: Vec<Line> = messages.iter().map(line).collect();
             view.messages.update(|m| {
                 let mut all = lines;
                 all.append(m);
@@ -283,11 +273,8 @@ async fn open(view: ChatView, conversation: JsValue, name: String) {
     }
 }
 
-fn line(message: &JsValue) -> Line {
-    Line {
-        author: sdk::string_field(message, "author").unwrap_or_default(),
-        body: sdk::string_field(message, "body").unwrap_or_default(),
-    }
+fn line(message: &Message) -> Line {
+    Line { author: message.author().unwrap_or_default(), body: message.body().unwrap_or_default() }
 }
 
 /// Sends `text` to the open conversation.
@@ -297,7 +284,7 @@ pub fn send(view: ChatView, text: String) {
             view.error.set(Some("Open a conversation first.".into()));
             return;
         };
-        if let Err(e) = sdk::call_async(&conversation, "sendMessage", &[JsValue::from_str(&text)]).await {
+        if let Err(e) = sdk::settle(conversation.send_message(&text)).await {
             view.error.set(Some(format!("Could not send: {}", sdk::describe_error(&e))));
         }
     });

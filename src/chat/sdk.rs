@@ -32,35 +32,77 @@ extern "C" {
 
     #[wasm_bindgen(method, catch, js_name = createConversation)]
     pub fn create_conversation(this: &Client, options: &JsValue) -> Result<Promise, JsValue>;
+
+    /// A `Conversation`, as the client's promises and `conversationAdded` hand it out.
+    /// Never constructed here, so only cast to (`unchecked_into`), never checked.
+    #[derive(Clone)]
+    pub type Conversation;
+
+    #[wasm_bindgen(method, getter)]
+    pub fn sid(this: &Conversation) -> Option<String>;
+
+    #[wasm_bindgen(method, getter, js_name = uniqueName)]
+    pub fn unique_name(this: &Conversation) -> Option<String>;
+
+    #[wasm_bindgen(method, getter, js_name = friendlyName)]
+    pub fn friendly_name(this: &Conversation) -> Option<String>;
+
+    #[wasm_bindgen(method)]
+    pub fn on(this: &Conversation, event: &str, handler: &Function);
+
+    /// Resolves to the conversation.
+    #[wasm_bindgen(method, catch)]
+    pub fn join(this: &Conversation) -> Result<Promise, JsValue>;
+
+    /// Resolves to a `Paginator` of `Message`s (the newest page).
+    #[wasm_bindgen(method, catch, js_name = getMessages)]
+    pub fn get_messages(this: &Conversation) -> Result<Promise, JsValue>;
+
+    /// Resolves to the new message's index.
+    #[wasm_bindgen(method, catch, js_name = sendMessage)]
+    pub fn send_message(this: &Conversation, body: &str) -> Result<Promise, JsValue>;
+
+    /// A `Paginator<T>`: one page of conversations or messages.
+    pub type Paginator;
+
+    #[wasm_bindgen(method, getter)]
+    pub fn items(this: &Paginator) -> js_sys::Array;
+
+    /// A `Message`.
+    pub type Message;
+
+    #[wasm_bindgen(method, getter)]
+    pub fn author(this: &Message) -> Option<String>;
+
+    #[wasm_bindgen(method, getter)]
+    pub fn body(this: &Message) -> Option<String>;
+}
+
+impl Paginator {
+    /// The page's items as `T` (`Conversation` or `Message`, whichever the page holds).
+    pub fn items_as<T: JsCast>(&self) -> Vec<T> {
+        self.items().iter().map(JsCast::unchecked_into).collect()
+    }
+}
+
+/// Awaits the promise an SDK method returned; a synchronous throw counts as a rejection.
+pub async fn settle(call: Result<Promise, JsValue>) -> Result<JsValue, JsValue> {
+    JsFuture::from(call?).await
 }
 
 /// Reads `value[key]` as a string, when it is one.
-pub fn string_field(value: &JsValue, key: &str) -> Option<String> {
+fn string_field(value: &JsValue, key: &str) -> Option<String> {
     Reflect::get(value, &JsValue::from_str(key)).ok().and_then(|v| v.as_string())
 }
 
 /// Reads `value[key]` as a number, when it is one.
-pub fn number_field(value: &JsValue, key: &str) -> Option<f64> {
+fn number_field(value: &JsValue, key: &str) -> Option<f64> {
     Reflect::get(value, &JsValue::from_str(key)).ok().and_then(|v| v.as_f64())
 }
 
+/// Reads `value[key]`; `undefined` when it cannot be read.
 pub fn field(value: &JsValue, key: &str) -> JsValue {
     Reflect::get(value, &JsValue::from_str(key)).unwrap_or(JsValue::UNDEFINED)
-}
-
-/// Calls `value[method](...args)` and awaits the promise it returns.
-pub async fn call_async(value: &JsValue, method: &str, args: &[JsValue]) -> Result<JsValue, JsValue> {
-    let function: Function =
-        field(value, method).dyn_into().map_err(|_| JsValue::from_str("not a function"))?;
-    let array = js_sys::Array::new();
-    for arg in args {
-        array.push(arg);
-    }
-    let result = function.apply(value, &array)?;
-    match result.dyn_into::<Promise>() {
-        Ok(promise) => JsFuture::from(promise).await,
-        Err(plain) => Ok(plain),
-    }
 }
 
 /// A plain JS object from string pairs.

@@ -8,11 +8,13 @@ use std::{net::SocketAddr, path::PathBuf, str::FromStr, time::Duration};
 
 use sqlx::{postgres::PgConnectOptions, sqlite::SqliteConnectOptions};
 
-use crate::auth::limits::{Budget, LimitSettings};
-
+pub mod limits;
+mod parse;
 pub mod twilio;
 
-pub use twilio::TwilioSettings;
+pub use limits::{Budget, LimitSettings};
+pub use parse::{parse_in_range, ConfigError};
+pub use twilio::{TwilioAccount, TwilioMode, TwilioSettings};
 
 /// The SQLite file used when `DATABASE_URL` is not set.
 pub const DEFAULT_DATABASE_URL: &str = "sqlite://data/chatpass.db";
@@ -20,21 +22,6 @@ pub const DEFAULT_DATABASE_URL: &str = "sqlite://data/chatpass.db";
 pub const DEFAULT_SITE_ADDR: &str = "127.0.0.1:3000";
 /// Where cargo-leptos puts the built site.
 pub const DEFAULT_SITE_ROOT: &str = "target/site";
-
-/// One bad setting: which variable, and why. Its `Display` is one line and never
-/// contains the value of a secret.
-#[derive(Debug, Clone, PartialEq, Eq, thiserror::Error)]
-#[error("{var}: {reason}")]
-pub struct ConfigError {
-    pub var: &'static str,
-    pub reason: String,
-}
-
-impl ConfigError {
-    pub fn new(var: &'static str, reason: impl Into<String>) -> Self {
-        Self { var, reason: reason.into() }
-    }
-}
 
 /// The database chatpass keeps its users and sessions in.
 #[derive(Clone)]
@@ -75,10 +62,8 @@ pub struct Config {
     pub public_origin: Option<String>,
     pub sessions: SessionSettings,
     pub limits: LimitSettings,
-    /// `None`: demo mode (no Twilio account; tokens signed with a random secret).
-    pub twilio: Option<TwilioSettings>,
-    pub region: Option<String>,
-    pub token_ttl: u32,
+    /// The account tokens are signed for (or demo mode), their region and lifetime.
+    pub twilio: TwilioSettings,
 }
 
 /// Session lifetimes. Idle: a session unused this long ends. Absolute: a login ends
@@ -109,11 +94,6 @@ impl Config {
     pub fn from_lookup(get: impl Fn(&str) -> Option<String>) -> Result<Self, ConfigError> {
         let twilio = twilio::parse(&|name| get(name))?;
         let get = |name: &str| get(name).filter(|v| !v.is_empty());
-        let region = get("TWILIO_REGION").map(|r| twilio::parse_region(&r)).transpose()?;
-        let token_ttl = get("CHATPASS_TOKEN_TTL")
-            .map(|t| twilio::parse_ttl(&t))
-            .transpose()?
-            .unwrap_or(twilio::TTL_DEFAULT);
         let database =
             parse_database_url(&get("DATABASE_URL").unwrap_or_else(|| DEFAULT_DATABASE_URL.to_string()))?;
         let site_addr =
@@ -156,28 +136,8 @@ impl Config {
             )?,
             signups_per_ip: budget("CHATPASS_SIGNUPS_PER_IP", DEFAULT_SIGNUPS_PER_IP, SIGNUP_WINDOW)?,
         };
-        Ok(Self {
-            database,
-            site_addr,
-            site_root,
-            public_origin,
-            sessions,
-            limits,
-            twilio,
-            region,
-            token_ttl,
-        })
+        Ok(Self { database, site_addr, site_root, public_origin, sessions, limits, twilio })
     }
-}
-
-/// A whole number within `min..=max`.
-pub fn parse_in_range(var: &'static str, raw: &str, min: u64, max: u64) -> Result<u64, ConfigError> {
-    let value: u64 =
-        raw.parse().map_err(|_| ConfigError::new(var, format!("{raw:?} is not a whole number")))?;
-    if !(min..=max).contains(&value) {
-        return Err(ConfigError::new(var, format!("{value} is out of range {min}..={max}")));
-    }
-    Ok(value)
 }
 
 /// `CHATPASS_PUBLIC_URL`: an http(s) URL; kept as its origin, `scheme://host[:port]`.

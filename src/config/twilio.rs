@@ -1,13 +1,41 @@
-//! The Twilio settings: all four values, or none (demo mode). Each SID is checked for
-//! its prefix and 32 hex digits; the secret is never echoed in an error.
+//! The Twilio settings: all four account values, or none (demo mode), plus the token's
+//! region and lifetime. Each SID is checked for its prefix and 32 hex digits; the secret
+//! is never echoed in an error.
 
 use secrecy::{ExposeSecret, SecretString};
 
-use super::ConfigError;
+use super::parse::{parse_in_range, ConfigError};
+
+/// Everything a chat token is made from: whose account signs it, where, for how long.
+#[derive(Debug, Clone)]
+pub struct TwilioSettings {
+    pub mode: TwilioMode,
+    /// `TWILIO_REGION` (`twr` in the token header), when set.
+    pub region: Option<String>,
+    /// `CHATPASS_TOKEN_TTL`: token lifetime in seconds, 180..=86400.
+    pub ttl: u32,
+}
+
+/// Live (a real Twilio account) or demo (none configured: tokens Twilio will refuse).
+#[derive(Debug, Clone)]
+pub enum TwilioMode {
+    Live(TwilioAccount),
+    Demo,
+}
+
+impl TwilioSettings {
+    /// The configured account, when live.
+    pub fn account(&self) -> Option<&TwilioAccount> {
+        match &self.mode {
+            TwilioMode::Live(account) => Some(account),
+            TwilioMode::Demo => None,
+        }
+    }
+}
 
 /// Real Twilio credentials. `Debug` hides the secret.
 #[derive(Clone)]
-pub struct TwilioSettings {
+pub struct TwilioAccount {
     pub account_sid: String,
     pub api_key_sid: String,
     pub api_secret: SecretString,
@@ -15,9 +43,9 @@ pub struct TwilioSettings {
     pub push_credential_sid: Option<String>,
 }
 
-impl std::fmt::Debug for TwilioSettings {
+impl std::fmt::Debug for TwilioAccount {
     fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
-        f.debug_struct("TwilioSettings")
+        f.debug_struct("TwilioAccount")
             .field("account_sid", &self.account_sid)
             .field("api_key_sid", &self.api_key_sid)
             .field("api_secret", &"[redacted]")
@@ -27,7 +55,7 @@ impl std::fmt::Debug for TwilioSettings {
     }
 }
 
-impl TwilioSettings {
+impl TwilioAccount {
     pub fn secret(&self) -> &str {
         self.api_secret.expose_secret()
     }
@@ -73,9 +101,19 @@ pub fn parse_sid(var: &'static str, raw: &str, prefix: &str) -> Result<String, C
     Ok(raw.to_string())
 }
 
-/// Reads the four values (all or none), plus the optional push credential.
+/// Reads the account (all four values or none), region and token lifetime.
 /// `get` returns the raw value, `Some("")` when set but empty.
-pub fn parse(get: &dyn Fn(&str) -> Option<String>) -> Result<Option<TwilioSettings>, ConfigError> {
+pub fn parse(get: &dyn Fn(&str) -> Option<String>) -> Result<TwilioSettings, ConfigError> {
+    let account = parse_account(get)?;
+    let set = |name: &str| get(name).filter(|v| !v.is_empty());
+    let region = set("TWILIO_REGION").map(|r| parse_region(&r)).transpose()?;
+    let ttl = set("CHATPASS_TOKEN_TTL").map(|t| parse_ttl(&t)).transpose()?.unwrap_or(TTL_DEFAULT);
+    let mode = account.map_or(TwilioMode::Demo, TwilioMode::Live);
+    Ok(TwilioSettings { mode, region, ttl })
+}
+
+/// The four account values (all or none), plus the optional push credential.
+fn parse_account(get: &dyn Fn(&str) -> Option<String>) -> Result<Option<TwilioAccount>, ConfigError> {
     let values: Vec<Option<String>> = REQUIRED.iter().map(|v| get(v)).collect();
     let set = values.iter().filter(|v| v.as_deref().is_some_and(|s| !s.is_empty())).count();
     if set == 0 {
@@ -110,7 +148,7 @@ pub fn parse(get: &dyn Fn(&str) -> Option<String>) -> Result<Option<TwilioSettin
         .filter(|s| !s.is_empty())
         .map(|raw| parse_sid("TWILIO_PUSH_CREDENTIAL_SID", &raw, "CR"))
         .transpose()?;
-    Ok(Some(TwilioSettings {
+    Ok(Some(TwilioAccount {
         account_sid,
         api_key_sid,
         api_secret: SecretString::from(secret),
@@ -136,8 +174,7 @@ pub fn parse_region(raw: &str) -> Result<String, ConfigError> {
 
 /// `CHATPASS_TOKEN_TTL`: whole seconds in 180..=86400.
 pub fn parse_ttl(raw: &str) -> Result<u32, ConfigError> {
-    super::parse_in_range("CHATPASS_TOKEN_TTL", raw.trim(), u64::from(TTL_MIN), u64::from(TTL_MAX))
-        .map(|v| v as u32)
+    parse_in_range("CHATPASS_TOKEN_TTL", raw.trim(), u64::from(TTL_MIN), u64::from(TTL_MAX)).map(|v| v as u32)
 }
 
 #[cfg(test)]
@@ -150,10 +187,10 @@ mod tests {
     const IS: &str = "IS0123456789abcdef0123456789abcdef";
     const SECRET: &str = "my-very-private-secret-value";
 
-    fn run(pairs: &[(&str, &str)]) -> Result<Option<TwilioSettings>, ConfigError> {
+    fn run(pairs: &[(&str, &str)]) -> Result<Option<TwilioAccount>, ConfigError> {
         let env: HashMap<String, String> =
             pairs.iter().map(|(k, v)| (k.to_string(), v.to_string())).collect();
-        parse(&|k| env.get(k).cloned())
+        parse(&|k| env.get(k).cloned()).map(|s| s.account().cloned())
     }
 
     fn full(overrides: &[(&'static str, &'static str)]) -> Vec<(&'static str, &'static str)> {
@@ -210,6 +247,18 @@ mod tests {
     fn a_non_ascii_secret_is_fine() {
         let live = run(&full(&[("TWILIO_API_SECRET", "sécret-clé-🔑")])).unwrap().unwrap();
         assert_eq!(live.secret(), "sécret-clé-🔑");
+    }
+
+    #[test]
+    fn region_and_ttl_belong_to_the_settings_in_both_modes() {
+        let env: HashMap<&str, &str> = [("TWILIO_REGION", "ie1"), ("CHATPASS_TOKEN_TTL", "600")].into();
+        let demo = parse(&|k| env.get(k).map(|v| v.to_string())).unwrap();
+        assert!(matches!(demo.mode, TwilioMode::Demo));
+        assert_eq!((demo.region.as_deref(), demo.ttl), (Some("ie1"), 600));
+        let defaults = parse(&|_| None).unwrap();
+        assert_eq!((defaults.region, defaults.ttl), (None, TTL_DEFAULT));
+        let e = parse(&|k| (k == "CHATPASS_TOKEN_TTL").then(|| "10".to_string())).unwrap_err();
+        assert_eq!(e.var, "CHATPASS_TOKEN_TTL");
     }
 
     #[test]

@@ -4,60 +4,10 @@
 
 use leptos::prelude::*;
 
-use crate::token::IssuedChatToken;
-
-/// One message as shown.
-#[derive(Debug, Clone, PartialEq, Eq)]
-pub struct Line {
-    pub author: String,
-    pub body: String,
-}
-
-/// Everything the page shows; the browser-side controller writes it.
-#[derive(Clone, Copy)]
-pub struct ChatView {
-    pub connection: RwSignal<String>,
-    pub error: RwSignal<Option<String>>,
-    pub signed_out: RwSignal<bool>,
-    pub token: RwSignal<Option<IssuedChatToken>>,
-    pub refreshes: RwSignal<u32>,
-    pub conversations: RwSignal<Vec<String>>,
-    pub open: RwSignal<Option<String>>,
-    pub messages: RwSignal<Vec<Line>>,
-    pub now: RwSignal<u64>,
-}
-
-impl ChatView {
-    fn new() -> Self {
-        ChatView {
-            connection: RwSignal::new("starting".into()),
-            error: RwSignal::new(None),
-            signed_out: RwSignal::new(false),
-            token: RwSignal::new(None),
-            refreshes: RwSignal::new(0),
-            conversations: RwSignal::new(Vec::new()),
-            open: RwSignal::new(None),
-            messages: RwSignal::new(Vec::new()),
-            now: RwSignal::new(0),
-        }
-    }
-}
-
-/// `HH:MM:SS UTC` for seconds since the epoch.
-pub fn clock(secs: u64) -> String {
-    let day = secs % 86_400;
-    format!("{:02}:{:02}:{:02} UTC", day / 3600, day % 3600 / 60, day % 60)
-}
-
-/// `1h 02m 03s` for a number of seconds.
-pub fn countdown(secs: u64) -> String {
-    match secs {
-        0 => "expired".into(),
-        s if s >= 3600 => format!("{}h {:02}m {:02}s", s / 3600, s % 3600 / 60, s % 60),
-        s if s >= 60 => format!("{}m {:02}s", s / 60, s % 60),
-        s => format!("{s}s"),
-    }
-}
+use crate::{
+    chat::state::{clock, countdown, ChatView},
+    token::IssuedChatToken,
+};
 
 /// The whole page is one island: all of it is live in the browser.
 #[island]
@@ -85,27 +35,25 @@ pub fn ChatPage() -> impl IntoView {
 
     let join = move |ev: leptos::ev::SubmitEvent| {
         ev.prevent_default();
+        // Events run in the browser only; the server renders the form and never calls this.
+        #[cfg_attr(not(feature = "hydrate"), allow(unused_variables))]
         let name = conversation_name.get_untracked().trim().to_string();
         if name.is_empty() {
             view.error.set(Some("Enter a conversation name.".into()));
-            return;
+        } else {
+            #[cfg(feature = "hydrate")]
+            crate::chat::client::join_or_create(view, name);
         }
-        #[cfg(feature = "hydrate")]
-        crate::chat::client::join_or_create(view, name);
-        #[cfg(not(feature = "hydrate"))]
-        let _ = name;
     };
     let send = move |ev: leptos::ev::SubmitEvent| {
         ev.prevent_default();
+        #[cfg_attr(not(feature = "hydrate"), allow(unused_variables))]
         let text = draft.get_untracked();
-        if text.trim().is_empty() {
-            return;
+        if !text.trim().is_empty() {
+            draft.set(String::new());
+            #[cfg(feature = "hydrate")]
+            crate::chat::client::send(view, text);
         }
-        draft.set(String::new());
-        #[cfg(feature = "hydrate")]
-        crate::chat::client::send(view, text);
-        #[cfg(not(feature = "hydrate"))]
-        let _ = text;
     };
 
     view! {
@@ -218,19 +166,5 @@ pub fn ChatPage() -> impl IntoView {
                 </form>
             </section>
         </div>
-    }
-}
-
-#[cfg(test)]
-mod tests {
-    use super::*;
-
-    #[test]
-    fn clocks_and_countdowns() {
-        assert_eq!(clock(1_700_000_000), "22:13:20 UTC");
-        assert_eq!(countdown(0), "expired");
-        assert_eq!(countdown(59), "59s");
-        assert_eq!(countdown(61), "1m 01s");
-        assert_eq!(countdown(3723), "1h 02m 03s");
     }
 }

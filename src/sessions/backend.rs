@@ -2,12 +2,12 @@
 
 use axum_login::{AuthUser, AuthnBackend, UserId};
 
+use super::slot;
 use crate::{
-    auth::password::Hasher,
     db::Pool,
     domain::{Email, Password},
     error::AppError,
-    sessions,
+    passwords::Hasher,
     users::{self, User},
 };
 
@@ -60,7 +60,7 @@ impl AuthnBackend for Backend {
 
     /// The user the session load joined in for this request, or else from the database.
     async fn get_user(&self, id: &UserId<Self>) -> Result<Option<User>, BackendError> {
-        if let Some(user) = sessions::take_request_user(*id) {
+        if let Some(user) = slot::take_request_user(*id) {
             return Ok(Some(user));
         }
         Ok(users::by_id(&self.pool, *id).await?)

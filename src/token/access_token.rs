@@ -3,7 +3,7 @@
 //!
 //! Pure: no IO, no clock. The caller passes `now` (seconds since the Unix epoch).
 //!
-//! Layout (see `shared/design.md`):
+//! Layout (checked against twilio-node and twilio-python in `tests/integration/token_conformance.rs`):
 //! - header `{"alg":"HS256","typ":"JWT","cty":"twilio-fpa;v=1"}`, plus `"twr":REGION` when set;
 //! - payload keys in the order `jti, grants{identity, chat{...}}, nbf?, iat, exp, iss, sub`;
 //! - `jti = "<API key SID>-<iat>"`, `exp = iat + ttl`;

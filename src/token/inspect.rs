@@ -132,7 +132,7 @@ pub fn inspect(token: &str, expected: &Expected<'_>, now: u64) -> Result<Inspect
 #[cfg(test)]
 mod tests {
     use super::*;
-    use crate::token::{ChatGrant, TokenIssuer};
+    use crate::token::{ChatGrant, Mode, TokenIssuer};
 
     const ACCOUNT: &str = "AC11111111111111111111111111111111";
     const KEY: &str = "SK22222222222222222222222222222222";
@@ -140,7 +140,7 @@ mod tests {
 
     fn issuer(secret: &str) -> TokenIssuer {
         let chat = ChatGrant { service_sid: SERVICE.into(), ..Default::default() };
-        TokenIssuer::new(ACCOUNT.into(), KEY.into(), secret, chat, 3600, None, false).unwrap()
+        TokenIssuer::new(ACCOUNT.into(), KEY.into(), secret, chat, 3600, None, Mode::Live).unwrap()
     }
 
     fn expected(secret: &str) -> Expected<'_> {

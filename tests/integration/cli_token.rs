@@ -6,7 +6,7 @@ use std::{
 };
 
 use base64::{engine::general_purpose::URL_SAFE_NO_PAD, Engine as _};
-use chatpass::token::{ChatGrant, TokenIssuer};
+use chatpass::token::{ChatGrant, Mode, TokenIssuer};
 
 const BIN: &str = env!("CARGO_BIN_EXE_chatpass");
 const ACCOUNT: &str = "AC0123456789abcdef0123456789abcdef";
@@ -107,7 +107,8 @@ fn inspect_refuses_invalid_tokens_with_a_non_zero_exit() {
     };
     let expired = {
         let chat = ChatGrant { service_sid: SERVICE.into(), ..Default::default() };
-        let issuer = TokenIssuer::new(ACCOUNT.into(), KEY.into(), SECRET, chat, 3600, None, false).unwrap();
+        let issuer =
+            TokenIssuer::new(ACCOUNT.into(), KEY.into(), SECRET, chat, 3600, None, Mode::Live).unwrap();
         issuer.issue("ann@example.com", 1_000_000_000).unwrap().jwt
     };
     let cases = [

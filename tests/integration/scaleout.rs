@@ -2,9 +2,9 @@
 //! and sessions are shared, sign-ups stay unique, and a database outage is a 503 the
 //! app recovers from without a restart.
 //!
-//! These always use PostgreSQL (`make test` provides it; see `tests/common/postgres.rs`).
+//! These always use PostgreSQL (`make test` provides it; see `tests/integration/common/postgres.rs`).
 
-mod common;
+use crate::common;
 
 use std::time::{Duration, Instant};
 

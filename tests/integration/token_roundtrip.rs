@@ -1,6 +1,6 @@
 //! Property: any identity string survives our encoder and a standard JWT decoder.
 
-use chatpass::token::{ChatGrant, TokenIssuer};
+use chatpass::token::{ChatGrant, Mode, TokenIssuer};
 use proptest::prelude::*;
 
 proptest! {
@@ -16,7 +16,7 @@ proptest! {
             chat,
             3600,
             None,
-            false,
+            Mode::Live,
         ).unwrap();
         let token = issuer.issue(&identity, now).unwrap().jwt;
         let mut validation = jsonwebtoken::Validation::new(jsonwebtoken::Algorithm::HS256);

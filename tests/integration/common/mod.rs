@@ -4,7 +4,6 @@
 //! The database is picked by `CHATPASS_TEST_BACKEND`: `sqlite` (the default: a file in a
 //! temporary directory) or `postgres` (a database of its own on the server named by
 //! `CHATPASS_TEST_POSTGRES_URL`). `make test` runs the whole suite once with each.
-#![allow(dead_code)]
 
 pub mod postgres;
 pub mod process;

@@ -1,6 +1,6 @@
 //! `/healthz`, server-side rendering, static files and compression over the real router.
 
-mod common;
+use crate::common;
 
 use common::TestApp;
 

@@ -1,7 +1,7 @@
 //! Sign-up, login, logout and sessions through the real router and a real SQLite file,
 //! with the bad inputs the Accounts issue lists. None may answer 5xx or leave a row behind.
 
-mod common;
+use crate::common;
 
 use common::TestApp;
 use serde_json::Value;

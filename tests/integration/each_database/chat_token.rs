@@ -1,7 +1,7 @@
 //! `POST /api/chat_token` through the real router: only for a signed-in user, identity
 //! from the session, never from the request.
 
-mod common;
+use crate::common;
 
 use base64::{engine::general_purpose::URL_SAFE_NO_PAD, Engine as _};
 use common::TestApp;

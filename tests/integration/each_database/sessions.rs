@@ -2,7 +2,7 @@
 //! one query. The name is only a hint; these tests break it behind the server's back and
 //! check that nobody is ever taken for someone else.
 
-mod common;
+use crate::common;
 
 use common::TestApp;
 

@@ -1,0 +1,19 @@
+//! The budgets of the rate limits (`CHATPASS_LOGIN_FAILURES_*`, `CHATPASS_SIGNUPS_PER_IP`).
+//! The limiters that spend them live with the feature that applies them (`auth::limits`).
+
+use std::time::Duration;
+
+/// A budget: `count` events per `window`, refilled evenly.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub struct Budget {
+    pub count: u32,
+    pub window: Duration,
+}
+
+/// Every budget, read once at start.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub struct LimitSettings {
+    pub login_failures_per_account: Budget,
+    pub login_failures_per_ip: Budget,
+    pub signups_per_ip: Budget,
+}

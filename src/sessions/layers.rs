@@ -1,0 +1,139 @@
+//! The session middleware, stacked in one place ([`stack`]) in the order it needs:
+//!
+//! ```text
+//! outermost  store_unavailable   a bare 500 from the layers below becomes 503 when the database is down
+//!            user_slot           gives the request the slot the store puts the joined-in user in
+//!            session + auth      tower-sessions (loads the row, joins the user) and axum-login
+//! innermost  enforce_timeouts    the absolute and idle timeouts, before any handler runs
+//! ```
+
+use std::time::Duration;
+
+use axum::{
+    extract::{Request, State},
+    http::{header, HeaderValue, StatusCode},
+    middleware::{self, Next},
+    response::{IntoResponse, Response},
+    Json, Router,
+};
+use axum_login::AuthManagerLayerBuilder;
+use tower_sessions::{cookie::SameSite, session_store::ExpiredDeletion, Expiry, SessionManagerLayer};
+
+use super::{
+    backend::{AuthSession, Backend},
+    record::{unix_now, COOKIE_NAME, LOGIN_AT_KEY, SEEN_AT_KEY},
+    slot,
+    store::Store,
+};
+use crate::{
+    config::{Config, SessionSettings},
+    db::{self, Pool},
+    error::AppError,
+    passwords::Hasher,
+};
+
+/// How often expired sessions are swept from the table.
+const SWEEP_EVERY: Duration = Duration::from_secs(3600);
+
+/// Wraps `router` in every session layer, in order (see the module docs). Starts the
+/// sweeper of expired sessions, so call it inside the runtime.
+pub fn stack<S>(router: Router<S>, pool: &Pool, hasher: &Hasher, config: &Config) -> Router<S>
+where
+    S: Clone + Send + Sync + 'static,
+{
+    let auth = AuthManagerLayerBuilder::new(
+        Backend { pool: pool.clone(), hasher: hasher.clone() },
+        session_layer(pool, config),
+    )
+    .build();
+    let settings = config.sessions;
+    router
+        .layer(middleware::from_fn(move |auth: AuthSession, request: Request, next: Next| {
+            enforce_timeouts(settings, auth, request, next)
+        }))
+        .layer(auth)
+        .layer(middleware::from_fn(slot::user_slot))
+        .layer(middleware::from_fn_with_state(pool.clone(), store_unavailable))
+}
+
+/// The tower-sessions layer over our store, and the sweeper of expired rows. The cookie
+/// is HttpOnly, SameSite=Lax, and Secure when the public URL is https.
+fn session_layer(pool: &Pool, config: &Config) -> SessionManagerLayer<Store> {
+    let store = Store::new(pool);
+    // A failed sweep (database down) is logged and retried at the next tick;
+    // tower-sessions' own `continuously_delete_expired` would stop for good.
+    tokio::spawn({
+        let store = store.clone();
+        async move {
+            let mut every = tokio::time::interval(SWEEP_EVERY);
+            loop {
+                every.tick().await;
+                if let Err(e) = store.delete_expired().await {
+                    tracing::warn!(error = %e, "could not sweep expired sessions; will retry");
+                }
+            }
+        }
+    });
+    let secure = config.public_origin.as_deref().is_some_and(|o| o.starts_with("https://"));
+    let idle = time::Duration::seconds(i64::try_from(config.sessions.idle.as_secs()).unwrap_or(i64::MAX));
+    SessionManagerLayer::new(store)
+        .with_name(COOKIE_NAME)
+        .with_http_only(true)
+        .with_same_site(SameSite::Lax)
+        .with_secure(secure)
+        .with_path("/")
+        .with_expiry(Expiry::OnInactivity(idle))
+}
+
+/// Both timeouts. Absolute: ends a login older than `settings.absolute`, however
+/// active. Idle: the store drops a session `settings.idle` after its last save; an
+/// active session is saved again (extending that) once per refresh interval, not on
+/// every request.
+async fn enforce_timeouts(
+    settings: SessionSettings,
+    mut auth: AuthSession,
+    request: Request,
+    next: Next,
+) -> Response {
+    if auth.user.is_some() {
+        let now = unix_now();
+        let login_at: Option<u64> = auth.session.get(LOGIN_AT_KEY).await.ok().flatten();
+        let expired = login_at.is_none_or(|at| now.saturating_sub(at) > settings.absolute.as_secs());
+        if expired {
+            tracing::info!("session reached its absolute timeout");
+            let _ = auth.logout().await;
+        } else {
+            let refresh_every = (settings.idle.as_secs() / 2).min(3600);
+            let seen_at: Option<u64> = auth.session.get(SEEN_AT_KEY).await.ok().flatten();
+            if seen_at.is_none_or(|at| now.saturating_sub(at) >= refresh_every) {
+                let _ = auth.session.insert(SEEN_AT_KEY, now).await;
+            }
+        }
+    }
+    next.run(request).await
+}
+
+/// The session and login layers (tower-sessions, axum-login) answer a bare, empty 500
+/// when they cannot load or save a session; the store's typed error does not reach us.
+/// Their only IO is the database: when it does not answer a ping either, say 503 (with
+/// Retry-After), as every handler does; when it does, the fault is ours, and it stays a
+/// 500, with a body. Everything of ours answers errors with a body, so nothing else is
+/// rewritten.
+async fn store_unavailable(State(pool): State<Pool>, request: Request, next: Next) -> Response {
+    let response = next.run(request).await;
+    let bare = response.status() == StatusCode::INTERNAL_SERVER_ERROR
+        && !response.headers().contains_key(header::CONTENT_TYPE)
+        && axum::body::HttpBody::size_hint(response.body()).exact() == Some(0);
+    if !bare {
+        return response;
+    }
+    if db::ping(&pool).await {
+        tracing::error!("the session store failed while the database answers");
+        return (StatusCode::INTERNAL_SERVER_ERROR, Json(&AppError::Internal)).into_response();
+    }
+    tracing::warn!("session store unavailable; answering 503");
+    let error = AppError::Unavailable;
+    let mut response = (StatusCode::SERVICE_UNAVAILABLE, Json(&error)).into_response();
+    response.headers_mut().insert(header::RETRY_AFTER, HeaderValue::from(db::ACQUIRE_TIMEOUT.as_secs()));
+    response
+}

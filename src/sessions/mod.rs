@@ -1,0 +1,14 @@
+//! Sessions: who a request belongs to. tower-sessions over a SQL store in the app's own
+//! database ([`store`]), what chatpass keeps in a session ([`record`]), axum-login's
+//! backend ([`backend`]), the per-request user slot that saves the second query
+//! ([`slot`]), and the middleware stack ([`layers`]).
+
+pub mod backend;
+pub mod layers;
+mod record;
+mod slot;
+pub mod store;
+
+pub use backend::{AuthSession, Backend, Credentials};
+pub use layers::stack;
+pub use record::{mark_login, COOKIE_NAME};

@@ -1,0 +1,54 @@
+//! The request state a server function fetches, written once: the shared [`AppState`],
+//! a feature's own state (the token issuer, the rate limits), the auth session and the
+//! client's address. Everything here sits below the features that use it.
+
+use std::net::{IpAddr, SocketAddr};
+
+use axum::extract::{ConnectInfo, FromRef};
+use leptos::prelude::{use_context, LeptosOptions};
+
+use crate::{db::Pool, error::AppError, passwords::Hasher, sessions::AuthSession};
+
+/// What every part of the server shares: handed to axum as router state and to server
+/// functions as Leptos context. A feature's own state (the token issuer, the rate
+/// limits) is provided beside it as a context value of its own type, so this module
+/// needs to know nothing about features.
+#[derive(Clone, Debug, FromRef)]
+pub struct AppState {
+    pub leptos_options: LeptosOptions,
+    pub pool: Pool,
+    pub hasher: Hasher,
+}
+
+/// The shared state, inside a server function.
+pub fn app_state() -> Result<AppState, AppError> {
+    feature_state::<AppState>()
+}
+
+/// A value the server provided as context for this request (a feature's state).
+/// Missing context is a wiring mistake of ours: 500, never a panic.
+pub fn feature_state<T: Clone + 'static>() -> Result<T, AppError> {
+    use_context::<T>().ok_or_else(|| {
+        tracing::error!(state = std::any::type_name::<T>(), "missing server-function context");
+        AppError::Internal
+    })
+}
+
+/// The axum-login session of this request (who is signed in, log in and out).
+pub async fn auth_session() -> Result<AuthSession, AppError> {
+    leptos_axum::extract::<AuthSession>().await.map_err(|_| AppError::Internal)
+}
+
+/// The client's address (the TCP peer), for per-address limits.
+pub async fn client_ip() -> IpAddr {
+    match leptos_axum::extract::<ConnectInfo<SocketAddr>>().await {
+        Ok(ConnectInfo(addr)) => addr.ip(),
+        Err(_) => IpAddr::from([0, 0, 0, 0]),
+    }
+}
+
+/// A session store failure inside a server function: logged, answered 503.
+pub fn session_error<E: std::fmt::Display>(error: E) -> AppError {
+    tracing::warn!(error = %error, "session store error");
+    AppError::Unavailable
+}

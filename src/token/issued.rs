@@ -1,0 +1,24 @@
+//! The answer of `POST /api/chat_token`, as the chat page receives it.
+
+use serde::{Deserialize, Serialize};
+
+/// What `POST /api/chat_token` answers.
+#[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
+pub struct IssuedChatToken {
+    /// The signed JWT, for `new Twilio.Conversations.Client(token)`.
+    pub token: String,
+    /// The signed-in user's email: the token's `grants.identity`.
+    pub identity: String,
+    /// Seconds since the epoch when the token was issued (`iat`).
+    pub issued_at: u64,
+    /// Seconds since the epoch when the token expires (`exp`).
+    pub expires_at: u64,
+    /// Lifetime in seconds.
+    pub ttl: u32,
+    /// The Conversations service the Chat grant is for.
+    pub service_sid: String,
+    /// Twilio region (`twr`), when one is configured.
+    pub region: Option<String>,
+    /// True in demo mode: Twilio will refuse this token.
+    pub demo: bool,
+}

@@ -1,0 +1,29 @@
+//! Every integration test, in one test binary: one link of the crate instead of one per
+//! file (ten binaries made `cargo test` link chatpass ten times).
+//!
+//! Each module is what used to be a file of its own under `tests/`; `common` is the
+//! harness they share (`TestApp`: the real router on port 0 and a fresh database).
+//! Run one module with `cargo test --features ssr --test integration accounts::`.
+
+mod common;
+
+/// Tests whose outcome depends on the database: they run on the backend named by
+/// `CHATPASS_TEST_BACKEND`, and `make test` runs them twice, on SQLite and on PostgreSQL
+/// (`cargo test --test integration each_database::` is the second pass).
+mod each_database {
+    mod accounts;
+    mod chat_token;
+    mod health;
+    mod sessions;
+}
+
+/// Always two `chatpass` processes on PostgreSQL, whatever the backend setting.
+mod scaleout;
+
+// These start no database of their own choosing, or none at all: they run once.
+mod cli_token;
+mod layers;
+mod secrets;
+mod settings;
+mod token_conformance;
+mod token_roundtrip;
