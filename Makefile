@@ -1,5 +1,5 @@
-# chatpass — the two commands: `make run` and `make test`.
-# Both install what is missing first (scripts/install-tools.sh), then build in release mode.
+# chatpass — the two commands: `make run` and `make test` (and `make dev` for the edit loop).
+# Each installs what is missing first (scripts/install-tools.sh).
 
 SHELL := bash
 .SHELLFLAGS := -euo pipefail -c
@@ -10,7 +10,10 @@ export PLAYWRIGHT_SKIP_BROWSER_DOWNLOAD := 1
 export CARGO_TERM_COLOR ?= never
 
 SOURCES := $(shell find src style public migrations -type f 2>/dev/null) Cargo.toml Cargo.lock
+# Stamps live inside target/site: any cargo-leptos build empties that directory, so a
+# stamp never outlives the build it vouches for (a debug `make dev` build included).
 RELEASE_STAMP := target/site/.release-stamp
+BUNDLE_STAMP := target/site/.bundle-stamp
 E2E_DEPS := end2end/node_modules/.installed
 
 SDK := public/vendor/twilio-conversations.min.js
@@ -20,14 +23,34 @@ ORACLE_PY := .tools/oracle-venv/.installed
 BENCH_NODE := bench/node/node_modules/.installed
 BENCH_PY := .tools/bench-venv/.installed
 
-.PHONY: run test bench tools browser lint unit e2e site oracles clean-data
+# Clippy as the compiler of our own crate in the builds `make test` needs anyway (the
+# test build, the release bundle), instead of separate `cargo clippy` check builds that
+# compile every dependency again: cargo runs RUSTC_WORKSPACE_WRAPPER for workspace crates
+# only, so dependencies stay plain rustc builds, and clippy-driver both lints (denying
+# warnings through CLIPPY_ARGS, the variable `cargo clippy` itself sets) and compiles.
+# `lint-guard` proves the deny is in force before anything relies on it.
+LINTED := RUSTC_WORKSPACE_WRAPPER=clippy-driver CLIPPY_ARGS=-D__CLIPPY_HACKERY__warnings__CLIPPY_HACKERY__
+TEST_BIN := target/debug/chatpass
+
+.PHONY: run dev test bench tools browser fmt lint-guard installer-test bundle test-build unit e2e site oracles clean-data
 
 ## make run: install what is missing, build in release mode, serve http://127.0.0.1:3000
 run: site
 	LEPTOS_SITE_ROOT=target/site ./target/release/chatpass serve
 
-## make test: format, lint, the release site, every Rust test, then the browser tests against it
-test: tools lint site unit e2e
+## make dev: debug build, rebuilt and reloaded in the browser on every save (cargo leptos watch)
+# Its own target directory: a watch build compiles Leptos with LEPTOS_WATCH set, and sharing
+# target/debug with the test build would make each of them rebuild Leptos after the other.
+dev: tools $(SDK)
+	CARGO_TARGET_DIR=target/dev cargo leptos watch
+
+## make test: format, lints, the release bundle, every Rust test, then the browser tests
+# The release bundle (wasm32, target/front) and the linted test build (target/debug) do
+# not share a target directory, so they build side by side, while the npm and PyPI test
+# packages download; each target's output is printed whole when it finishes.
+test: tools fmt installer-test lint-guard
+	$(MAKE) --no-print-directory -j4 --output-sync=target bundle test-build oracles browser $(E2E_DEPS)
+	$(MAKE) --no-print-directory unit e2e
 
 tools:
 	@scripts/install-tools.sh build
@@ -35,12 +58,40 @@ tools:
 browser:
 	@scripts/install-tools.sh browser
 
-# The release site (server binary + hydration bundle); rebuilt only when a source changed.
+fmt:
+	cargo fmt --all -- --check
+
+# The installer, on a simulated bare machine (stand-ins for cargo, rustup and npm).
+installer-test:
+	tests/install-tools/run.sh
+
+lint-guard:
+	@guard=$$(mktemp -d) && trap 'rm -rf "$$guard"' EXIT && \
+	printf 'fn main() {\n    let v: Vec<u8> = Vec::new();\n    let _ = v.len() == 0;\n}\n' > "$$guard/guard.rs" && \
+	if $(LINTED) clippy-driver rustc "$$guard/guard.rs" --edition 2021 --emit=metadata --out-dir "$$guard" >/dev/null 2>&1; then \
+		echo "lint-guard: clippy-driver did not deny a warning; the lint steps would prove nothing"; exit 1; \
+	else echo "lint-guard: clippy denies warnings"; fi
+
+# The full release site (server binary + bundle), for `make run` and `make bench`;
+# rebuilt only when a source changed.
 site: tools $(SDK) $(RELEASE_STAMP)
 
 $(RELEASE_STAMP): $(SOURCES) $(SDK)
 	cargo leptos build --release
 	touch $@
+
+# The release browser bundle alone (what the browser tests load), linted as the
+# `hydrate` build for wasm32 while it compiles.
+bundle: tools $(SDK) $(BUNDLE_STAMP)
+
+$(BUNDLE_STAMP): $(SOURCES) $(SDK)
+	$(LINTED) cargo leptos build --release --frontend-only
+	touch $@
+
+# Every Rust target with the server features (lib, binary, tests, benches), linted as it
+# compiles. Cargo decides what is stale; a second run is a no-op.
+test-build: tools
+	$(LINTED) cargo test --features ssr --all-targets --no-run
 
 # Twilio's Conversations browser SDK, pinned in vendor/package-lock.json, served by chatpass
 # itself from /vendor/ (no CDN at run time). public/vendor/ is gitignored.
@@ -49,18 +100,15 @@ $(SDK): vendor/package.json vendor/package-lock.json
 	mkdir -p public/vendor
 	cp vendor/node_modules/@twilio/conversations/builds/twilio-conversations.min.js $@
 
-lint:
-	cargo fmt --all -- --check
-	cargo clippy --features ssr --all-targets -- -D warnings
-	cargo clippy --lib --features hydrate --target wasm32-unknown-unknown -- -D warnings
-
-# The Rust tests, twice: on SQLite, then on PostgreSQL. scripts/pg.sh starts a
-# throw-away PostgreSQL server (initdb + pg_ctl on a temporary directory and a free
-# port) for both runs (tests/scaleout.rs always uses it) and deletes it afterwards.
-# tests/secrets.rs also scans the built site, so `site` comes first.
-unit: oracles site
-	scripts/pg.sh run bash -c 'CHATPASS_TEST_BACKEND=sqlite cargo test --features ssr \
-		&& CHATPASS_TEST_BACKEND=postgres cargo test --features ssr'
+# The Rust tests: every test on SQLite, then the tests whose outcome depends on the
+# database (tests/integration/main.rs, `each_database`) again on PostgreSQL.
+# scripts/pg.sh starts a throw-away PostgreSQL server (initdb + pg_ctl on a temporary
+# directory and a free port) for both passes (the scale-out tests always use it) and
+# deletes it afterwards. The health and secrets tests look at the built bundle, so
+# `bundle` comes first. Same LINTED environment as test-build: nothing recompiles.
+unit: oracles bundle test-build
+	$(LINTED) scripts/pg.sh run bash -c 'CHATPASS_TEST_BACKEND=sqlite cargo test --features ssr \
+		&& CHATPASS_TEST_BACKEND=postgres cargo test --features ssr --test integration each_database::'
 
 # Twilio's official helper libraries (npm and PyPI, pinned): the references for token bytes.
 oracles: $(ORACLE_NODE) $(ORACLE_PY)
@@ -78,10 +126,10 @@ $(E2E_DEPS): end2end/package.json end2end/package-lock.json
 	npm --prefix end2end ci --no-audit --no-fund
 	touch $@
 
-# Each browser test starts its own chatpass (target/release/chatpass) on a free port
-# with a throw-away database, and stops it afterwards.
-e2e: browser site $(E2E_DEPS)
-	cd end2end && npx playwright test
+# Each browser test starts its own chatpass on a free port with a throw-away database,
+# and stops it afterwards: the server built by test-build, the release bundle.
+e2e: browser bundle test-build $(E2E_DEPS)
+	cd end2end && CHATPASS_BIN=$(CURDIR)/$(TEST_BIN) npx playwright test
 
 ## make bench: benchmarks and budgets (a budget miss fails make bench, never make test)
 bench: tools site $(BENCH_NODE) $(BENCH_PY)
