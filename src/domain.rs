@@ -12,34 +12,63 @@ pub const EMAIL_MAX_BYTES: usize = 254;
 pub const PASSWORD_MIN_CHARS: usize = 8;
 pub const PASSWORD_MAX_CHARS: usize = 128;
 
-/// An email address: trimmed, lowercased, at most 254 bytes, syntax checked by the
-/// `email_address` crate. The lowercased form is the user's identity everywhere.
+/// An email address as chatpass stores it, and so the chat identity: the local part plain
+/// ASCII and lowercased, the domain in its ASCII form (punycode for an internationalised
+/// domain), lowercased; at most 254 bytes.
+///
+/// The email becomes a Twilio identity, so two spellings that read alike must not become two
+/// accounts. The local part must therefore be an unquoted dot-atom of ASCII characters:
+/// no quoted strings (`"victim@example.com"@evil.example`), no letters from other scripts
+/// that imitate Latin ones (Cyrillic `а`, `і`), no fullwidth letters, no invisible
+/// characters (zero-width space and joiners), no direction overrides, no combining marks.
+/// The domain goes through IDNA (UTS #46, strict): fullwidth letters and other compatibility
+/// forms fold to their ASCII letters, invisible characters that IDNA ignores vanish, and a
+/// domain written in Unicode or in punycode is one domain; what IDNA forbids (direction
+/// overrides among them) is refused.
 #[derive(Clone, PartialEq, Eq, Hash)]
 pub struct Email(String);
 
+/// The characters RFC 5322 allows unquoted in a local part besides letters and digits.
+const ATEXT_SPECIALS: &[u8] = b"!#$%&'*+-/=?^_`{|}~";
+
 impl Email {
     pub fn parse(raw: &str) -> Result<Self, AppError> {
+        const NOT_AN_EMAIL: &str = "That is not an email address.";
+        let bad = |reason: &str| AppError::bad_input("email", reason);
         let trimmed = raw.trim();
         if trimmed.is_empty() {
-            return Err(AppError::bad_input("email", "Enter your email address."));
+            return Err(bad("Enter your email address."));
         }
-        if trimmed.len() > EMAIL_MAX_BYTES {
-            return Err(AppError::bad_input("email", "That email address is too long (254 bytes at most)."));
+        // Bounded before any work on it; the stored form is checked against 254 below.
+        if trimmed.len() > 4 * EMAIL_MAX_BYTES {
+            return Err(bad("That email address is too long (254 bytes at most)."));
         }
-        if trimmed.chars().any(char::is_control) {
-            return Err(AppError::bad_input("email", "That is not an email address."));
+        let Some((local, domain)) = trimmed.rsplit_once('@') else {
+            return Err(bad(NOT_AN_EMAIL));
+        };
+        if !local.is_ascii() {
+            return Err(bad(
+                "Use an address whose part before the @ is plain ASCII letters, digits and . _ + -: \
+                 other characters can imitate someone else's address.",
+            ));
         }
-        let lower = trimmed.to_lowercase();
-        let parsed = email_address::EmailAddress::parse_with_options(
-            &lower,
-            email_address::Options::default().without_display_text().without_domain_literal(),
-        )
-        .map_err(|_| AppError::bad_input("email", "That is not an email address."))?;
-        let domain = parsed.domain();
-        if !domain.contains('.') || domain.ends_with('.') {
-            return Err(AppError::bad_input("email", "That email address has no full domain."));
+        let atext = |b: u8| b.is_ascii_alphanumeric() || ATEXT_SPECIALS.contains(&b);
+        if local.len() > 64 || !local.split('.').all(|atom| !atom.is_empty() && atom.bytes().all(atext)) {
+            return Err(bad(NOT_AN_EMAIL));
         }
-        Ok(Email(parsed.email().to_string()))
+        if domain.ends_with('.') {
+            return Err(bad("That email address has no full domain."));
+        }
+        let domain = idna::domain_to_ascii_strict(domain)
+            .map_err(|_| bad("That email address's domain is not valid."))?;
+        if domain.split('.').count() < 2 || domain.split('.').any(str::is_empty) {
+            return Err(bad("That email address has no full domain."));
+        }
+        let email = format!("{}@{domain}", local.to_ascii_lowercase());
+        if email.len() > EMAIL_MAX_BYTES {
+            return Err(bad("That email address is too long (254 bytes at most)."));
+        }
+        Ok(Email(email))
     }
 
     pub fn as_str(&self) -> &str {
@@ -144,6 +173,58 @@ mod tests {
     #[test]
     fn emails_are_trimmed_and_lowercased() {
         assert_eq!(Email::parse("  Ann.Lee@Example.COM ").unwrap().as_str(), "ann.lee@example.com");
+        assert_eq!(Email::parse("UPPER@Example.COM").unwrap(), Email::parse("upper@example.com").unwrap());
+        assert_eq!(Email::parse("o'neil+chat@example.co.uk").unwrap().as_str(), "o'neil+chat@example.co.uk");
+    }
+
+    #[test]
+    fn a_domain_in_unicode_and_in_punycode_is_one_domain() {
+        let unicode = Email::parse("ann@Bücher.example").unwrap();
+        let puny = Email::parse("ann@xn--bcher-kva.example").unwrap();
+        assert_eq!(unicode, puny);
+        assert_eq!(unicode.as_str(), "ann@xn--bcher-kva.example");
+        // Fullwidth letters in the domain fold to ASCII: the same domain, not a look-alike.
+        assert_eq!(Email::parse("ann@\u{FF45}xample.com").unwrap().as_str(), "ann@example.com");
+    }
+
+    #[test]
+    fn look_alike_local_parts_are_refused() {
+        for (what, raw) in [
+            ("Cyrillic i", "\u{0456}van@example.com"),
+            ("Cyrillic a", "\u{0430}nn@example.com"),
+            ("zero-width space", "an\u{200B}n@example.com"),
+            ("zero-width joiner", "an\u{200D}n@example.com"),
+            ("zero-width non-joiner", "an\u{200C}n@example.com"),
+            ("fullwidth letters", "\u{FF41}nn@example.com"),
+            ("right-to-left override", "ann\u{202E}moc.elpmaxe@evil.example"),
+            ("combining mark", "a\u{0301}nn@example.com"),
+            ("quoted local part", "\"victim@example.com\"@evil.example"),
+            ("quoted with spaces", "\"ann lee\"@example.com"),
+            ("soft hyphen", "an\u{00AD}n@example.com"),
+            ("bidi isolate", "ann\u{2067}x@example.com"),
+        ] {
+            let err = Email::parse(raw).unwrap_err();
+            assert!(err.for_field("email").is_some(), "{what}: {raw:?} gave {err:?}");
+        }
+    }
+
+    #[test]
+    fn look_alike_or_broken_domains_are_refused_or_folded() {
+        for (what, raw) in [
+            ("right-to-left override", "ann@exa\u{202E}mple.com"),
+            ("trailing dot", "ann@example.com."),
+            ("empty label", "ann@example..com"),
+            ("leading dot", "ann@.example.com"),
+            ("a label too long", &format!("ann@{}.com", "a".repeat(64))),
+        ] {
+            let err = Email::parse(raw).unwrap_err();
+            assert!(err.for_field("email").is_some(), "{what}: {raw:?} gave {err:?}");
+        }
+        // What IDNA ignores (a zero-width space) vanishes: the real domain, one account.
+        assert_eq!(
+            Email::parse("ann@exa\u{200B}mple.com").map(|e| e.as_str().to_string()).ok(),
+            Some("ann@example.com".into())
+        );
     }
 
     #[test]
@@ -157,7 +238,13 @@ mod tests {
             "ann@localhost",
             "a b@example.com",
             "ann@example.com\0",
+            "ann@@example.com",
+            ".ann@example.com",
+            "ann.@example.com",
+            "an..n@example.com",
+            &format!("{}@example.com", "a".repeat(65)),
             &format!("{}@example.com", "a".repeat(300)),
+            &format!("ann@{}.example.com", "a.".repeat(200)),
         ] {
             let err = Email::parse(bad).unwrap_err();
             assert!(err.for_field("email").is_some(), "{bad:?}: {err:?}");

@@ -72,6 +72,62 @@ async fn malformed_emails_are_refused() {
     assert_eq!(app.user_count().await, 0);
 }
 
+/// The email is the chat identity: an address that only reads like another one must not
+/// become an account of its own.
+#[tokio::test]
+async fn look_alike_emails_are_refused_and_write_nothing() {
+    let app = TestApp::spawn().await;
+    for look_alike in [
+        "\u{0456}van@example.com",             // Cyrillic i
+        "\u{0430}nn@example.com",              // Cyrillic a
+        "an\u{200B}n@example.com",             // zero-width space
+        "an\u{200D}n@example.com",             // zero-width joiner
+        "\u{FF41}nn@example.com",              // fullwidth a
+        "ann\u{202E}moc.elpmaxe@evil.example", // right-to-left override
+        "a\u{0301}nn@example.com",             // combining acute accent
+        "\"victim@example.com\"@evil.example", // quoted local part
+        "ann@exa\u{202E}mple.com",             // override in the domain
+        "ann@example.com.",                    // trailing dot
+    ] {
+        assert_bad_input(&app, app.signup(look_alike, GOOD).await, "email").await;
+    }
+    assert_eq!(app.user_count().await, 0);
+    assert_eq!(app.session_count().await, 0);
+}
+
+/// Spellings of one address are one account: case, and a domain in Unicode or punycode.
+#[tokio::test]
+async fn one_address_in_two_spellings_is_one_account() {
+    let app = TestApp::spawn().await;
+    for (first, second) in
+        [("UPPER@Example.COM", "upper@example.com"), ("ann@b\u{FC}cher.example", "ann@xn--bcher-kva.example")]
+    {
+        assert_eq!(
+            app.post_form_with(&common::client(), "/api/signup", &[("email", first), ("password", GOOD)])
+                .await
+                .status(),
+            200
+        );
+        let again = app
+            .post_form_with(&common::client(), "/api/signup", &[("email", second), ("password", GOOD)])
+            .await;
+        assert_eq!(again.status(), 409, "{first} then {second}");
+    }
+    let (email, _) = {
+        let sql = "SELECT email, password_hash FROM users WHERE email LIKE 'ann@%'";
+        match &app.pool {
+            chatpass::db::Pool::Sqlite(p) => {
+                sqlx::query_as::<_, (String, String)>(sql).fetch_one(p).await.unwrap()
+            }
+            chatpass::db::Pool::Postgres(p) => {
+                sqlx::query_as::<_, (String, String)>(sql).fetch_one(p).await.unwrap()
+            }
+        }
+    };
+    assert_eq!(email, "ann@xn--bcher-kva.example", "stored in its ASCII form");
+    assert_eq!(app.user_count().await, 2);
+}
+
 #[tokio::test]
 async fn password_length_bounds_and_nul_bytes() {
     let app = TestApp::spawn().await;
