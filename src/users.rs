@@ -11,14 +11,16 @@ use crate::{
 };
 
 /// The columns a [`User`] is read from, optionally qualified by a table alias:
-/// `user_columns!()` is `"id, email, password_hash"`, `user_columns!("u.")` is
-/// `"u.id, u.email, u.password_hash"`. A literal, so queries stay `&'static str`.
+/// `user_columns!()` is `"id AS id, email AS email, password_hash AS password_hash"`,
+/// `user_columns!("u.")` the same with `u.` before each column. A literal, so queries stay `&'static str`.
 macro_rules! user_columns {
     () => {
         $crate::users::user_columns!("")
     };
+    // Named with AS: SQLite leaves the name of an unnamed `u.id` result column unspecified,
+    // and the mapping reads the columns by name.
     ($alias:literal) => {
-        concat!($alias, "id, ", $alias, "email, ", $alias, "password_hash")
+        concat!($alias, "id AS id, ", $alias, "email AS email, ", $alias, "password_hash AS password_hash")
     };
 }
 pub(crate) use user_columns;
