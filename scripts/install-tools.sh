@@ -2,7 +2,7 @@
 # Installs the build tools chatpass needs, once. Every step is skipped when the
 # right version is already there, so a second run does nothing and takes a second.
 #
-#   scripts/install-tools.sh build     wasm target, cargo-leptos, wasm-bindgen CLI, wasm-opt
+#   scripts/install-tools.sh build     wasm target, clippy, cargo-leptos, wasm-bindgen CLI, wasm-opt
 #   scripts/install-tools.sh browser   Debian's Chromium (for the end2end tests)
 #   scripts/install-tools.sh bench     Debian's wrk (for make bench)
 #
@@ -77,6 +77,13 @@ build_tools() {
     if ! rustup target list --installed | grep -qx wasm32-unknown-unknown; then
         say "adding the wasm32-unknown-unknown target"
         rustup target add wasm32-unknown-unknown || die "wasm32-unknown-unknown: rustup target add failed"
+    fi
+
+    # make test lints with clippy-driver (the Makefile's LINTED builds); minimal rustup
+    # profiles leave clippy out.
+    if ! rustup component list --installed | grep -q '^clippy'; then
+        say "adding the clippy component"
+        rustup component add clippy || die "clippy: rustup component add failed"
     fi
 
     if ! wasm-bindgen --version 2>/dev/null | grep -q " $WASM_BINDGEN_VERSION\$"; then

@@ -22,7 +22,10 @@ pub fn shell(options: LeptosOptions) -> impl IntoView {
     {
         // `cargo leptos watch` (make dev) sets LEPTOS_WATCH; the page then carries
         // Leptos's live-reload script, which connects to the reload port.
-        let live_reload = std::env::var_os("LEPTOS_WATCH").map(|_| options.reload_port);
+        // Read once per process, not on every page.
+        static WATCHED: std::sync::OnceLock<bool> = std::sync::OnceLock::new();
+        let watched = *WATCHED.get_or_init(|| std::env::var_os("LEPTOS_WATCH").is_some());
+        let live_reload = watched.then_some(options.reload_port);
         let csp = crate::security::page_csp(&nonce.to_string(), live_reload);
         if let Ok(value) = axum::http::HeaderValue::from_str(&csp) {
             response.insert_header(axum::http::header::CONTENT_SECURITY_POLICY, value);

@@ -77,7 +77,8 @@ RE_TARGET_ADD='^rustup target add( .*)? wasm32-unknown-unknown( |$)'
 RE_BINDGEN='^cargo install .*--bin wasm-bindgen( |$)'
 RE_LEPTOS='^cargo install .*--bin cargo-leptos( |$)'
 RE_BINARYEN='^npm install .*binaryen@'
-RE_ANY_INSTALL='^(cargo install|rustup target add|npm install)( |$)'
+RE_ANY_INSTALL='^(cargo install|rustup target add|rustup component add|npm install)( |$)'
+RE_CLIPPY_ADD='^rustup component add( .*)? clippy( |$)'
 
 expect_exit_0() {
     local n
@@ -123,6 +124,7 @@ expect_tmpdir_empty() {
 # A machine where everything but cargo-leptos is already at the pinned version.
 seed_all_but_leptos() {
     printf 'wasm32-unknown-unknown\n' > "$C/rustup/standin-targets"
+    printf 'clippy\n' > "$C/rustup/standin-components"
     mkdir -p "$C/cargo/bin" "$C/repo/.tools/node_modules/.bin"
     printf '#!/bin/sh\necho "wasm-bindgen %s"\n' "$BINDGEN_V" > "$C/cargo/bin/wasm-bindgen"
     printf '#!/bin/sh\necho "wasm-opt version %s (version_%s)"\n' "$BINARYEN_V" "$BINARYEN_V" \
@@ -137,6 +139,7 @@ bare_machine_installs_everything() {
     run first
     expect_exit_0 first
     expect_count 1 "$RE_TARGET_ADD" "rustup target add wasm32-unknown-unknown" "$C/first.log"
+    expect_count 1 "$RE_CLIPPY_ADD" "rustup component add clippy" "$C/first.log"
     expect_count 1 "$RE_BINDGEN" "cargo install of wasm-bindgen-cli" "$C/first.log"
     expect_count 1 "$RE_LEPTOS" "cargo install of cargo-leptos" "$C/first.log"
     expect_count 2 '^cargo install( |$)' "cargo install (all)" "$C/first.log"
@@ -212,6 +215,7 @@ parallel_runs_install_once() {
     expect_exit_0 a b
     local logs=("$C/a.log" "$C/b.log")
     expect_count 1 "$RE_TARGET_ADD" "rustup target add, both runs" "${logs[@]}"
+    expect_count 1 "$RE_CLIPPY_ADD" "rustup component add clippy, both runs" "${logs[@]}"
     expect_count 1 "$RE_BINDGEN" "cargo install of wasm-bindgen-cli, both runs" "${logs[@]}"
     expect_count 1 "$RE_LEPTOS" "cargo install of cargo-leptos, both runs" "${logs[@]}"
     expect_count 1 "$RE_BINARYEN" "npm install of binaryen, both runs" "${logs[@]}"
