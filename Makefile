@@ -19,6 +19,7 @@ E2E_DEPS := end2end/node_modules/.installed
 SDK := public/vendor/twilio-conversations.min.js
 ORACLE_NODE := tests/oracle/node_modules/.installed
 ORACLE_PY := .tools/oracle-venv/.installed
+SMTP_PY := .tools/smtp-venv/.installed
 
 BENCH_NODE := bench/node/node_modules/.installed
 BENCH_PY := .tools/bench-venv/.installed
@@ -49,7 +50,7 @@ dev: tools $(SDK)
 # not share a target directory, so they build side by side, while the npm and PyPI test
 # packages download; each target's output is printed whole when it finishes.
 test: tools fmt installer-test lint-guard
-	$(MAKE) --no-print-directory -j4 --output-sync=target bundle test-build oracles browser $(E2E_DEPS)
+	$(MAKE) --no-print-directory -j4 --output-sync=target bundle test-build oracles $(SMTP_PY) browser $(E2E_DEPS)
 	$(MAKE) --no-print-directory unit e2e
 
 tools:
@@ -106,7 +107,7 @@ $(SDK): vendor/package.json vendor/package-lock.json
 # directory and a free port) for both passes (the scale-out tests always use it) and
 # deletes it afterwards. The health and secrets tests look at the built bundle, so
 # `bundle` comes first. Same LINTED environment as test-build: nothing recompiles.
-unit: oracles bundle test-build
+unit: oracles $(SMTP_PY) bundle test-build
 	$(LINTED) scripts/pg.sh run bash -c 'CHATPASS_TEST_BACKEND=sqlite cargo test --features ssr \
 		&& CHATPASS_TEST_BACKEND=postgres cargo test --features ssr --test integration each_database::'
 
@@ -122,13 +123,19 @@ $(ORACLE_PY): tests/oracle/requirements.txt
 	.tools/oracle-venv/bin/pip install --quiet --disable-pip-version-check -r tests/oracle/requirements.txt
 	touch $@
 
+# A real SMTP server for the mail tests (aiosmtpd, pinned): tests/smtp/sink.py.
+$(SMTP_PY): tests/smtp/requirements.txt
+	python3 -m venv .tools/smtp-venv
+	.tools/smtp-venv/bin/pip install --quiet --disable-pip-version-check -r tests/smtp/requirements.txt
+	touch $@
+
 $(E2E_DEPS): end2end/package.json end2end/package-lock.json
 	npm --prefix end2end ci --no-audit --no-fund
 	touch $@
 
 # Each browser test starts its own chatpass on a free port with a throw-away database,
 # and stops it afterwards: the server built by test-build, the release bundle.
-e2e: browser bundle test-build $(E2E_DEPS)
+e2e: browser bundle test-build $(E2E_DEPS) $(SMTP_PY)
 	cd end2end && CHATPASS_BIN=$(CURDIR)/$(TEST_BIN) npx playwright test
 
 ## make bench: benchmarks and budgets (a budget miss fails make bench, never make test)

@@ -10,7 +10,10 @@ use leptos_router::{
 use crate::{
     auth::{current_user, Logout, UserInfo},
     error::AppError,
-    pages::{chat::ChatPage, home::HomePage, login::LoginPage, not_found::NotFound, signup::SignupPage},
+    pages::{
+        chat::ChatPage, home::HomePage, login::LoginPage, not_found::NotFound, signup::SignupPage,
+        verify::VerifyPage,
+    },
 };
 
 /// The whole HTML document, rendered on the server around [`App`]. Also sets the page's
@@ -85,6 +88,7 @@ fn Layout() -> impl IntoView {
                     <Route path=StaticSegment("login") view=LoginPage ssr=SsrMode::InOrder />
                     <Route path=StaticSegment("signup") view=SignupPage ssr=SsrMode::InOrder />
                     <Route path=StaticSegment("chat") view=ChatPage ssr=SsrMode::InOrder />
+                    <Route path=StaticSegment("verify") view=VerifyPage ssr=SsrMode::InOrder />
                 </Routes>
             </main>
     }

@@ -51,10 +51,54 @@ macro_rules! with_pool {
 }
 pub(crate) use with_pool;
 
+/// A transaction on whichever database is open. Begin every write transaction with a
+/// write: on SQLite that takes the write lock first, so it never has to upgrade a read.
+pub enum Tx {
+    Sqlite(sqlx::Transaction<'static, sqlx::Sqlite>),
+    Postgres(sqlx::Transaction<'static, sqlx::Postgres>),
+}
+
+/// Runs `$body` with `$c` bound to the transaction's connection (`&mut SqliteConnection`
+/// or `&mut PgConnection`), as [`with_pool!`] does for a pool.
+macro_rules! with_tx {
+    ($tx:expr, $c:ident => $body:expr) => {
+        match $tx {
+            $crate::db::Tx::Sqlite(t) => {
+                let $c = &mut **t;
+                $body
+            }
+            $crate::db::Tx::Postgres(t) => {
+                let $c = &mut **t;
+                $body
+            }
+        }
+    };
+}
+pub(crate) use with_tx;
+
+impl Tx {
+    /// Makes every write of the transaction visible at once. Dropping a `Tx` without
+    /// committing rolls it back.
+    pub async fn commit(self) -> Result<(), sqlx::Error> {
+        match self {
+            Tx::Sqlite(t) => t.commit().await,
+            Tx::Postgres(t) => t.commit().await,
+        }
+    }
+}
+
 impl Pool {
     /// Closes every connection; later queries fail with `PoolClosed`.
     pub async fn close(&self) {
         with_pool!(self, p => p.close().await)
+    }
+
+    /// Starts a transaction.
+    pub async fn begin(&self) -> Result<Tx, sqlx::Error> {
+        Ok(match self {
+            Pool::Sqlite(p) => Tx::Sqlite(p.begin().await?),
+            Pool::Postgres(p) => Tx::Postgres(p.begin().await?),
+        })
     }
 }
 

@@ -21,7 +21,10 @@ pub enum AppError {
     /// 401: the request carries no live session.
     #[error("You are not signed in.")]
     NotSignedIn,
-    /// 409: sign-up with an email that has an account.
+    /// 403: the signed-in user has not proven their email yet.
+    #[error("Confirm your email first: open the link we mailed you, or ask for a new one.")]
+    EmailUnverified,
+    /// 409: sign-up with an email that has an account (only with email verification off).
     #[error("An account with this email already exists.")]
     EmailTaken,
     /// 429: too many attempts; `retry_after` seconds until the next one is allowed.
@@ -56,6 +59,7 @@ impl AppError {
         match self {
             AppError::BadInput { .. } => 400,
             AppError::BadCredentials | AppError::NotSignedIn => 401,
+            AppError::EmailUnverified => 403,
             AppError::EmailTaken => 409,
             AppError::RateLimited { .. } => 429,
             AppError::Unavailable => 503,

@@ -28,9 +28,10 @@ use tracing::Level;
 use crate::{
     app::{shell, App},
     auth::limits::Limits,
-    config::Config,
+    config::{AccountSettings, Config},
     db::{self, DbError, Pool},
     error::AppError,
+    mail::{sender, Mailer},
     passwords::Hasher,
     security::{self, OwnOrigin},
     sessions::{self, AuthSession},
@@ -47,12 +48,16 @@ pub const BODY_LIMIT: usize = 16 * 1024;
 struct FeatureState {
     limits: Arc<Limits>,
     tokens: Arc<TokenIssuer>,
+    mailer: Arc<Mailer>,
+    accounts: AccountSettings,
 }
 
 impl FeatureState {
     fn provide(&self) {
         provide_context(self.limits.clone());
         provide_context(self.tokens.clone());
+        provide_context(self.mailer.clone());
+        provide_context(self.accounts);
     }
 }
 
@@ -63,6 +68,8 @@ pub enum StartError {
     Bind { addr: SocketAddr, source: std::io::Error },
     #[error(transparent)]
     Database(#[from] DbError),
+    #[error("{0}")]
+    Mail(String),
     #[error("server stopped: {0}")]
     Serve(std::io::Error),
 }
@@ -175,6 +182,7 @@ async fn server_fn_error_status(request: Request, next: Next) -> Response {
 pub struct Prepared {
     listener: TcpListener,
     router: Router,
+    mail_sender: tokio::task::JoinHandle<()>,
     pub addr: SocketAddr,
     pub pool: Pool,
 }
@@ -197,9 +205,37 @@ pub async fn prepare(config: &Config) -> Result<Prepared, StartError> {
     if tokens.is_demo() {
         tracing::warn!("{DEMO_WARNING}");
     }
-    let features = FeatureState { limits: Arc::new(Limits::new(config.limits)), tokens: Arc::new(tokens) };
+    let origin = config.public_origin.clone().unwrap_or_else(|| listen_origin(addr));
+    let (mailer, mail_sender) =
+        sender::spawn(pool.clone(), &config.mail, origin).map_err(StartError::Mail)?;
+    if let Some(dir) = &mailer.file_outbox {
+        tracing::warn!(
+            dir = %dir.display(),
+            "no CHATPASS_SMTP_URL: mail is written to files in this directory, and each mail's link is logged"
+        );
+    }
+    let features = FeatureState {
+        limits: Arc::new(Limits::new(config.limits)),
+        tokens: Arc::new(tokens),
+        mailer: Arc::new(mailer),
+        accounts: config.accounts,
+    };
     let state = AppState { leptos_options: options, pool: pool.clone(), hasher };
-    Ok(Prepared { listener, router: router(state, features, config), addr, pool })
+    Ok(Prepared { listener, router: router(state, features, config), mail_sender, addr, pool })
+}
+
+/// The origin of links in mails when `CHATPASS_PUBLIC_URL` is not set: the address the
+/// server listens on, with a wildcard address replaced by loopback. Never the request's
+/// `Host` header, which the sender of a request chooses.
+fn listen_origin(addr: SocketAddr) -> String {
+    let ip = match addr.ip() {
+        std::net::IpAddr::V4(ip) if ip.is_unspecified() => std::net::IpAddr::from([127, 0, 0, 1]),
+        std::net::IpAddr::V6(ip) if ip.is_unspecified() => {
+            std::net::IpAddr::V6(std::net::Ipv6Addr::LOCALHOST)
+        }
+        ip => ip,
+    };
+    format!("http://{}", SocketAddr::new(ip, addr.port()))
 }
 
 impl Prepared {
@@ -209,6 +245,8 @@ impl Prepared {
             .with_graceful_shutdown(shutdown)
             .await
             .map_err(StartError::Serve)?;
+        // A mail claimed but not yet marked sent goes out again after its lease.
+        self.mail_sender.abort();
         self.pool.close().await;
         Ok(())
     }

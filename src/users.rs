@@ -5,13 +5,13 @@
 use sqlx::{ColumnIndex, Decode, FromRow, Row, Type};
 
 use crate::{
-    db::{with_pool, Pool},
+    db::{with_pool, with_tx, Pool, Tx},
     domain::Email,
     error::AppError,
 };
 
 /// The columns a [`User`] is read from, optionally qualified by a table alias:
-/// `user_columns!()` is `"id AS id, email AS email, password_hash AS password_hash"`,
+/// `user_columns!()` is `"id AS id, email AS email, password_hash AS password_hash, …"`,
 /// `user_columns!("u.")` the same with `u.` before each column. A literal, so queries stay `&'static str`.
 macro_rules! user_columns {
     () => {
@@ -20,7 +20,18 @@ macro_rules! user_columns {
     // Named with AS: SQLite leaves the name of an unnamed `u.id` result column unspecified,
     // and the mapping reads the columns by name.
     ($alias:literal) => {
-        concat!($alias, "id AS id, ", $alias, "email AS email, ", $alias, "password_hash AS password_hash")
+        concat!(
+            $alias,
+            "id AS id, ",
+            $alias,
+            "email AS email, ",
+            $alias,
+            "password_hash AS password_hash, ",
+            $alias,
+            "email_verified_at AS email_verified_at, ",
+            $alias,
+            "chat_id AS chat_id"
+        )
     };
 }
 pub(crate) use user_columns;
@@ -31,6 +42,10 @@ pub struct User {
     pub id: i64,
     pub email: String,
     pub password_hash: String,
+    /// When the owner proved the email (Unix seconds); `None` until then.
+    pub email_verified_at: Option<i64>,
+    /// The account's opaque chat identity (`CHATPASS_CHAT_IDENTITY=user-id`).
+    pub chat_id: String,
 }
 
 impl std::fmt::Debug for User {
@@ -52,8 +67,16 @@ impl User {
         let id: Option<i64> = row.try_get("id")?;
         let email: Option<String> = row.try_get("email")?;
         let password_hash: Option<String> = row.try_get("password_hash")?;
+        let email_verified_at: Option<i64> = row.try_get("email_verified_at")?;
+        let chat_id: Option<String> = row.try_get("chat_id")?;
         Ok(match (id, email, password_hash) {
-            (Some(id), Some(email), Some(password_hash)) => Some(User { id, email, password_hash }),
+            (Some(id), Some(email), Some(password_hash)) => Some(User {
+                id,
+                email,
+                password_hash,
+                email_verified_at,
+                chat_id: chat_id.unwrap_or_default(),
+            }),
             _ => None,
         })
     }
@@ -71,18 +94,54 @@ where
     }
 }
 
-/// Inserts a user; an email that exists (in any case) is [`AppError::EmailTaken`].
-pub async fn create(pool: &Pool, email: &Email, password_hash: &str) -> Result<User, AppError> {
-    const INSERT: &str =
-        concat!("INSERT INTO users (email, password_hash) VALUES ($1, $2) RETURNING ", user_columns!());
-    let result = with_pool!(pool, p => {
-        sqlx::query_as::<_, User>(INSERT).bind(email.as_str()).bind(password_hash).fetch_one(p).await
+/// A new account's opaque chat identity: 128 random bits, hex.
+pub fn new_chat_id() -> String {
+    use rand::RngCore;
+    let mut bytes = [0u8; 16];
+    rand::rng().fill_bytes(&mut bytes);
+    bytes.iter().map(|b| format!("{b:02x}")).collect()
+}
+
+/// Inserts a user inside `tx`; an email that exists (in any case) is
+/// [`AppError::EmailTaken`]. `verified_at`: when the email counts as proven, if it does.
+pub async fn insert(
+    tx: &mut Tx,
+    email: &Email,
+    password_hash: &str,
+    verified_at: Option<i64>,
+) -> Result<User, AppError> {
+    const INSERT: &str = concat!(
+        "INSERT INTO users (email, password_hash, email_verified_at, chat_id) VALUES ($1, $2, $3, $4) RETURNING ",
+        user_columns!()
+    );
+    let chat_id = new_chat_id();
+    let result = with_tx!(tx, c => {
+        sqlx::query_as::<_, User>(INSERT)
+            .bind(email.as_str())
+            .bind(password_hash)
+            .bind(verified_at)
+            .bind(&chat_id)
+            .fetch_one(c)
+            .await
     });
     match result {
         Ok(user) => Ok(user),
         Err(sqlx::Error::Database(e)) if e.is_unique_violation() => Err(AppError::EmailTaken),
         Err(e) => Err(e.into()),
     }
+}
+
+/// Inserts a user on its own (no other writes with it).
+pub async fn create(
+    pool: &Pool,
+    email: &Email,
+    password_hash: &str,
+    verified_at: Option<i64>,
+) -> Result<User, AppError> {
+    let mut tx = pool.begin().await?;
+    let user = insert(&mut tx, email, password_hash, verified_at).await?;
+    tx.commit().await?;
+    Ok(user)
 }
 
 pub async fn by_email(pool: &Pool, email: &Email) -> Result<Option<User>, sqlx::Error> {
@@ -102,4 +161,21 @@ pub async fn email_exists(pool: &Pool, email: &Email) -> Result<bool, sqlx::Erro
             .fetch_one(p)
             .await
     })
+}
+
+/// Marks `email` proven for `user_id` at `now`, inside `tx`, and sets `new_password_hash`
+/// when given. False when the user is gone or no longer has that email.
+pub async fn mark_verified(
+    tx: &mut Tx,
+    user_id: i64,
+    email: &str,
+    now: i64,
+    new_password_hash: Option<&str>,
+) -> Result<bool, sqlx::Error> {
+    const UPDATE: &str = "UPDATE users SET email_verified_at = COALESCE(email_verified_at, $1), \
+                          password_hash = COALESCE($4, password_hash) WHERE id = $2 AND email = $3";
+    let done = with_tx!(tx, c => {
+        sqlx::query(UPDATE).bind(now).bind(user_id).bind(email).bind(new_password_hash).execute(c).await.map(|r| r.rows_affected())
+    })?;
+    Ok(done == 1)
 }

@@ -1,22 +1,13 @@
-import { test, expect } from './fixtures';
+import { test, expect, signUpAndVerify, PASSWORD } from './fixtures';
 import type { Page } from '@playwright/test';
 import AxeBuilder from '@axe-core/playwright';
 import path from 'node:path';
 
-const PASSWORD = 'correct horse battery staple';
 
 function claims(token: string): any {
   return JSON.parse(Buffer.from(token.split('.')[1], 'base64url').toString('utf8'));
 }
 
-async function signUp(page: Page, base: string, email: string) {
-  await page.goto(base + '/signup');
-  await expect(page.locator('body')).toHaveAttribute('data-hydrated', 'true');
-  await page.getByLabel('Email').fill(email);
-  await page.getByLabel('Password').fill(PASSWORD);
-  await page.getByRole('button', { name: 'Create account' }).click();
-  await expect(page).toHaveURL(base + '/chat');
-}
 
 /** The fake SDK's clients, as plain data. */
 async function clients(page: Page): Promise<{ token: string; isShutdown: boolean; calls: { method: string; token?: string }[] }[]> {
@@ -44,7 +35,7 @@ test('signed out, /chat redirects to login; after login the user lands on /chat'
   expect(response.status()).toBe(302);
   expect(response.headers()['location']).toBe('/login?next=/chat');
 
-  await signUp(page, server.url, 'redirect@example.com');
+  await signUpAndVerify(page, server, 'redirect@example.com');
   const other = await browser.newPage();
   await other.context().route('**/vendor/twilio-conversations.min.js', (r) =>
     r.fulfill({ path: path.join(__dirname, '..', 'fake', 'twilio-conversations.fake.js'), contentType: 'text/javascript' }),
@@ -61,7 +52,7 @@ test('signed out, /chat redirects to login; after login the user lands on /chat'
 });
 
 test('after sign-up the SDK client is created with a token for the user, and a small chat works', async ({ page, server }) => {
-  await signUp(page, server.url, 'chatter@example.com');
+  await signUpAndVerify(page, server, 'chatter@example.com');
   await expect.poll(async () => (await clients(page)).length).toBe(1);
   const [client] = await clients(page);
   expect(claims(client.token).grants.identity).toBe('chatter@example.com');
@@ -81,7 +72,7 @@ test('after sign-up the SDK client is created with a token for the user, and a s
 });
 
 test('tokenAboutToExpire fetches a fresh token and calls updateToken with it', async ({ page, server }) => {
-  await signUp(page, server.url, 'refresh@example.com');
+  await signUpAndVerify(page, server, 'refresh@example.com');
   await expect.poll(async () => (await clients(page)).length).toBe(1);
   const first = (await clients(page))[0].token;
   await nextSecondAfter(page, first);
@@ -95,7 +86,7 @@ test('tokenAboutToExpire fetches a fresh token and calls updateToken with it', a
 });
 
 test('tokenExpired makes a new client with a fresh token', async ({ page, server }) => {
-  await signUp(page, server.url, 'expired@example.com');
+  await signUpAndVerify(page, server, 'expired@example.com');
   await expect.poll(async () => (await clients(page)).length).toBe(1);
   const first = (await clients(page))[0].token;
   await nextSecondAfter(page, first);
@@ -112,7 +103,7 @@ test.describe('after logging out in another tab', () => {
   test.use({ allowedStatuses: [401] });
 
   test('tokenAboutToExpire shows the signed-out state and calls no updateToken', async ({ page, server }) => {
-    await signUp(page, server.url, 'twotabs@example.com');
+    await signUpAndVerify(page, server, 'twotabs@example.com');
     await expect.poll(async () => (await clients(page)).length).toBe(1);
     const other = await page.context().newPage();
     await other.goto(server.url + '/');
@@ -142,7 +133,7 @@ test.describe('with the real Twilio SDK', () => {
     page.on('response', (r) => {
       if (r.url().endsWith('/vendor/twilio-conversations.min.js')) sdkResponses.push(r.status());
     });
-    await signUp(page, server.url, 'real@example.com');
+    await signUpAndVerify(page, server, 'real@example.com');
     await expect.poll(() => sdkResponses).toEqual([200]);
     await expect.poll(() => page.evaluate(() => typeof (window as any).Twilio?.Conversations?.Client)).toBe('function');
     await expect(page.getByTestId('token-identity')).toHaveText('real@example.com');
@@ -153,7 +144,7 @@ test.describe('with the real Twilio SDK', () => {
 
 test('the chat page passes an accessibility scan and works 390 px wide', async ({ page, server }) => {
   await page.setViewportSize({ width: 390, height: 844 });
-  await signUp(page, server.url, 'a11y@example.com');
+  await signUpAndVerify(page, server, 'a11y@example.com');
   await expect(page.getByTestId('connection-state')).toHaveText('connected');
   const results = await new AxeBuilder({ page }).analyze();
   expect(results.violations.map((v) => `${v.id}: ${v.help}`)).toEqual([]);

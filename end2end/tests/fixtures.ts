@@ -3,7 +3,7 @@
 // uncaught page error.
 import { test as base, expect, type Page } from '@playwright/test';
 import { spawn, type ChildProcess } from 'node:child_process';
-import { mkdtempSync, rmSync } from 'node:fs';
+import { existsSync, mkdtempSync, readdirSync, readFileSync, rmSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import path from 'node:path';
 import readline from 'node:readline';
@@ -79,6 +79,92 @@ export class ChatpassServer {
   cleanup(): void {
     rmSync(this.dir, { recursive: true, force: true });
   }
+
+  /** The newest /verify link mailed to `email`, from the file outbox beside the database. */
+  async verificationLink(email: string): Promise<string> {
+    return waitForLink(path.join(this.dir, 'outbox'), email);
+  }
+}
+
+/** The mails in a directory (the file outbox, or the SMTP sink's), oldest first. */
+export function mailsIn(dir: string): string[] {
+  if (!existsSync(dir)) return [];
+  return readdirSync(dir)
+    .filter((name) => name.endsWith('.eml'))
+    .sort((a, b) => a.length - b.length || a.localeCompare(b))
+    .map((name) => readFileSync(path.join(dir, name), 'utf8'));
+}
+
+/** Waits for a mail to `email` in `dir` holding a /verify link; returns the newest such link. */
+export async function waitForLink(dir: string, email: string, timeoutMs = 20_000): Promise<string> {
+  const deadline = Date.now() + timeoutMs;
+  for (;;) {
+    const links = mailsIn(dir)
+      .filter((mail) => new RegExp(`^To: .*${email.replace(/[.+]/g, '\\$&')}`, 'mi').test(mail))
+      .flatMap((mail) => mail.split(/\s+/).filter((word) => /^https?:\/\/.*\/verify\?token=/.test(word)));
+    if (links.length > 0) return links[links.length - 1];
+    if (Date.now() > deadline) throw new Error(`no verification mail to ${email} in ${dir}`);
+    await new Promise((resolve) => setTimeout(resolve, 50));
+  }
+}
+
+/** A real SMTP server (aiosmtpd, tests/smtp/sink.py) on a free loopback port. */
+export class SmtpSink {
+  private constructor(
+    readonly dir: string,
+    readonly port: number,
+    private readonly proc: ChildProcess,
+  ) {}
+
+  static async start(): Promise<SmtpSink> {
+    const dir = mkdtempSync(path.join(tmpdir(), 'chatpass-smtp-'));
+    const python = path.join(ROOT, '.tools', 'smtp-venv', 'bin', 'python');
+    const proc = spawn(python, [path.join(ROOT, 'tests', 'smtp', 'sink.py'), dir], { stdio: ['pipe', 'pipe', 'inherit'] });
+    const lines = readline.createInterface({ input: proc.stdout! });
+    const port = await new Promise<number>((resolve, reject) => {
+      lines.once('line', (line) => {
+        const match = line.match(/^PORT (\d+)$/);
+        if (match) resolve(Number(match[1]));
+        else reject(new Error(`sink said ${line}`));
+      });
+      proc.on('exit', (code) => reject(new Error(`SMTP sink exited with ${code}`)));
+    });
+    return new SmtpSink(dir, port, proc);
+  }
+
+  get url(): string {
+    return `smtp://127.0.0.1:${this.port}`;
+  }
+
+  async stop(): Promise<void> {
+    if (this.proc.exitCode !== null) return;
+    const exited = new Promise((resolve) => this.proc.on('exit', resolve));
+    this.proc.stdin!.end();
+    this.proc.kill('SIGTERM');
+    await exited;
+    rmSync(this.dir, { recursive: true, force: true });
+  }
+}
+
+export const PASSWORD = 'correct horse battery staple';
+
+/**
+ * Signs up in the browser, reads the verification mail from `mailDir` (the server's file
+ * outbox unless given), opens its link, presses the button, and lands on /chat signed in.
+ */
+export async function signUpAndVerify(page: Page, server: ChatpassServer, email: string, mailDir?: string): Promise<void> {
+  await page.goto(server.url + '/signup');
+  await expect(page.locator('body')).toHaveAttribute('data-hydrated', 'true');
+  await page.getByLabel('Email').fill(email);
+  await page.getByLabel('Password').fill(PASSWORD);
+  await page.getByRole('button', { name: 'Create account' }).click();
+  await expect(page.getByTestId('check-inbox')).toBeVisible();
+  await expect(page.getByTestId('signed-in-as')).toHaveCount(0);
+  const link = mailDir ? await waitForLink(mailDir, email) : await server.verificationLink(email);
+  await page.goto(link);
+  await page.getByRole('button', { name: 'Confirm my email' }).click();
+  await expect(page).toHaveURL(server.url + '/chat');
+  await expect(page.getByTestId('signed-in-as')).toHaveText(email);
 }
 
 const FAKE_SDK = path.join(__dirname, '..', 'fake', 'twilio-conversations.fake.js');

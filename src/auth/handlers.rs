@@ -6,13 +6,20 @@ use std::sync::Arc;
 use super::{
     limits::Limits,
     next::{safe_next, AFTER_LOGIN},
+    outcome::{ResendOutcome, SignupOutcome},
     user_info::UserInfo,
+    verification,
 };
 use crate::{
+    config::{AccountSettings, Verification},
     domain::{Email, Password},
+    email_tokens,
     error::AppError,
+    mail::{sender::unix_now, Mailer},
     sessions::{self, backend::BackendError, AuthSession, Credentials},
-    state::{app_state, auth_session, client_ip, feature_state, session_error},
+    state::{
+        accepted_or_redirect, app_state, auth_session, client_ip, feature_state, is_form_post, session_error,
+    },
     users,
 };
 
@@ -31,22 +38,91 @@ async fn start_session(auth: &mut AuthSession, user: &users::User) -> Result<(),
     Ok(())
 }
 
-pub async fn signup(email: String, password: String) -> Result<(), AppError> {
+fn mailer() -> Result<Arc<Mailer>, AppError> {
+    feature_state::<Arc<Mailer>>()
+}
+
+fn info(user: &users::User) -> UserInfo {
+    UserInfo { email: user.email.clone(), email_verified: user.email_verified_at.is_some() }
+}
+
+pub async fn signup(email: String, password: String) -> Result<SignupOutcome, AppError> {
     let state = app_state()?;
+    let accounts = feature_state::<AccountSettings>()?;
     let email = Email::parse(&email)?;
     let password = Password::parse(&password)?;
     limits()?.signups_per_ip.check(&client_ip().await)?;
-    if users::email_exists(&state.pool, &email).await? {
+    if accounts.verification == Verification::Off {
+        return signup_without_verification(state.pool, state.hasher, email, password).await;
+    }
+    let mailer = mailer()?;
+    // Hash first, whether or not the email has an account: both answers take the same work.
+    let hash = state.hasher.hash_new(password).await?;
+    verification::sign_up(&state.pool, &mailer, &email, &hash, unix_now()).await?;
+    mailer.nudge();
+    accepted_or_redirect("/signup?sent=1");
+    Ok(SignupOutcome::CheckYourInbox)
+}
+
+/// `CHATPASS_EMAIL_VERIFICATION=off`: the account is made and signed in at once (an
+/// email that has an account is 409: there is nothing to mail).
+async fn signup_without_verification(
+    pool: crate::db::Pool,
+    hasher: crate::passwords::Hasher,
+    email: Email,
+    password: Password,
+) -> Result<SignupOutcome, AppError> {
+    if users::email_exists(&pool, &email).await? {
         return Err(AppError::EmailTaken);
     }
-    let hash = state.hasher.hash_new(password).await?;
+    let hash = hasher.hash_new(password).await?;
     // The unique index decides races: of concurrent sign-ups, exactly one gets the row.
-    let user = users::create(&state.pool, &email, &hash).await?;
+    let user = users::create(&pool, &email, &hash, None).await?;
     let mut auth = auth_session().await?;
     start_session(&mut auth, &user).await?;
     tracing::info!(user.id = user.id, "signed up");
     leptos_axum::redirect(AFTER_LOGIN);
-    Ok(())
+    Ok(SignupOutcome::SignedIn)
+}
+
+pub async fn verify_email(token: String) -> Result<UserInfo, AppError> {
+    let state = app_state()?;
+    let token_hash = email_tokens::parse(&token)?;
+    let Some(user_id) = verification::verify(&state.pool, &token_hash, unix_now()).await? else {
+        tracing::info!("verification refused: unknown, used or expired link");
+        return Err(AppError::bad_input(
+            "token",
+            "This link has expired or was already used. Log in to get a new one.",
+        ));
+    };
+    let user = users::by_id(&state.pool, user_id).await?.ok_or(AppError::NotSignedIn)?;
+    let mut auth = auth_session().await?;
+    start_session(&mut auth, &user).await?;
+    tracing::info!(user.id = user.id, "email verified; signed in");
+    if is_form_post() {
+        leptos_axum::redirect(AFTER_LOGIN);
+    }
+    Ok(info(&user))
+}
+
+pub async fn resend_verification() -> Result<ResendOutcome, AppError> {
+    let state = app_state()?;
+    let auth = auth_session().await?;
+    let Some(user) = auth.user else {
+        return Err(AppError::NotSignedIn);
+    };
+    if user.email_verified_at.is_some() {
+        return Ok(ResendOutcome::AlreadyVerified);
+    }
+    let limits = limits()?;
+    limits.resends_per_ip.check(&client_ip().await)?;
+    limits.resends_per_account.check(&user.id)?;
+    let mailer = mailer()?;
+    verification::send_again(&state.pool, &mailer, &user, unix_now()).await?;
+    mailer.nudge();
+    tracing::info!(user.id = user.id, "verification mail queued again");
+    accepted_or_redirect("/chat");
+    Ok(ResendOutcome::CheckYourInbox)
 }
 
 pub async fn login(email: String, password: String, next: Option<String>) -> Result<(), AppError> {
@@ -85,5 +161,5 @@ pub async fn logout() -> Result<(), AppError> {
 
 pub async fn current_user() -> Result<Option<UserInfo>, AppError> {
     let auth = auth_session().await?;
-    Ok(auth.user.map(|u| UserInfo { email: u.email }))
+    Ok(auth.user.as_ref().map(info))
 }

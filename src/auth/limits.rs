@@ -1,5 +1,5 @@
 //! Rate limits on failed logins (per account and per client address) and on sign-ups
-//! (per client address), with the `governor` crate's GCRA limiters.
+//! (per client address) and on verification mails sent again (per account and address), with the `governor` crate's GCRA limiters.
 //!
 //! Failed logins are recorded after the fact, so they need a "blocked until" memory on
 //! top of governor's state: a limiter says no once, and we remember until when.
@@ -92,6 +92,9 @@ pub struct Limits {
     pub login_failures_per_account: Limiter<String>,
     pub login_failures_per_ip: Limiter<IpAddr>,
     pub signups_per_ip: Limiter<IpAddr>,
+    /// Verification mails sent again, per user id and per client address.
+    pub resends_per_account: Limiter<i64>,
+    pub resends_per_ip: Limiter<IpAddr>,
 }
 
 impl Limits {
@@ -100,6 +103,8 @@ impl Limits {
             login_failures_per_account: Limiter::new(settings.login_failures_per_account),
             login_failures_per_ip: Limiter::new(settings.login_failures_per_ip),
             signups_per_ip: Limiter::new(settings.signups_per_ip),
+            resends_per_account: Limiter::new(settings.resends_per_account),
+            resends_per_ip: Limiter::new(settings.resends_per_ip),
         }
     }
 }

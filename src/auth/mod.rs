@@ -14,15 +14,33 @@ mod handlers;
 #[cfg(feature = "ssr")]
 pub mod limits;
 pub mod next;
+mod outcome;
 mod user_info;
+#[cfg(feature = "ssr")]
+mod verification;
 
 pub use next::{safe_next, AFTER_LOGIN};
+pub use outcome::{ResendOutcome, SignupOutcome};
 pub use user_info::UserInfo;
 
-/// Creates an account and signs it in.
+/// Starts an account. With email verification (the default) it answers 202
+/// `{"status":"check_your_inbox"}` whether or not the email has an account, and mails
+/// the address; with `CHATPASS_EMAIL_VERIFICATION=off` it signs the new account in.
 #[server(prefix = "/api", endpoint = "signup")]
-pub async fn signup(email: String, password: String) -> Result<(), AppError> {
+pub async fn signup(email: String, password: String) -> Result<SignupOutcome, AppError> {
     handlers::signup(email, password).await
+}
+
+/// Uses the link's token: the email is proven, and this browser is signed in.
+#[server(prefix = "/api", endpoint = "verify_email")]
+pub async fn verify_email(token: String) -> Result<UserInfo, AppError> {
+    handlers::verify_email(token).await
+}
+
+/// Mails the signed-in user a new verification link (rate limited).
+#[server(prefix = "/api", endpoint = "resend_verification")]
+pub async fn resend_verification() -> Result<ResendOutcome, AppError> {
+    handlers::resend_verification().await
 }
 
 /// Signs in; then goes to `next` when it is a path on this site.

@@ -6,4 +6,7 @@ use serde::{Deserialize, Serialize};
 #[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
 pub struct UserInfo {
     pub email: String,
+    /// Whether the owner has proven the email (used its verification link).
+    #[serde(default)]
+    pub email_verified: bool,
 }

@@ -96,6 +96,11 @@ async fn fetch_token(view: ChatView) -> Option<IssuedChatToken> {
                 sign_out(view);
                 return None;
             }
+            Err(AppError::EmailUnverified) => {
+                view.unverified.set(true);
+                view.connection.set("waiting for your email to be confirmed".into());
+                return None;
+            }
             Err(e) => {
                 view.error.set(Some(format!(
                     "Could not get a chat token ({e}). Retrying in {} s.",

@@ -18,6 +18,8 @@ pub struct ChatView {
     pub connection: RwSignal<String>,
     pub error: RwSignal<Option<String>>,
     pub signed_out: RwSignal<bool>,
+    /// The server refused a token because the email is not confirmed yet (403).
+    pub unverified: RwSignal<bool>,
     pub token: RwSignal<Option<IssuedChatToken>>,
     pub refreshes: RwSignal<u32>,
     pub conversations: RwSignal<Vec<String>>,
@@ -32,6 +34,7 @@ impl ChatView {
             connection: RwSignal::new("starting".into()),
             error: RwSignal::new(None),
             signed_out: RwSignal::new(false),
+            unverified: RwSignal::new(false),
             token: RwSignal::new(None),
             refreshes: RwSignal::new(0),
             conversations: RwSignal::new(Vec::new()),

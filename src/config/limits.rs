@@ -1,4 +1,4 @@
-//! The budgets of the rate limits (`CHATPASS_LOGIN_FAILURES_*`, `CHATPASS_SIGNUPS_PER_IP`).
+//! The budgets of the rate limits (`CHATPASS_LOGIN_FAILURES_*`, `CHATPASS_SIGNUPS_PER_IP`, `CHATPASS_RESENDS_PER_*`).
 //! The limiters that spend them live with the feature that applies them (`auth::limits`).
 
 use std::time::Duration;
@@ -16,4 +16,7 @@ pub struct LimitSettings {
     pub login_failures_per_account: Budget,
     pub login_failures_per_ip: Budget,
     pub signups_per_ip: Budget,
+    /// Verification mails sent again on request (`CHATPASS_RESENDS_PER_*`).
+    pub resends_per_account: Budget,
+    pub resends_per_ip: Budget,
 }

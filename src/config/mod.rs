@@ -9,10 +9,14 @@ use std::{net::SocketAddr, path::PathBuf, str::FromStr, time::Duration};
 use sqlx::{postgres::PgConnectOptions, sqlite::SqliteConnectOptions};
 
 pub mod limits;
+pub mod mail;
 mod parse;
 pub mod twilio;
 
 pub use limits::{Budget, LimitSettings};
+pub use mail::{
+    AccountSettings, ChatIdentity, MailSettings, MailTransport, SmtpSecurity, SmtpSettings, Verification,
+};
 pub use parse::{parse_in_range, ConfigError};
 pub use twilio::{TwilioAccount, TwilioMode, TwilioSettings};
 
@@ -64,6 +68,10 @@ pub struct Config {
     pub limits: LimitSettings,
     /// The account tokens are signed for (or demo mode), their region and lifetime.
     pub twilio: TwilioSettings,
+    /// Where mail goes and who it is from.
+    pub mail: MailSettings,
+    /// Whether emails must be proven, and what a chat identity is.
+    pub accounts: AccountSettings,
 }
 
 /// Session lifetimes. Idle: a session unused this long ends. Absolute: a login ends
@@ -79,6 +87,10 @@ pub const DEFAULT_SESSION_ABSOLUTE_SECS: u64 = 30 * 24 * 3600;
 pub const DEFAULT_LOGIN_FAILURES_PER_ACCOUNT: u32 = 10;
 pub const DEFAULT_LOGIN_FAILURES_PER_IP: u32 = 100;
 pub const DEFAULT_SIGNUPS_PER_IP: u32 = 20;
+pub const DEFAULT_RESENDS_PER_ACCOUNT: u32 = 5;
+pub const DEFAULT_RESENDS_PER_IP: u32 = 20;
+/// Window of the resend budgets.
+pub const RESEND_WINDOW: Duration = Duration::from_secs(3600);
 /// Window of the login-failure budgets.
 pub const LOGIN_FAILURE_WINDOW: Duration = Duration::from_secs(15 * 60);
 /// Window of the sign-up budget.
@@ -135,8 +147,22 @@ impl Config {
                 LOGIN_FAILURE_WINDOW,
             )?,
             signups_per_ip: budget("CHATPASS_SIGNUPS_PER_IP", DEFAULT_SIGNUPS_PER_IP, SIGNUP_WINDOW)?,
+            resends_per_account: budget(
+                "CHATPASS_RESENDS_PER_ACCOUNT",
+                DEFAULT_RESENDS_PER_ACCOUNT,
+                RESEND_WINDOW,
+            )?,
+            resends_per_ip: budget("CHATPASS_RESENDS_PER_IP", DEFAULT_RESENDS_PER_IP, RESEND_WINDOW)?,
         };
-        Ok(Self { database, site_addr, site_root, public_origin, sessions, limits, twilio })
+        let default_outbox = match &database {
+            Database::Sqlite { file: Some(file), .. } => {
+                file.parent().map(|dir| dir.join("outbox")).unwrap_or_else(|| PathBuf::from("outbox"))
+            }
+            _ => PathBuf::from("data/outbox"),
+        };
+        let mail = mail::parse_mail(&get, default_outbox)?;
+        let accounts = mail::parse_accounts(&get)?;
+        Ok(Self { database, site_addr, site_root, public_origin, sessions, limits, twilio, mail, accounts })
     }
 }
 

@@ -5,6 +5,7 @@
 use leptos::prelude::*;
 
 use crate::{
+    auth::{ResendOutcome, ResendVerification},
     chat::state::{clock, countdown, ChatView},
     token::IssuedChatToken,
 };
@@ -63,6 +64,9 @@ pub fn ChatPage() -> impl IntoView {
                 <strong>"Demo token. "</strong>
                 "chatpass has no Twilio account configured, so this token is signed with a random secret and Twilio will refuse it. Set the four TWILIO_* settings to chat for real."
             </p>
+        </Show>
+        <Show when=move || view.unverified.get()>
+            <UnverifiedBanner />
         </Show>
         <Show when=move || view.signed_out.get()>
             <p class="banner error" data-testid="signed-out" role="alert">
@@ -165,6 +169,37 @@ pub fn ChatPage() -> impl IntoView {
                     <button type="submit">"Send"</button>
                 </form>
             </section>
+        </div>
+    }
+}
+
+/// "Confirm your email": shown instead of a chat until the account's email is proven,
+/// with a button that mails the link again.
+#[component]
+fn UnverifiedBanner() -> impl IntoView {
+    let resend = ServerAction::<ResendVerification>::new();
+    let answer = move || match resend.value().get() {
+        None => String::new(),
+        Some(Ok(ResendOutcome::CheckYourInbox)) => {
+            "Sent. Check your inbox; the new link works for 24 hours.".into()
+        }
+        Some(Ok(ResendOutcome::AlreadyVerified)) => {
+            "Your email is confirmed. Reload this page to chat.".into()
+        }
+        Some(Err(e)) => e.to_string(),
+    };
+    view! {
+        <div class="banner demo" data-testid="confirm-email" role="alert">
+            <p>
+                <strong>"Confirm your email. "</strong>
+                "Your chat identity is your email, so it needs proving first: open the link we mailed you when you signed up, then reload this page."
+            </p>
+            <ActionForm action=resend>
+                <button type="submit" disabled=move || resend.pending().get()>
+                    "Send the link again"
+                </button>
+            </ActionForm>
+            <p role="status" data-testid="resend-status">{answer}</p>
         </div>
     }
 }

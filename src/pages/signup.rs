@@ -1,56 +1,96 @@
-//! `/signup`: create an account; it is signed in straight away.
+//! `/signup`: start an account. With email verification on (the default) the answer is
+//! "check your inbox", whether or not the email has an account; the page then says
+//! where the mail went when this server writes mail to files.
 
 use leptos::prelude::*;
 use leptos_router::hooks::use_query_map;
 
 use crate::{
-    auth::Signup,
+    auth::{Signup, SignupOutcome},
     pages::form::{ErrorSummary, Field, ReturnedError},
 };
 
 /// Rendered on the server only; the form inside is an island.
 #[component]
 pub fn SignupPage() -> impl IntoView {
-    let returned = ReturnedError::from_query(&use_query_map().get_untracked());
-    view! { <SignupForm returned /> }
+    let query = use_query_map().get_untracked();
+    let returned = ReturnedError::from_query(&query);
+    // A form posted without JavaScript comes back here with `sent=1`.
+    let sent = query.get("sent").is_some_and(|v| v == "1");
+    let outbox = outbox_dir();
+    view! { <SignupForm returned sent outbox /> }
+}
+
+/// Where mail goes when this server has no SMTP server (None: real mail).
+fn outbox_dir() -> Option<String> {
+    #[cfg(feature = "ssr")]
+    {
+        use_context::<std::sync::Arc<crate::mail::Mailer>>()
+            .and_then(|mailer| mailer.file_outbox.as_ref().map(|dir| dir.display().to_string()))
+    }
+    #[cfg(not(feature = "ssr"))]
+    {
+        None
+    }
 }
 
 /// The form: works as a plain HTML form, and through the server function once hydrated.
 #[island]
-fn SignupForm(returned: Option<ReturnedError>) -> impl IntoView {
+fn SignupForm(returned: Option<ReturnedError>, sent: bool, outbox: Option<String>) -> impl IntoView {
     if let Some(returned) = returned {
         returned.provide();
     }
     let action = ServerAction::<Signup>::new();
     let error = Signal::derive(move || action.value().get().and_then(Result::err));
+    let check_inbox = move || sent || matches!(action.value().get(), Some(Ok(SignupOutcome::CheckYourInbox)));
 
     view! {
         <section class="card">
-            <h1>"Sign up"</h1>
-            <ActionForm action attr:class="stack" attr:novalidate=true>
-                <ErrorSummary error fields=&["email", "password"] />
-                <Field
-                    name="email"
-                    label="Email"
-                    kind="email"
-                    autocomplete="username"
-                    error
-                />
-                <Field
-                    name="password"
-                    label="Password"
-                    kind="password"
-                    autocomplete="new-password"
-                    hint="8 to 128 characters. Any characters; a common password is refused."
-                    error
-                />
-                <button type="submit" disabled=move || action.pending().get()>
-                    "Create account"
-                </button>
-            </ActionForm>
-            <p class="hint">
-                "Have an account? " <a href="/login">"Log in"</a>
-            </p>
+            <Show
+                when=check_inbox
+                fallback=move || {
+                    view! {
+                        <h1>"Sign up"</h1>
+                        <ActionForm action attr:class="stack" attr:novalidate=true>
+                            <ErrorSummary error fields=&["email", "password"] />
+                            <Field
+                                name="email"
+                                label="Email"
+                                kind="email"
+                                autocomplete="username"
+                                error
+                            />
+                            <Field
+                                name="password"
+                                label="Password"
+                                kind="password"
+                                autocomplete="new-password"
+                                hint="8 to 128 characters. Any characters; a common password is refused."
+                                error
+                            />
+                            <button type="submit" disabled=move || action.pending().get()>
+                                "Create account"
+                            </button>
+                        </ActionForm>
+                        <p class="hint">"Have an account? " <a href="/login">"Log in"</a></p>
+                    }
+                }
+            >
+                <h1>"Check your inbox"</h1>
+                <p data-testid="check-inbox" role="status">
+                    "We sent a mail to the address you gave. Open the link in it to confirm that the address is yours; then you can chat. The link works for 24 hours."
+                </p>
+                {outbox.clone().map(|dir| view! {
+                    <p class="banner demo" data-testid="outbox-notice">
+                        <strong>"No mail server is configured. "</strong>
+                        "This server writes each mail to a file in " <code>{dir}</code>
+                        " and prints its link in the server log. Set CHATPASS_SMTP_URL to send real mail."
+                    </p>
+                })}
+                <p class="hint">
+                    "Already confirmed? " <a href="/login">"Log in"</a>
+                </p>
+            </Show>
         </section>
     }
 }

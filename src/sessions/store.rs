@@ -180,3 +180,23 @@ impl ExpiredDeletion for Store {
         self.remove(self.sql().delete_expired, time::OffsetDateTime::now_utc()).await
     }
 }
+
+/// Ends every session of `user_id`, inside `tx` (a password that changes, an account
+/// that goes). Sessions from before the `user_id` column are caught by the login
+/// layer's password-hash check instead.
+pub async fn delete_for_user(tx: &mut crate::db::Tx, user_id: i64) -> Result<u64, sqlx::Error> {
+    use crate::db::Tx;
+    let done = match tx {
+        Tx::Sqlite(t) => sqlx::query("DELETE FROM tower_sessions WHERE user_id = $1")
+            .bind(user_id)
+            .execute(&mut **t)
+            .await?
+            .rows_affected(),
+        Tx::Postgres(t) => sqlx::query("DELETE FROM tower_sessions.session WHERE user_id = $1")
+            .bind(user_id)
+            .execute(&mut **t)
+            .await?
+            .rows_affected(),
+    };
+    Ok(done)
+}

@@ -7,20 +7,30 @@ use std::{
 
 use super::{issued::IssuedChatToken, issuer::TokenIssuer};
 use crate::{
+    config::{AccountSettings, ChatIdentity, Verification},
     domain::Identity,
     error::AppError,
     state::{auth_session, feature_state},
 };
 
-/// The identity is the signed-in user's stored email, from the session; nothing in the
-/// request can change it.
+/// The identity is the signed-in user's stored email (or, with
+/// `CHATPASS_CHAT_IDENTITY=user-id`, their opaque id), from the session; nothing in the
+/// request can change it. An email nobody has proven yet gets no token (403).
 pub async fn chat_token() -> Result<IssuedChatToken, AppError> {
     let issuer = feature_state::<Arc<TokenIssuer>>()?;
+    let accounts = feature_state::<AccountSettings>()?;
     let auth = auth_session().await?;
     let Some(user) = auth.user else {
         return Err(AppError::NotSignedIn);
     };
-    let identity = Identity::parse(&user.email)?;
+    if accounts.verification == Verification::Required && user.email_verified_at.is_none() {
+        tracing::info!(user.id = user.id, "chat token refused: email not verified");
+        return Err(AppError::EmailUnverified);
+    }
+    let identity = match accounts.chat_identity {
+        ChatIdentity::Email => Identity::parse(&user.email)?,
+        ChatIdentity::UserId => Identity::parse(&user.chat_id)?,
+    };
     let now = SystemTime::now().duration_since(UNIX_EPOCH).map_err(|_| AppError::Internal)?.as_secs();
     let signed = issuer.issue(identity.as_str(), now).map_err(|e| {
         tracing::error!(error = %e, "token signing failed");
@@ -28,7 +38,6 @@ pub async fn chat_token() -> Result<IssuedChatToken, AppError> {
     })?;
     tracing::info!(
         user.id = user.id,
-        identity = identity.as_str(),
         jti = %signed.jti,
         exp = signed.exp,
         demo = issuer.is_demo(),
@@ -37,6 +46,7 @@ pub async fn chat_token() -> Result<IssuedChatToken, AppError> {
     Ok(IssuedChatToken {
         token: signed.jwt,
         identity: identity.as_str().to_string(),
+        email: user.email.clone(),
         issued_at: signed.iat,
         expires_at: signed.exp,
         ttl: issuer.ttl,

@@ -7,8 +7,11 @@ use serde::{Deserialize, Serialize};
 pub struct IssuedChatToken {
     /// The signed JWT, for `new Twilio.Conversations.Client(token)`.
     pub token: String,
-    /// The signed-in user's email: the token's `grants.identity`.
+    /// The token's `grants.identity`: the signed-in user's email, or their opaque id
+    /// with `CHATPASS_CHAT_IDENTITY=user-id`.
     pub identity: String,
+    /// The signed-in user's email, from the account (not from the token).
+    pub email: String,
     /// Seconds since the epoch when the token was issued (`iat`).
     pub issued_at: u64,
     /// Seconds since the epoch when the token expires (`exp`).

@@ -15,6 +15,7 @@ mod each_database {
     mod chat_token;
     mod health;
     mod sessions;
+    mod verification;
 }
 
 /// Always two `chatpass` processes on PostgreSQL, whatever the backend setting.

@@ -1,6 +1,6 @@
 //! Several chatpass processes sharing one PostgreSQL, as behind a load balancer: users
-//! and sessions are shared, sign-ups stay unique, and a database outage is a 503 the
-//! app recovers from without a restart.
+//! and sessions are shared, sign-ups stay unique, mail from one outbox goes once, and a
+//! database outage is a 503 the app recovers from without a restart.
 //!
 //! These always use PostgreSQL (`make test` provides it; see `tests/integration/common/postgres.rs`).
 
@@ -22,8 +22,11 @@ const GOOD: &str = "correct horse battery staple";
 const PUBLIC_URL: &str = "http://chat.test";
 const SECRET: &str = "scale-out-test-secret";
 
+/// An instance with sign-up signing in at once: these tests are about sessions and
+/// outages across instances; mail across instances has its own test below.
 fn instance(database_url: &str) -> Instance {
     Instance::start(&[
+        ("CHATPASS_EMAIL_VERIFICATION", "off"),
         ("DATABASE_URL", database_url),
         ("CHATPASS_PUBLIC_URL", PUBLIC_URL),
         ("TWILIO_ACCOUNT_SID", "AC0123456789abcdef0123456789abcdef"),
@@ -203,4 +206,64 @@ async fn a_database_outage_is_503_and_the_app_recovers_without_a_restart() {
     assert_eq!(signup(&stranger, &app, "bob@example.com").await.status(), 200);
     assert_eq!(users_in(&database).await, 2);
     assert!(app.is_running());
+}
+
+/// Two instances, one outbox, a mail server that is down while 20 people sign up through
+/// both: when it comes back, both senders race for the waiting rows, and each mail
+/// arrives exactly once (PostgreSQL's `FOR UPDATE SKIP LOCKED` claim).
+#[tokio::test]
+async fn two_instances_send_from_one_outbox_and_each_mail_goes_once() {
+    use common::mail::{self, SmtpSink};
+    let database = postgres::fresh_database(&postgres::server_url()).await;
+    let port = mail::free_port();
+    let smtp = format!("smtp://127.0.0.1:{port}");
+    let mailing = |database: &str| {
+        Instance::start(&[
+            ("DATABASE_URL", database),
+            ("CHATPASS_PUBLIC_URL", PUBLIC_URL),
+            ("CHATPASS_SMTP_URL", &smtp),
+            ("CHATPASS_MAIL_FROM", "chat@example.com"),
+            ("CHATPASS_MAIL_RETRY_SECS", "1"),
+        ])
+    };
+    let (a, b) = (mailing(&database), mailing(&database));
+    let mut signups = tokio::task::JoinSet::new();
+    for i in 0..20 {
+        let url = if i % 2 == 0 { a.url("/api/signup") } else { b.url("/api/signup") };
+        signups.spawn(async move {
+            let email = format!("user{i}@example.com");
+            let form = [("email", email.as_str()), ("password", GOOD)];
+            let request =
+                browser().post(url).header("origin", PUBLIC_URL).header("accept", "application/json");
+            request.form(&form).send().await.expect("request").status().as_u16()
+        });
+    }
+    assert!(signups.join_all().await.iter().all(|&s| s == 202), "sign-up answers while mail is down");
+    let mut db = PgConnection::connect(&database).await.unwrap();
+    let waiting: i64 = sqlx::query_scalar("SELECT COUNT(*) FROM outbox WHERE sent_at IS NULL")
+        .fetch_one(&mut db)
+        .await
+        .unwrap();
+    assert_eq!(waiting, 20);
+
+    let sink = SmtpSink::start_on(port);
+    sink.wait_for(20, Duration::from_secs(60)).await;
+    let deadline = Instant::now() + Duration::from_secs(30);
+    loop {
+        let sent: i64 = sqlx::query_scalar("SELECT COUNT(*) FROM outbox WHERE sent_at IS NOT NULL")
+            .fetch_one(&mut db)
+            .await
+            .unwrap();
+        if sent == 20 {
+            break;
+        }
+        assert!(Instant::now() < deadline, "only {sent} of 20 marked sent");
+        tokio::time::sleep(Duration::from_millis(50)).await;
+    }
+    // All marked sent, so no sender can send one again: count what arrived.
+    let mut recipients: Vec<String> = sink.mails().iter().filter_map(|m| mail::recipient(m)).collect();
+    recipients.sort();
+    let mut expected: Vec<String> = (0..20).map(|i| format!("user{i}@example.com")).collect();
+    expected.sort();
+    assert_eq!(recipients, expected, "each mail exactly once");
 }

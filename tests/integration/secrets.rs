@@ -55,12 +55,34 @@ async fn the_secret_is_in_no_response_and_no_log_line_even_at_trace() {
         .unwrap();
     let mut seen = String::new();
     let mut cookies = Vec::new();
-    let requests: Vec<Step> = vec![
+    let before_verification: Vec<Step> = vec![
         ("GET", "/", vec![]),
         ("GET", "/login", vec![]),
         ("GET", "/healthz", vec![]),
         ("POST", "/api/chat_token", vec![]),
         ("POST", "/api/signup", vec![("email", "ann@example.com"), ("password", PASSWORD)]),
+        ("POST", "/api/login", vec![("email", "ann@example.com"), ("password", PASSWORD)]),
+        ("POST", "/api/chat_token", vec![]),
+        ("POST", "/api/resend_verification", vec![]),
+    ];
+    for (method, path, form) in before_verification {
+        step(&client, &base, method, path, &form, &mut seen, &mut cookies).await;
+    }
+    // The link from the mail (the file outbox beside the default database).
+    let outbox = dir.path().join("data/outbox");
+    let deadline = std::time::Instant::now() + std::time::Duration::from_secs(20);
+    let token = loop {
+        if let Some(token) =
+            crate::common::mail::read_dir(&outbox).iter().find_map(|m| crate::common::mail::verify_token(m))
+        {
+            break token;
+        }
+        assert!(std::time::Instant::now() < deadline, "no verification mail in {}", outbox.display());
+        tokio::time::sleep(std::time::Duration::from_millis(25)).await;
+    };
+    step(&client, &base, "POST", "/api/verify_email", &[("token", token.as_str())], &mut seen, &mut cookies)
+        .await;
+    let after_verification: Vec<Step> = vec![
         ("POST", "/api/chat_token", vec![]),
         ("POST", "/api/chat_token", vec![("identity", SECRET)]),
         ("POST", "/api/current_user", vec![]),
@@ -71,29 +93,8 @@ async fn the_secret_is_in_no_response_and_no_log_line_even_at_trace() {
         ("POST", "/api/chat_token", vec![]),
         ("GET", "/no/such/page", vec![]),
     ];
-    for (method, path, form) in requests {
-        let request = match method {
-            "GET" => client.get(format!("{base}{path}")),
-            _ => client
-                .post(format!("{base}{path}"))
-                .header("origin", &base)
-                .header("accept", "application/json")
-                .form(&form),
-        };
-        let response = request.send().await.unwrap();
-        assert!(response.status().as_u16() < 500, "{path}: {}", response.status());
-        for (name, value) in response.headers() {
-            let value = value.to_str().unwrap_or("");
-            if name == "set-cookie" {
-                if let Some(id) = value.split(';').next().and_then(|c| c.split_once('=')).map(|(_, v)| v) {
-                    if !id.is_empty() {
-                        cookies.push(id.to_string());
-                    }
-                }
-            }
-            seen.push_str(&format!("{name}: {value}\n"));
-        }
-        seen.push_str(&response.text().await.unwrap());
+    for (method, path, form) in after_verification {
+        step(&client, &base, method, path, &form, &mut seen, &mut cookies).await;
     }
     assert!(!seen.contains(SECRET), "the API secret reached a response");
     assert!(!seen.contains(PASSWORD), "a password reached a response");
@@ -109,10 +110,47 @@ async fn the_secret_is_in_no_response_and_no_log_line_even_at_trace() {
     assert!(!logs.contains(SECRET), "the API secret reached a log line");
     assert!(!logs.contains(PASSWORD), "a password reached a log line");
     assert!(!logs.contains("$argon2id$"), "a password hash reached a log line");
+    assert!(logs.contains("email verified"), "the verification is logged");
+    assert!(!logs.contains("ann@example.com"), "logs name users by id, never by email");
+    assert!(logs.contains(&format!("/verify?token={token}")), "without SMTP, the log gives the mail's link");
     assert!(!cookies.is_empty());
     for id in cookies {
         assert!(!logs.contains(&id), "a session id reached a log line");
     }
+}
+
+/// Makes one request and keeps what came back (headers, body, session ids) for the checks.
+async fn step(
+    client: &reqwest::Client,
+    base: &str,
+    method: &str,
+    path: &str,
+    form: &[(&str, &str)],
+    seen: &mut String,
+    cookies: &mut Vec<String>,
+) {
+    let request = match method {
+        "GET" => client.get(format!("{base}{path}")),
+        _ => client
+            .post(format!("{base}{path}"))
+            .header("origin", base)
+            .header("accept", "application/json")
+            .form(form),
+    };
+    let response = request.send().await.unwrap();
+    assert!(response.status().as_u16() < 500, "{path}: {}", response.status());
+    for (name, value) in response.headers() {
+        let value = value.to_str().unwrap_or("");
+        if name == "set-cookie" {
+            if let Some(id) = value.split(';').next().and_then(|c| c.split_once('=')).map(|(_, v)| v) {
+                if !id.is_empty() {
+                    cookies.push(id.to_string());
+                }
+            }
+        }
+        seen.push_str(&format!("{name}: {value}\n"));
+    }
+    seen.push_str(&response.text().await.unwrap());
 }
 
 fn files(dir: &Path) -> Vec<PathBuf> {

@@ -5,6 +5,7 @@
 //! temporary directory) or `postgres` (a database of its own on the server named by
 //! `CHATPASS_TEST_POSTGRES_URL`). `make test` runs the whole suite once with each.
 
+pub mod mail;
 pub mod postgres;
 pub mod process;
 
@@ -48,6 +49,12 @@ impl TestAppBuilder {
             env.insert("DATABASE_URL".into(), url);
         }
         env.entry("LEPTOS_SITE_ADDR".into()).or_insert_with(|| "127.0.0.1:0".into());
+        // Mail files in the test's own directory (on PostgreSQL there is no SQLite file
+        // to put them beside).
+        if !env.contains_key("CHATPASS_SMTP_URL") {
+            env.entry("CHATPASS_OUTBOX_DIR".into())
+                .or_insert_with(|| dir.path().join("outbox").display().to_string());
+        }
         TestApp::start(env, dir, client()).await
     }
 }
@@ -142,6 +149,59 @@ impl TestApp {
 
     pub async fn signup(&self, email: &str, password: &str) -> reqwest::Response {
         self.post_form("/api/signup", &[("email", email), ("password", password)]).await
+    }
+
+    /// Signs up, reads the verification mail from the outbox, and uses its link: the
+    /// client is signed in with a proven email. Returns the verification's answer.
+    pub async fn register(&self, email: &str, password: &str) -> reqwest::Response {
+        let before = self.mails_to(email).len();
+        let response = self.signup(email, password).await;
+        assert_eq!(
+            response.status(),
+            202,
+            "sign-up of {email}: {}",
+            response.text().await.unwrap_or_default()
+        );
+        let token = self.verification_token(email, before + 1).await;
+        self.post_form("/api/verify_email", &[("token", &token)]).await
+    }
+
+    /// The token of the `nth` (1-based) mail to `email`, waiting for the sender to
+    /// write it. `email` is matched as stored (lowercase).
+    pub async fn verification_token(&self, email: &str, nth: usize) -> String {
+        let mail = self.wait_for_mail(email, nth).await;
+        mail::verify_token(&mail).unwrap_or_else(|| panic!("no /verify link in:\n{mail}"))
+    }
+
+    /// Waits (up to 20 s) until the outbox holds `n` mails to `email`; returns the `n`th.
+    pub async fn wait_for_mail(&self, email: &str, n: usize) -> String {
+        let deadline = std::time::Instant::now() + std::time::Duration::from_secs(20);
+        loop {
+            let mails = self.mails_to(email);
+            if mails.len() >= n {
+                return mails[n - 1].clone();
+            }
+            assert!(
+                std::time::Instant::now() < deadline,
+                "{n} mail(s) to {email} never came; have {}",
+                mails.len()
+            );
+            tokio::time::sleep(std::time::Duration::from_millis(25)).await;
+        }
+    }
+
+    /// The mails the file outbox holds for `email`, oldest first.
+    pub fn mails_to(&self, email: &str) -> Vec<String> {
+        let dir = std::path::PathBuf::from(
+            self.env
+                .get("CHATPASS_OUTBOX_DIR")
+                .cloned()
+                .unwrap_or_else(|| self.dir.path().join("outbox").display().to_string()),
+        );
+        mail::read_dir(&dir)
+            .into_iter()
+            .filter(|m| mail::recipient(m).as_deref() == Some(&email.trim().to_lowercase()))
+            .collect()
     }
 
     pub async fn login(&self, email: &str, password: &str) -> reqwest::Response {

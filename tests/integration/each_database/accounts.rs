@@ -24,10 +24,17 @@ async fn assert_bad_input(app: &TestApp, response: reqwest::Response, field: &st
 }
 
 #[tokio::test]
-async fn sign_up_signs_in_and_stores_a_lowercased_email_with_an_argon2id_hash() {
+async fn sign_up_mails_a_link_that_signs_in_and_stores_a_lowercased_email_with_an_argon2id_hash() {
     let app = TestApp::spawn().await;
     let response = app.signup("  Ann.Lee@Example.COM ", GOOD).await;
+    assert_eq!(response.status(), 202);
+    assert!(response.headers().get("set-cookie").is_none(), "no session before the email is proven");
+    assert_eq!(json(response).await, serde_json::json!({"status": "check_your_inbox"}));
+    assert_eq!(app.whoami().await, None);
+    let token = app.verification_token("ann.lee@example.com", 1).await;
+    let response = app.post_form("/api/verify_email", &[("token", &token)]).await;
     assert_eq!(response.status(), 200);
+    assert_eq!(json(response).await["email"], "ann.lee@example.com");
     assert_eq!(app.whoami().await.as_deref(), Some("ann.lee@example.com"));
     let (email, hash) = app.stored_credentials().await;
     assert_eq!(email, "ann.lee@example.com");
@@ -106,12 +113,14 @@ async fn one_address_in_two_spellings_is_one_account() {
             app.post_form_with(&common::client(), "/api/signup", &[("email", first), ("password", GOOD)])
                 .await
                 .status(),
-            200
+            202
         );
+        let users = app.user_count().await;
         let again = app
             .post_form_with(&common::client(), "/api/signup", &[("email", second), ("password", GOOD)])
             .await;
-        assert_eq!(again.status(), 409, "{first} then {second}");
+        assert_eq!(again.status(), 202, "{first} then {second}");
+        assert_eq!(app.user_count().await, users, "{second} is {first}'s account, not a new one");
     }
     let (email, _) = {
         let sql = "SELECT email, password_hash FROM users WHERE email LIKE 'ann@%'";
@@ -135,7 +144,7 @@ async fn password_length_bounds_and_nul_bytes() {
     assert_bad_input(&app, app.signup("a@example.com", &"y".repeat(129)).await, "password").await;
     assert_bad_input(&app, app.signup("a@example.com", "nul\0inside-password").await, "password").await;
     assert_bad_input(&app, app.signup("a@example.com", "password1").await, "password").await;
-    assert_eq!(app.signup("a@example.com", &"q".repeat(128)).await.status(), 200);
+    assert_eq!(app.signup("a@example.com", &"q".repeat(128)).await.status(), 202);
     assert_eq!(app.user_count().await, 1);
 }
 
@@ -152,7 +161,7 @@ async fn concurrent_inserts_of_one_email_leave_one_row_and_name_the_rest_taken()
         tasks.push(tokio::spawn(async move {
             let email =
                 Email::parse(if i % 2 == 0 { "race@example.com" } else { "RACE@example.com" }).unwrap();
-            users::create(&pool, &email, "$argon2id$not-a-real-hash").await
+            users::create(&pool, &email, "$argon2id$not-a-real-hash", None).await
         }));
     }
     let (mut created, mut taken) = (0, 0);
@@ -179,9 +188,12 @@ async fn a_one_megabyte_password_is_413_and_writes_nothing() {
 }
 
 #[tokio::test]
-async fn an_email_differing_only_in_case_is_409() {
-    let app = TestApp::spawn().await;
-    assert_eq!(app.signup("ann@example.com", GOOD).await.status(), 200);
+async fn an_email_differing_only_in_case_is_409_with_verification_off() {
+    let app = TestApp::builder().env("CHATPASS_EMAIL_VERIFICATION", "off").spawn().await;
+    let response = app.signup("ann@example.com", GOOD).await;
+    assert_eq!(response.status(), 200);
+    assert_eq!(json(response).await["status"], "signed_in");
+    assert_eq!(app.whoami().await.as_deref(), Some("ann@example.com"));
     let other = common::client();
     let response =
         app.post_form_with(&other, "/api/signup", &[("email", "ANN@Example.com"), ("password", GOOD)]).await;
@@ -195,7 +207,7 @@ async fn an_email_differing_only_in_case_is_409() {
 async fn unicode_passwords_log_in_by_their_nfkc_form() {
     let app = TestApp::spawn().await;
     // "ﬁ" (U+FB01) and "Ⅻ" (U+216B) are NFKC-equivalent to "fi" and "XII".
-    assert_eq!(app.signup("uni@example.com", "con\u{FB01}dential Ⅻ 😀🔑").await.status(), 200);
+    assert_eq!(app.register("uni@example.com", "con\u{FB01}dential Ⅻ 😀🔑").await.status(), 200);
     let fresh = common::client();
     let response = app
         .post_form_with(
@@ -214,14 +226,14 @@ async fn unicode_passwords_log_in_by_their_nfkc_form() {
             &[("email", "emoji@example.com"), ("password", "🐙🦑🐳🐬🦈🐟🐠🐡")],
         )
         .await;
-    assert_eq!(response.status(), 200);
+    assert_eq!(response.status(), 202);
 }
 
 #[tokio::test]
 async fn sql_looking_passwords_are_just_passwords() {
     let app = TestApp::spawn().await;
     let sneaky = "x' OR '1'='1'; DROP TABLE users; --";
-    assert_eq!(app.signup("sql@example.com", sneaky).await.status(), 200);
+    assert_eq!(app.register("sql@example.com", sneaky).await.status(), 200);
     let fresh = common::client();
     let ok =
         app.post_form_with(&fresh, "/api/login", &[("email", "sql@example.com"), ("password", sneaky)]).await;
@@ -240,7 +252,7 @@ async fn sql_looking_passwords_are_just_passwords() {
 #[tokio::test]
 async fn wrong_password_and_unknown_email_get_one_generic_answer() {
     let app = TestApp::spawn().await;
-    assert_eq!(app.signup("ann@example.com", GOOD).await.status(), 200);
+    assert_eq!(app.register("ann@example.com", GOOD).await.status(), 200);
     let fresh = common::client();
     let wrong = app
         .post_form_with(
@@ -287,22 +299,28 @@ async fn twenty_concurrent_sign_ups_of_one_email_make_exactly_one_account() {
     for task in tasks {
         statuses.push(task.await.unwrap());
     }
-    statuses.sort();
-    assert_eq!(statuses.iter().filter(|s| **s == 200).count(), 1, "{statuses:?}");
-    assert!(statuses.iter().all(|s| *s == 200 || *s == 409), "{statuses:?}");
+    // Every answer alike (nobody learns which one made the account), one account, and
+    // the address gets a few links, not twenty.
+    assert!(statuses.iter().all(|s| *s == 202), "{statuses:?}");
     assert_eq!(app.user_count().await, 1);
+    let count = |sql| common::count(&app.pool, sql);
+    let queued = count("SELECT COUNT(*) FROM outbox WHERE kind = 'verify'").await;
+    assert!((1..=3).contains(&queued), "{queued} verification mails for one address");
+    assert_eq!(count("SELECT COUNT(*) FROM email_tokens").await, queued);
 }
 
 #[tokio::test]
 async fn cross_site_posts_to_every_server_function_are_403_before_any_handler() {
     let app = TestApp::spawn().await;
-    assert_eq!(app.signup("ann@example.com", GOOD).await.status(), 200);
-    let endpoints: [(&str, &[(&str, &str)]); 5] = [
+    assert_eq!(app.register("ann@example.com", GOOD).await.status(), 200);
+    let endpoints: [(&str, &[(&str, &str)]); 7] = [
         ("/api/signup", &[("email", "evil@example.com"), ("password", GOOD)]),
         ("/api/login", &[("email", "ann@example.com"), ("password", GOOD)]),
         ("/api/logout", &[]),
         ("/api/current_user", &[]),
         ("/api/chat_token", &[]),
+        ("/api/verify_email", &[("token", "AAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAA")]),
+        ("/api/resend_verification", &[]),
     ];
     let attacks: [(&str, &str); 4] = [
         ("origin", "https://evil.example"),
@@ -331,7 +349,7 @@ async fn cross_site_posts_to_every_server_function_are_403_before_any_handler() 
 #[tokio::test]
 async fn next_is_followed_only_when_it_is_a_path_on_this_site() {
     let app = TestApp::spawn().await;
-    assert_eq!(app.signup("ann@example.com", GOOD).await.status(), 200);
+    assert_eq!(app.register("ann@example.com", GOOD).await.status(), 200);
     for (next, expected) in [
         ("/chat", "/chat"),
         ("/", "/"),
@@ -370,7 +388,7 @@ async fn the_chat_page_sends_signed_out_visitors_to_log_in_first() {
     let response = app.get("/chat").await;
     assert_eq!(response.status(), 302);
     assert_eq!(response.headers()["location"], "/login?next=/chat");
-    assert_eq!(app.signup("ann@example.com", GOOD).await.status(), 200);
+    assert_eq!(app.register("ann@example.com", GOOD).await.status(), 200);
     let response = app.get("/chat").await;
     assert_eq!(response.status(), 200);
     let csp = response.headers()["content-security-policy"].to_str().unwrap().to_string();
@@ -439,7 +457,7 @@ async fn garbage_in_the_query_of_the_form_pages_renders_a_page_and_stays_text() 
 #[tokio::test]
 async fn the_session_id_changes_at_login_and_logout_deletes_it_on_the_server() {
     let app = TestApp::spawn().await;
-    assert_eq!(app.signup("ann@example.com", GOOD).await.status(), 200);
+    assert_eq!(app.register("ann@example.com", GOOD).await.status(), 200);
     // A visitor with a pre-existing session cookie (e.g. planted by an attacker).
     let client = common::client();
     let planted = "chatpass_session=AAAAAAAAAAAAAAAAAAAAAA";
@@ -503,8 +521,22 @@ async fn secure_cookies_when_the_public_url_is_https() {
         .send()
         .await
         .unwrap();
+    assert_eq!(response.status(), 202);
+    let token = app.verification_token("ann@example.com", 1).await;
+    let response = app
+        .client
+        .post(app.url("/api/verify_email"))
+        .header("origin", "https://chat.example.com")
+        .header("accept", "application/json")
+        .form(&[("token", token.as_str())])
+        .send()
+        .await
+        .unwrap();
     assert_eq!(response.status(), 200);
     assert!(response.headers()["set-cookie"].to_str().unwrap().contains("Secure"));
+    // The link in the mail points at the public URL, not at the address the server listens on.
+    let mail = app.wait_for_mail("ann@example.com", 1).await;
+    assert!(common::mail::links(&mail)[0].starts_with("https://chat.example.com/verify?token="), "{mail}");
     // With a public URL set, the request's own host is no longer trusted as the origin.
     let response = app.signup("bob@example.com", GOOD).await;
     assert_eq!(response.status(), 403);
@@ -513,7 +545,7 @@ async fn secure_cookies_when_the_public_url_is_https() {
 #[tokio::test]
 async fn a_session_survives_a_server_restart() {
     let app = TestApp::spawn().await;
-    assert_eq!(app.signup("ann@example.com", GOOD).await.status(), 200);
+    assert_eq!(app.register("ann@example.com", GOOD).await.status(), 200);
     let app = app.restart().await;
     assert_eq!(app.whoami().await.as_deref(), Some("ann@example.com"));
 }
@@ -521,7 +553,7 @@ async fn a_session_survives_a_server_restart() {
 #[tokio::test]
 async fn a_password_change_ends_other_sessions() {
     let app = TestApp::spawn().await;
-    assert_eq!(app.signup("ann@example.com", GOOD).await.status(), 200);
+    assert_eq!(app.register("ann@example.com", GOOD).await.status(), 200);
     assert!(app.whoami().await.is_some());
     // Changing the stored hash (as a password change would) invalidates the session.
     app.execute("UPDATE users SET password_hash = password_hash || 'x'").await;
@@ -531,7 +563,7 @@ async fn a_password_change_ends_other_sessions() {
 #[tokio::test]
 async fn a_logged_out_cookie_gets_no_user() {
     let app = TestApp::spawn().await;
-    assert_eq!(app.signup("ann@example.com", GOOD).await.status(), 200);
+    assert_eq!(app.register("ann@example.com", GOOD).await.status(), 200);
     assert_eq!(app.post_form("/api/logout", &[]).await.status(), 200);
     assert_eq!(app.whoami().await, None);
     // Logging out twice is harmless.
@@ -541,7 +573,7 @@ async fn a_logged_out_cookie_gets_no_user() {
 #[tokio::test]
 async fn forty_wrong_passwords_for_one_account_bring_429_with_retry_after() {
     let app = TestApp::spawn().await;
-    assert_eq!(app.signup("ann@example.com", GOOD).await.status(), 200);
+    assert_eq!(app.register("ann@example.com", GOOD).await.status(), 200);
     let attacker = common::client();
     let mut statuses = Vec::new();
     let mut retry_after = None;
@@ -582,7 +614,7 @@ async fn sign_ups_per_address_are_limited() {
         let response = app
             .post_form_with(&common::client(), "/api/signup", &[("email", &email), ("password", GOOD)])
             .await;
-        assert_eq!(response.status(), 200);
+        assert_eq!(response.status(), 202);
     }
     let response = app.signup("user9@example.com", GOOD).await;
     assert_eq!(response.status(), 429);

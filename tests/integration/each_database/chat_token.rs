@@ -30,7 +30,7 @@ async fn live_app() -> TestApp {
 #[tokio::test]
 async fn a_signed_in_user_gets_a_token_for_their_stored_email() {
     let app = live_app().await;
-    assert_eq!(app.signup("  Ann@Example.com", GOOD).await.status(), 200);
+    assert_eq!(app.register("  Ann@Example.com", GOOD).await.status(), 200);
     let response = app.post_form("/api/chat_token", &[]).await;
     assert_eq!(response.status(), 200);
     let body: Value = response.json().await.unwrap();
@@ -62,7 +62,7 @@ async fn a_signed_in_user_gets_a_token_for_their_stored_email() {
 #[tokio::test]
 async fn a_forged_identity_in_the_request_is_ignored() {
     let app = live_app().await;
-    assert_eq!(app.signup("ann@example.com", GOOD).await.status(), 200);
+    assert_eq!(app.register("ann@example.com", GOOD).await.status(), 200);
     let response = app.post_form("/api/chat_token", &[("identity", "boss@example.com")]).await;
     assert_eq!(response.status(), 200);
     let body: Value = response.json().await.unwrap();
@@ -94,7 +94,7 @@ async fn no_session_or_a_logged_out_cookie_gets_401_and_no_token() {
     assert_eq!(body["error"], "not_signed_in");
     assert!(body.get("token").is_none());
 
-    assert_eq!(app.signup("ann@example.com", GOOD).await.status(), 200);
+    assert_eq!(app.register("ann@example.com", GOOD).await.status(), 200);
     let cookie = app
         .client
         .post(app.url("/api/login"))
@@ -125,7 +125,7 @@ async fn no_session_or_a_logged_out_cookie_gets_401_and_no_token() {
 #[tokio::test]
 async fn demo_mode_says_so() {
     let app = TestApp::spawn().await;
-    assert_eq!(app.signup("ann@example.com", GOOD).await.status(), 200);
+    assert_eq!(app.register("ann@example.com", GOOD).await.status(), 200);
     let body: Value = app.post_form("/api/chat_token", &[]).await.json().await.unwrap();
     assert_eq!(body["demo"], true);
     assert_eq!(body["ttl"], 3600);

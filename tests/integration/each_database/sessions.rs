@@ -24,10 +24,12 @@ async fn user_id(app: &TestApp, email: &str) -> i64 {
 
 /// Ann signed in with `app.client`, Bob with the returned client.
 async fn ann_and_bob(app: &TestApp) -> reqwest::Client {
-    assert_eq!(app.signup("ann@example.com", GOOD).await.status(), 200);
+    assert_eq!(app.register("ann@example.com", GOOD).await.status(), 200);
     let bob = common::client();
     let form = [("email", "bob@example.com"), ("password", GOOD)];
-    assert_eq!(app.post_form_with(&bob, "/api/signup", &form).await.status(), 200);
+    assert_eq!(app.post_form_with(&bob, "/api/signup", &form).await.status(), 202);
+    let token = app.verification_token("bob@example.com", 1).await;
+    assert_eq!(app.post_form_with(&bob, "/api/verify_email", &[("token", &token)]).await.status(), 200);
     bob
 }
 
@@ -65,7 +67,7 @@ async fn a_session_whose_row_names_another_user_still_gets_its_own_user() {
 async fn a_session_without_a_user_in_its_row_is_looked_up_as_before() {
     // Rows written before the column existed have NULL there.
     let app = TestApp::spawn().await;
-    assert_eq!(app.signup("ann@example.com", GOOD).await.status(), 200);
+    assert_eq!(app.register("ann@example.com", GOOD).await.status(), 200);
     app.execute(&format!("UPDATE {} SET user_id = NULL", app.sessions_table())).await;
     assert_eq!(app.whoami().await.as_deref(), Some("ann@example.com"));
     assert_eq!(app.post_form("/api/chat_token", &[]).await.status(), 200);
@@ -74,7 +76,7 @@ async fn a_session_without_a_user_in_its_row_is_looked_up_as_before() {
 #[tokio::test]
 async fn the_joined_user_is_checked_like_any_other() {
     let app = TestApp::spawn().await;
-    assert_eq!(app.signup("ann@example.com", GOOD).await.status(), 200);
+    assert_eq!(app.register("ann@example.com", GOOD).await.status(), 200);
     // A changed password hash, read through the join, still ends the session.
     app.execute("UPDATE users SET password_hash = password_hash || 'x'").await;
     assert_eq!(app.post_form("/api/chat_token", &[]).await.status(), 401);
@@ -94,7 +96,7 @@ async fn deleting_a_user_deletes_their_sessions() {
 #[tokio::test]
 async fn a_session_row_that_cannot_be_read_signs_the_visitor_out_without_an_error() {
     let app = TestApp::spawn().await;
-    assert_eq!(app.signup("ann@example.com", GOOD).await.status(), 200);
+    assert_eq!(app.register("ann@example.com", GOOD).await.status(), 200);
     let blob = match &app.pool {
         chatpass::db::Pool::Sqlite(_) => "CAST('not messagepack' AS BLOB)",
         chatpass::db::Pool::Postgres(_) => "CAST('not messagepack' AS BYTEA)",

@@ -1,0 +1,154 @@
+//! Single-use tokens sent by mail (the `/verify` link; the password-reset link will
+//! follow). The token is 256 random bits, base64url; only its SHA-256 is stored. A token
+//! is bound to a user and to the email it was sent to, and works once, until it expires.
+
+use base64::{engine::general_purpose::URL_SAFE_NO_PAD, Engine};
+use sha2::{Digest, Sha256};
+
+use crate::{
+    db::{with_tx, Tx},
+    error::AppError,
+};
+
+/// Random bytes per token.
+const TOKEN_BYTES: usize = 32;
+/// A token's length as text: base64url of 32 bytes, no padding.
+const TOKEN_CHARS: usize = 43;
+
+/// What a token is for (the `purpose` column): a token of one purpose never works for another.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub enum Purpose {
+    VerifyEmail,
+}
+
+impl Purpose {
+    fn as_str(self) -> &'static str {
+        match self {
+            Purpose::VerifyEmail => "verify_email",
+        }
+    }
+}
+
+/// A token as it goes into a mail, and the hash that is stored.
+pub struct NewToken {
+    pub raw: String,
+    pub hash: String,
+}
+
+pub fn generate() -> NewToken {
+    use rand::RngCore;
+    let mut bytes = [0u8; TOKEN_BYTES];
+    rand::rng().fill_bytes(&mut bytes);
+    let raw = URL_SAFE_NO_PAD.encode(bytes);
+    let hash = hash(&raw);
+    NewToken { raw, hash }
+}
+
+fn hash(raw: &str) -> String {
+    Sha256::digest(raw.as_bytes()).iter().map(|b| format!("{b:02x}")).collect()
+}
+
+/// The stored hash of a token as a client sent it; anything that cannot be one of
+/// ours (wrong length, other characters, NUL, non-ASCII) is 400 before any lookup.
+pub fn parse(raw: &str) -> Result<String, AppError> {
+    let raw = raw.trim();
+    let bad = || {
+        AppError::bad_input(
+            "token",
+            "This link is not valid: it may have been cut short. Use the whole link from the mail.",
+        )
+    };
+    if raw.len() != TOKEN_CHARS || !raw.bytes().all(|b| b.is_ascii_alphanumeric() || b == b'-' || b == b'_') {
+        return Err(bad());
+    }
+    match URL_SAFE_NO_PAD.decode(raw) {
+        Ok(bytes) if bytes.len() == TOKEN_BYTES => Ok(hash(raw)),
+        _ => Err(bad()),
+    }
+}
+
+/// Stores a token for `user_id` and `email`, valid until `expires_at`. `password_hash`:
+/// a password to set when the token is used (a sign-up for an unproven address).
+#[allow(clippy::too_many_arguments)]
+pub async fn insert(
+    tx: &mut Tx,
+    token: &NewToken,
+    purpose: Purpose,
+    user_id: i64,
+    email: &str,
+    password_hash: Option<&str>,
+    now: i64,
+    expires_at: i64,
+) -> Result<(), sqlx::Error> {
+    const INSERT: &str = "INSERT INTO email_tokens (token_hash, user_id, email, purpose, password_hash, created_at, expires_at) \
+                          VALUES ($1, $2, $3, $4, $5, $6, $7)";
+    with_tx!(tx, c => {
+        sqlx::query(INSERT)
+            .bind(&token.hash)
+            .bind(user_id)
+            .bind(email)
+            .bind(purpose.as_str())
+            .bind(password_hash)
+            .bind(now)
+            .bind(expires_at)
+            .execute(c)
+            .await
+            .map(drop)
+    })
+}
+
+/// What a used token was bound to.
+#[derive(Debug, sqlx::FromRow)]
+pub struct Used {
+    pub user_id: i64,
+    pub email: String,
+    pub password_hash: Option<String>,
+}
+
+/// Uses the token with this hash, if it is unused, of `purpose` and not expired at
+/// `now` (the clock is an argument). One statement: of two concurrent uses, one wins.
+pub async fn use_once(
+    tx: &mut Tx,
+    hash: &str,
+    purpose: Purpose,
+    now: i64,
+) -> Result<Option<Used>, sqlx::Error> {
+    const UPDATE: &str = "UPDATE email_tokens SET used_at = $1 \
+                          WHERE token_hash = $2 AND purpose = $3 AND used_at IS NULL AND expires_at > $1 \
+                          RETURNING user_id, email, password_hash";
+    with_tx!(tx, c => sqlx::query_as::<_, Used>(UPDATE).bind(now).bind(hash).bind(purpose.as_str()).fetch_optional(c).await)
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn tokens_are_256_bits_and_stored_only_as_their_hash() {
+        let token = generate();
+        assert_eq!(token.raw.len(), TOKEN_CHARS);
+        assert_eq!(parse(&token.raw).unwrap(), token.hash);
+        assert_eq!(token.hash.len(), 64);
+        assert!(!token.hash.contains(&token.raw));
+        assert_ne!(generate().raw, token.raw);
+    }
+
+    #[test]
+    fn anything_else_is_refused_before_a_lookup() {
+        let good = generate().raw;
+        let long = "A".repeat(10 * 1024);
+        let cases = [
+            "".to_string(),
+            good[..42].to_string(),
+            format!("{good}A"),
+            long,
+            format!("{}\0", &good[..42]),
+            format!("{}é", &good[..41]),
+            format!("{}+", &good[..42]),
+            format!("{}=", &good[..42]),
+        ];
+        for bad in cases {
+            assert!(parse(&bad).unwrap_err().for_field("token").is_some(), "{bad:?}");
+        }
+    }
+}

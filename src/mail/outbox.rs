@@ -1,0 +1,142 @@
+//! The `outbox` table: mail waiting to go out.
+//!
+//! Claim protocol (several senders, one table): a sender claims due rows by setting
+//! `claimed_until` (a lease) and a `claim_token` of its own in one statement, delivers
+//! them, and finishes each with a statement that only matches its own claim. On
+//! PostgreSQL the claim skips rows another sender holds locked (`FOR UPDATE SKIP
+//! LOCKED`); on SQLite the statement runs under the database's single write lock. A
+//! sender that dies mid-delivery leaves its lease to run out; then the row is due again.
+
+use crate::db::{with_tx, Pool, Tx};
+
+use super::messages::Mail;
+
+/// Queues `mail` inside `tx`, so it exists exactly when the change that caused it does.
+pub async fn enqueue(tx: &mut Tx, mail: &Mail, user_id: Option<i64>, now: i64) -> Result<(), sqlx::Error> {
+    const INSERT: &str =
+        "INSERT INTO outbox (user_id, kind, recipient, subject, body, created_at, next_attempt_at) \
+                          VALUES ($1, $2, $3, $4, $5, $6, $6)";
+    with_tx!(tx, c => {
+        sqlx::query(INSERT)
+            .bind(user_id)
+            .bind(mail.kind.as_str())
+            .bind(&mail.to)
+            .bind(&mail.subject)
+            .bind(&mail.body)
+            .bind(now)
+            .execute(c)
+            .await
+            .map(drop)
+    })
+}
+
+/// How many mails of `kind` to this user were queued since `since` (so that requests
+/// anyone can make cannot flood an inbox).
+pub async fn queued_since(tx: &mut Tx, user_id: i64, kind: &str, since: i64) -> Result<i64, sqlx::Error> {
+    const SELECT: &str = "SELECT COUNT(*) FROM outbox WHERE user_id = $1 AND kind = $2 AND created_at >= $3";
+    with_tx!(tx, c => sqlx::query_scalar::<_, i64>(SELECT).bind(user_id).bind(kind).bind(since).fetch_one(c).await)
+}
+
+/// A claimed row, to deliver.
+#[derive(Debug, Clone, sqlx::FromRow)]
+pub struct Claimed {
+    pub id: i64,
+    pub kind: String,
+    pub recipient: String,
+    pub subject: String,
+    pub body: String,
+    pub created_at: i64,
+    /// Delivery attempts so far, this one included.
+    pub attempts: i32,
+}
+
+const DUE: &str = "sent_at IS NULL AND failed_at IS NULL AND next_attempt_at <= $1 \
+                   AND (claimed_until IS NULL OR claimed_until <= $1)";
+
+/// Claims up to `limit` due rows for `lease` seconds under `claim`.
+pub async fn claim(
+    pool: &Pool,
+    now: i64,
+    lease: i64,
+    limit: i64,
+    claim: &str,
+) -> Result<Vec<Claimed>, sqlx::Error> {
+    const COLUMNS: &str = "id, kind, recipient, subject, body, created_at, attempts";
+    match pool {
+        Pool::Postgres(p) => {
+            let sql = format!(
+                "WITH picked AS MATERIALIZED (SELECT id FROM outbox WHERE {DUE} ORDER BY id LIMIT $4 \
+                 FOR UPDATE SKIP LOCKED) \
+                 UPDATE outbox o SET claimed_until = $1 + $2, claim_token = $3, attempts = o.attempts + 1 \
+                 FROM picked WHERE o.id = picked.id RETURNING o.id, o.kind, o.recipient, o.subject, o.body, \
+                 o.created_at, o.attempts"
+            );
+            sqlx::query_as(&sql).bind(now).bind(lease).bind(claim).bind(limit).fetch_all(p).await
+        }
+        Pool::Sqlite(p) => {
+            let sql = format!(
+                "UPDATE outbox SET claimed_until = $1 + $2, claim_token = $3, attempts = attempts + 1 \
+                 WHERE id IN (SELECT id FROM outbox WHERE {DUE} ORDER BY id LIMIT $4) RETURNING {COLUMNS}"
+            );
+            sqlx::query_as(&sql).bind(now).bind(lease).bind(claim).bind(limit).fetch_all(p).await
+        }
+    }
+}
+
+/// Delivered: never again. The text (it may hold a link that works) is not kept.
+pub async fn mark_sent(pool: &Pool, id: i64, claim: &str, now: i64) -> Result<bool, sqlx::Error> {
+    const UPDATE: &str = "UPDATE outbox SET sent_at = $1, body = '', claimed_until = NULL, last_error = $4 \
+                          WHERE id = $2 AND claim_token = $3 AND sent_at IS NULL";
+    finish(pool, UPDATE, now, id, claim, None).await
+}
+
+/// Not delivered this time: due again at `retry_at`.
+pub async fn mark_retry(
+    pool: &Pool,
+    id: i64,
+    claim: &str,
+    retry_at: i64,
+    error: &str,
+) -> Result<bool, sqlx::Error> {
+    const UPDATE: &str = "UPDATE outbox SET next_attempt_at = $1, claimed_until = NULL, last_error = $4 \
+                          WHERE id = $2 AND claim_token = $3 AND sent_at IS NULL";
+    finish(pool, UPDATE, retry_at, id, claim, Some(error)).await
+}
+
+/// Not deliverable (refused for good, or too old to matter): never tried again.
+pub async fn mark_failed(
+    pool: &Pool,
+    id: i64,
+    claim: &str,
+    now: i64,
+    error: &str,
+) -> Result<bool, sqlx::Error> {
+    const UPDATE: &str =
+        "UPDATE outbox SET failed_at = $1, body = '', claimed_until = NULL, last_error = $4 \
+                          WHERE id = $2 AND claim_token = $3 AND sent_at IS NULL";
+    finish(pool, UPDATE, now, id, claim, Some(error)).await
+}
+
+async fn finish(
+    pool: &Pool,
+    sql: &'static str,
+    time: i64,
+    id: i64,
+    claim: &str,
+    error: Option<&str>,
+) -> Result<bool, sqlx::Error> {
+    let error = error.map(|e| e.chars().take(500).collect::<String>());
+    let done = crate::db::with_pool!(pool, p => {
+        sqlx::query(sql).bind(time).bind(id).bind(claim).bind(error.as_deref()).execute(p).await.map(|r| r.rows_affected())
+    })?;
+    Ok(done == 1)
+}
+
+/// When the next queued mail is due (Unix seconds), if any is waiting.
+pub async fn next_due(pool: &Pool) -> Result<Option<i64>, sqlx::Error> {
+    const SELECT: &str =
+        "SELECT MIN(CASE WHEN claimed_until IS NOT NULL AND claimed_until > next_attempt_at \
+                          THEN claimed_until ELSE next_attempt_at END) FROM outbox \
+                          WHERE sent_at IS NULL AND failed_at IS NULL";
+    crate::db::with_pool!(pool, p => sqlx::query_scalar::<_, Option<i64>>(SELECT).fetch_one(p).await)
+}

@@ -1,0 +1,168 @@
+//! The background sender: claims due mail from the outbox, delivers it, marks it sent,
+//! and retries failures with a doubling delay. Request handlers [`Mailer::nudge`] it
+//! after queueing, so mail leaves at once; otherwise it sleeps until the next retry.
+
+use std::{
+    path::PathBuf,
+    sync::Arc,
+    time::{Duration, SystemTime, UNIX_EPOCH},
+};
+
+use lettre::message::Mailbox;
+use tokio::{sync::Notify, task::JoinHandle};
+
+use super::{
+    outbox,
+    transport::{SendError, Transport},
+};
+use crate::{
+    config::{MailSettings, MailTransport},
+    db::Pool,
+};
+
+/// Rows claimed per round.
+const BATCH: i64 = 16;
+/// How long a claim holds (seconds): longer than any one delivery may take.
+const LEASE_SECS: i64 = 120;
+/// The longest delay between retries.
+const MAX_RETRY: Duration = Duration::from_secs(600);
+/// Mail older than this is not worth delivering (its link has expired): given up.
+const GIVE_UP_AFTER_SECS: i64 = 24 * 3600;
+/// The sender looks at the table at least this often, for mail queued by other instances.
+const IDLE_WAKE: Duration = Duration::from_secs(30);
+
+/// What request handlers need of mail: the origin links point at, a way to wake the
+/// sender, and (without SMTP) where mail files go, for the pages to say so.
+pub struct Mailer {
+    /// `scheme://host[:port]` for the links in mails (`CHATPASS_PUBLIC_URL`, else the
+    /// address the server listens on).
+    pub origin: String,
+    /// The outbox directory when mail goes to files.
+    pub file_outbox: Option<PathBuf>,
+    wake: Arc<Notify>,
+}
+
+impl Mailer {
+    /// Tells the sender there is new mail.
+    pub fn nudge(&self) {
+        self.wake.notify_one();
+    }
+}
+
+/// Unix seconds now.
+pub fn unix_now() -> i64 {
+    SystemTime::now().duration_since(UNIX_EPOCH).map(|d| d.as_secs() as i64).unwrap_or(0)
+}
+
+/// The delay before attempt `attempts + 1`: `first`, doubling, at most [`MAX_RETRY`].
+pub fn retry_delay(first: Duration, attempts: u32) -> Duration {
+    first.saturating_mul(1u32 << attempts.saturating_sub(1).min(16)).min(MAX_RETRY)
+}
+
+/// Starts the sender for this instance.
+pub fn spawn(
+    pool: Pool,
+    settings: &MailSettings,
+    origin: String,
+) -> Result<(Mailer, JoinHandle<()>), String> {
+    let transport = Transport::from_settings(settings).map_err(|e| format!("CHATPASS_SMTP_URL: {e}"))?;
+    let wake = Arc::new(Notify::new());
+    let file_outbox = match &settings.transport {
+        MailTransport::Files(dir) => Some(dir.clone()),
+        MailTransport::Smtp(_) => None,
+    };
+    let mailer = Mailer { origin, file_outbox, wake: wake.clone() };
+    let task = tokio::spawn(run(pool, transport, settings.from.clone(), settings.retry_after, wake));
+    Ok((mailer, task))
+}
+
+async fn run(pool: Pool, transport: Transport, from: Mailbox, first_retry: Duration, wake: Arc<Notify>) {
+    let claim = crate::users::new_chat_id();
+    loop {
+        let delivered_all = match round(&pool, &transport, &from, first_retry, &claim).await {
+            Ok(count) => count < BATCH as usize,
+            Err(e) => {
+                tracing::warn!(error = %e, "mail sender: database error; trying again shortly");
+                true
+            }
+        };
+        if !delivered_all {
+            continue;
+        }
+        let wait = match outbox::next_due(&pool).await {
+            Ok(Some(due)) => {
+                Duration::from_secs((due - unix_now()).clamp(0, IDLE_WAKE.as_secs() as i64) as u64)
+            }
+            _ => IDLE_WAKE,
+        };
+        if wait.is_zero() {
+            // Due now but not claimable by us yet (another sender's lease): look again soon.
+            tokio::time::sleep(Duration::from_millis(200)).await;
+            continue;
+        }
+        tokio::select! {
+            () = wake.notified() => {},
+            () = tokio::time::sleep(wait) => {},
+        }
+    }
+}
+
+/// Claims and delivers one batch; returns how many rows it claimed.
+async fn round(
+    pool: &Pool,
+    transport: &Transport,
+    from: &Mailbox,
+    first_retry: Duration,
+    claim: &str,
+) -> Result<usize, sqlx::Error> {
+    let now = unix_now();
+    let claimed = outbox::claim(pool, now, LEASE_SECS, BATCH, claim).await?;
+    for mail in &claimed {
+        // Servers quote the recipient in their refusals; logs name no one by email.
+        let outcome = transport.send(from, mail).await.map_err(|e| match e {
+            SendError::Permanent(m) => SendError::Permanent(m.replace(&mail.recipient, "<recipient>")),
+            SendError::Transient(m) => SendError::Transient(m.replace(&mail.recipient, "<recipient>")),
+        });
+        match outcome {
+            Ok(()) => {
+                outbox::mark_sent(pool, mail.id, claim, unix_now()).await?;
+                tracing::info!(mail.id = mail.id, mail.kind = %mail.kind, attempts = mail.attempts, "mail sent");
+            }
+            Err(SendError::Permanent(error)) => {
+                outbox::mark_failed(pool, mail.id, claim, unix_now(), &error).await?;
+                tracing::error!(mail.id = mail.id, mail.kind = %mail.kind, error = %error, "mail refused for good");
+            }
+            Err(SendError::Transient(error)) if unix_now() - mail.created_at > GIVE_UP_AFTER_SECS => {
+                outbox::mark_failed(pool, mail.id, claim, unix_now(), &error).await?;
+                tracing::error!(mail.id = mail.id, mail.kind = %mail.kind, error = %error, "mail given up after a day of retries");
+            }
+            Err(SendError::Transient(error)) => {
+                let delay = retry_delay(first_retry, mail.attempts.max(1) as u32);
+                let retry_at = unix_now() + delay.as_secs().max(1) as i64;
+                outbox::mark_retry(pool, mail.id, claim, retry_at, &error).await?;
+                tracing::warn!(
+                    mail.id = mail.id,
+                    mail.kind = %mail.kind,
+                    attempts = mail.attempts,
+                    retry_in_secs = delay.as_secs(),
+                    error = %error,
+                    "mail not delivered; will retry"
+                );
+            }
+        }
+    }
+    Ok(claimed.len())
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn retries_double_up_to_ten_minutes() {
+        let first = Duration::from_secs(5);
+        let delays: Vec<u64> = (1..=10).map(|n| retry_delay(first, n).as_secs()).collect();
+        assert_eq!(delays, [5, 10, 20, 40, 80, 160, 320, 600, 600, 600]);
+        assert_eq!(retry_delay(first, u32::MAX), MAX_RETRY);
+    }
+}

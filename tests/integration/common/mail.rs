@@ -1,0 +1,152 @@
+//! Reading mail in tests: the file outbox (chatpass's default) and the test SMTP server
+//! (`tests/smtp/sink.py`, aiosmtpd: a real SMTP server started on a free loopback port).
+
+use std::{
+    io::{BufRead, BufReader, Write},
+    path::{Path, PathBuf},
+    process::{Child, ChildStdin, Command, Stdio},
+    time::{Duration, Instant},
+};
+
+/// Every `.eml` in `dir`, in name order (the outbox names files by row id, the sink by
+/// arrival), as text.
+pub fn read_dir(dir: &Path) -> Vec<String> {
+    let Ok(entries) = std::fs::read_dir(dir) else { return Vec::new() };
+    let mut paths: Vec<PathBuf> =
+        entries.flatten().map(|e| e.path()).filter(|p| p.extension().is_some_and(|e| e == "eml")).collect();
+    paths.sort_by_key(|p| {
+        let stem = p.file_stem().and_then(|s| s.to_str()).unwrap_or_default().to_string();
+        (stem.len(), stem)
+    });
+    paths.iter().filter_map(|p| std::fs::read_to_string(p).ok()).collect()
+}
+
+/// The value of a header (first occurrence), unfolded.
+pub fn header(mail: &str, name: &str) -> Option<String> {
+    let head = mail.split("\r\n\r\n").next()?;
+    let unfolded = head.replace("\r\n ", " ").replace("\r\n\t", " ");
+    unfolded.lines().find_map(|line| {
+        let (key, value) = line.split_once(':')?;
+        key.eq_ignore_ascii_case(name).then(|| value.trim().to_string())
+    })
+}
+
+/// The address in the `To` header.
+pub fn recipient(mail: &str) -> Option<String> {
+    let to = header(mail, "To")?;
+    let address = match (to.find('<'), to.find('>')) {
+        (Some(a), Some(b)) if a < b => &to[a + 1..b],
+        _ => to.as_str(),
+    };
+    Some(address.trim().to_lowercase())
+}
+
+/// The mail's text (after the headers).
+pub fn body(mail: &str) -> &str {
+    mail.split_once("\r\n\r\n").map(|(_, b)| b).unwrap_or("")
+}
+
+/// The links in the mail's text.
+pub fn links(mail: &str) -> Vec<String> {
+    body(mail)
+        .split_whitespace()
+        .filter(|w| w.starts_with("http://") || w.starts_with("https://"))
+        .map(String::from)
+        .collect()
+}
+
+/// The token of the mail's `/verify?token=…` link.
+pub fn verify_token(mail: &str) -> Option<String> {
+    links(mail).iter().find_map(|l| l.split_once("/verify?token=").map(|(_, t)| t.to_string()))
+}
+
+/// A real SMTP server (aiosmtpd) on a loopback port, keeping each mail it receives as a
+/// file. Stops when dropped.
+pub struct SmtpSink {
+    pub port: u16,
+    pub dir: tempfile::TempDir,
+    child: Child,
+    stdin: Option<ChildStdin>,
+}
+
+/// The Python of the venv `make test` installs aiosmtpd into.
+fn python() -> PathBuf {
+    let root = Path::new(env!("CARGO_MANIFEST_DIR"));
+    let python = root.join(".tools/smtp-venv/bin/python");
+    assert!(
+        python.exists(),
+        "{} missing: run `make test` (it installs tests/smtp/requirements.txt)",
+        python.display()
+    );
+    python
+}
+
+impl SmtpSink {
+    /// Starts on a free port.
+    pub fn start() -> SmtpSink {
+        Self::start_on(0)
+    }
+
+    /// Starts on `port` (0: any free one).
+    pub fn start_on(port: u16) -> SmtpSink {
+        let dir = tempfile::tempdir().expect("sink dir");
+        let script = Path::new(env!("CARGO_MANIFEST_DIR")).join("tests/smtp/sink.py");
+        let mut child = Command::new(python())
+            .arg(&script)
+            .arg(dir.path())
+            .arg(port.to_string())
+            .stdin(Stdio::piped())
+            .stdout(Stdio::piped())
+            .spawn()
+            .expect("start the SMTP sink");
+        let stdin = child.stdin.take();
+        let mut line = String::new();
+        BufReader::new(child.stdout.take().expect("stdout")).read_line(&mut line).expect("sink's first line");
+        let port = line
+            .trim()
+            .strip_prefix("PORT ")
+            .and_then(|p| p.parse().ok())
+            .unwrap_or_else(|| panic!("sink said {line:?}"));
+        SmtpSink { port, dir, child, stdin }
+    }
+
+    pub fn url(&self) -> String {
+        format!("smtp://127.0.0.1:{}", self.port)
+    }
+
+    pub fn mails(&self) -> Vec<String> {
+        read_dir(self.dir.path())
+    }
+
+    /// Waits (up to `timeout`) until the sink holds at least `n` mails.
+    pub async fn wait_for(&self, n: usize, timeout: Duration) -> Vec<String> {
+        let deadline = Instant::now() + timeout;
+        loop {
+            let mails = self.mails();
+            if mails.len() >= n {
+                return mails;
+            }
+            assert!(
+                Instant::now() < deadline,
+                "{n} mail(s) never reached the SMTP server; it has {}",
+                mails.len()
+            );
+            tokio::time::sleep(Duration::from_millis(25)).await;
+        }
+    }
+}
+
+impl Drop for SmtpSink {
+    fn drop(&mut self) {
+        if let Some(mut stdin) = self.stdin.take() {
+            let _ = stdin.flush();
+        }
+        let _ = self.child.kill();
+        let _ = self.child.wait();
+    }
+}
+
+/// A loopback port nothing listens on right now (bound, then released).
+pub fn free_port() -> u16 {
+    std::net::TcpListener::bind("127.0.0.1:0").unwrap().local_addr().unwrap().port()
+}
