@@ -174,3 +174,45 @@ fn a_postgres_that_accepts_but_never_answers_fails_the_start_in_bounded_time() {
     assert!(files_in(dir.path()).is_empty());
     drop(silent);
 }
+
+#[test]
+fn bad_mail_and_account_settings_are_one_line_without_the_smtp_password() {
+    let dir = tempfile::tempdir().unwrap();
+    let cases: [(&[(&str, &str)], &str, &str); 7] = [
+        (
+            &[("CHATPASS_SMTP_URL", "http://u:Hunter2Secret@mail.example.com")],
+            "CHATPASS_SMTP_URL",
+            "unsupported scheme",
+        ),
+        (&[("CHATPASS_SMTP_URL", "mail.example.com")], "CHATPASS_SMTP_URL", "not a URL"),
+        (
+            &[("CHATPASS_SMTP_URL", "smtp://u:Hunter2Secret@mail.example.com?tls=maybe")],
+            "CHATPASS_SMTP_URL",
+            "unknown option",
+        ),
+        (
+            &[("CHATPASS_SMTP_URL", "smtp://u:Hunter2Secret@mail.example.com")],
+            "CHATPASS_MAIL_FROM",
+            "must be set",
+        ),
+        (&[("CHATPASS_MAIL_FROM", "not a mailbox")], "CHATPASS_MAIL_FROM", "is not a mailbox"),
+        (
+            &[("CHATPASS_EMAIL_VERIFICATION", "sometimes")],
+            "CHATPASS_EMAIL_VERIFICATION",
+            "expected required or off",
+        ),
+        (&[("CHATPASS_CHAT_IDENTITY", "phone")], "CHATPASS_CHAT_IDENTITY", "expected email or user-id"),
+    ];
+    for (env, var, why) in cases {
+        let mut env = env.to_vec();
+        env.push(("LEPTOS_SITE_ADDR", "127.0.0.1:0"));
+        let outcome = run_with(dir.path(), &env);
+        assert_one_clear_line(&outcome, var, why);
+        assert!(
+            !outcome.stderr.contains("Hunter2Secret"),
+            "the SMTP password was printed: {}",
+            outcome.stderr
+        );
+        assert!(files_in(dir.path()).is_empty(), "no files for {env:?}");
+    }
+}
