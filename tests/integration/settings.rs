@@ -178,7 +178,9 @@ fn a_postgres_that_accepts_but_never_answers_fails_the_start_in_bounded_time() {
 #[test]
 fn bad_mail_and_account_settings_are_one_line_without_the_smtp_password() {
     let dir = tempfile::tempdir().unwrap();
-    let cases: [(&[(&str, &str)], &str, &str); 7] = [
+    // (settings, the variable the error names, a fragment of its reason)
+    type Case = (&'static [(&'static str, &'static str)], &'static str, &'static str);
+    let cases: [Case; 7] = [
         (
             &[("CHATPASS_SMTP_URL", "http://u:Hunter2Secret@mail.example.com")],
             "CHATPASS_SMTP_URL",

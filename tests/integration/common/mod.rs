@@ -151,6 +151,42 @@ impl TestApp {
         self.post_form("/api/signup", &[("email", email), ("password", password)]).await
     }
 
+    /// POSTs a form as a browser without JavaScript does, from the page `from_page`:
+    /// `Accept: text/html` and a `Referer`, so the answer is a redirect.
+    pub async fn post_plain_form(
+        &self,
+        path: &str,
+        from_page: &str,
+        form: &[(&str, &str)],
+    ) -> reqwest::Response {
+        self.client
+            .post(self.url(path))
+            .header("origin", format!("http://{}", self.addr))
+            .header("accept", "text/html")
+            .header("referer", self.url(from_page))
+            .form(form)
+            .send()
+            .await
+            .expect("request")
+    }
+
+    /// POSTs every form at once, each from a fresh client with no cookies, the way the
+    /// app's pages do; the statuses, sorted.
+    pub async fn post_concurrently(&self, path: &str, forms: Vec<Vec<(&'static str, String)>>) -> Vec<u16> {
+        let mut tasks = tokio::task::JoinSet::new();
+        for form in forms {
+            let (url, origin) = (self.url(path), format!("http://{}", self.addr));
+            tasks.spawn(async move {
+                let request =
+                    client().post(url).header("origin", origin).header("accept", "application/json");
+                request.form(&form).send().await.expect("request").status().as_u16()
+            });
+        }
+        let mut statuses = tasks.join_all().await;
+        statuses.sort();
+        statuses
+    }
+
     /// Signs up, reads the verification mail from the outbox, and uses its link: the
     /// client is signed in with a proven email. Returns the verification's answer.
     pub async fn register(&self, email: &str, password: &str) -> reqwest::Response {

@@ -277,28 +277,13 @@ async fn wrong_password_and_unknown_email_get_one_generic_answer() {
 #[tokio::test]
 async fn twenty_concurrent_sign_ups_of_one_email_make_exactly_one_account() {
     let app = TestApp::spawn().await;
-    let mut tasks = Vec::new();
-    for i in 0..20 {
-        let url = app.url("/api/signup");
-        let origin = format!("http://{}", app.addr);
-        tasks.push(tokio::spawn(async move {
+    let forms = (0..20)
+        .map(|i| {
             let email = if i % 2 == 0 { "race@example.com" } else { "RACE@example.com" };
-            common::client()
-                .post(url)
-                .header("origin", origin)
-                .header("accept", "application/json")
-                .form(&[("email", email), ("password", GOOD)])
-                .send()
-                .await
-                .unwrap()
-                .status()
-                .as_u16()
-        }));
-    }
-    let mut statuses = Vec::new();
-    for task in tasks {
-        statuses.push(task.await.unwrap());
-    }
+            vec![("email", email.to_string()), ("password", GOOD.to_string())]
+        })
+        .collect();
+    let statuses = app.post_concurrently("/api/signup", forms).await;
     // Every answer alike (nobody learns which one made the account), one account, and
     // the address gets a few links, not twenty.
     assert!(statuses.iter().all(|s| *s == 202), "{statuses:?}");
@@ -405,14 +390,12 @@ async fn the_chat_page_sends_signed_out_visitors_to_log_in_first() {
 async fn forms_without_javascript_redirect_with_the_error_for_the_page() {
     let app = TestApp::spawn().await;
     let response = app
-        .client
-        .post(app.url("/api/login"))
-        .header("accept", "text/html")
-        .header("referer", app.url("/login"))
-        .form(&[("email", "ann@example.com"), ("password", "not the password")])
-        .send()
-        .await
-        .unwrap();
+        .post_plain_form(
+            "/api/login",
+            "/login",
+            &[("email", "ann@example.com"), ("password", "not the password")],
+        )
+        .await;
     assert_eq!(response.status(), 302);
     let location = response.headers()["location"].to_str().unwrap().to_string();
     assert!(location.contains("/login?") && location.contains("__err="), "{location}");

@@ -145,21 +145,13 @@ async fn the_link_works_once_signs_in_with_a_new_session_id_and_lands_on_chat() 
     assert_bad_token(verify(&app, &common::client(), &token).await).await;
 
     // Without JavaScript: the form post is redirected to the chat, a refused one back to the page.
-    let plain = |token: &str| {
-        app.client
-            .post(app.url("/api/verify_email"))
-            .header("origin", format!("http://{}", app.addr))
-            .header("accept", "text/html")
-            .header("referer", app.url(&format!("/verify?token={token}")))
-            .form(&[("token", token)])
-            .send()
-    };
     assert_eq!(app.signup("bob@example.com", GOOD).await.status(), 202);
     let bob = app.verification_token("bob@example.com", 1).await;
-    let response = plain(&bob).await.unwrap();
+    let page = format!("/verify?token={bob}");
+    let response = app.post_plain_form("/api/verify_email", &page, &[("token", &bob)]).await;
     assert_eq!(response.status(), 302);
     assert_eq!(response.headers()["location"], "/chat");
-    let response = plain(&bob).await.unwrap();
+    let response = app.post_plain_form("/api/verify_email", &page, &[("token", &bob)]).await;
     assert_eq!(response.status(), 302);
     let back = response.headers()["location"].to_str().unwrap().to_string();
     assert!(back.contains("/verify?") && back.contains("__err="), "{back}");
@@ -255,28 +247,8 @@ async fn ten_concurrent_uses_of_one_link_succeed_once() {
     let app = TestApp::spawn().await;
     assert_eq!(app.signup("race@example.com", GOOD).await.status(), 202);
     let token = app.verification_token("race@example.com", 1).await;
-    let mut tasks = Vec::new();
-    for _ in 0..10 {
-        let (url, origin, token) =
-            (app.url("/api/verify_email"), format!("http://{}", app.addr), token.clone());
-        tasks.push(tokio::spawn(async move {
-            common::client()
-                .post(url)
-                .header("origin", origin)
-                .header("accept", "application/json")
-                .form(&[("token", token)])
-                .send()
-                .await
-                .unwrap()
-                .status()
-                .as_u16()
-        }));
-    }
-    let mut statuses = Vec::new();
-    for task in tasks {
-        statuses.push(task.await.unwrap());
-    }
-    statuses.sort();
+    let forms = (0..10).map(|_| vec![("token", token.clone())]).collect();
+    let statuses = app.post_concurrently("/api/verify_email", forms).await;
     assert_eq!(statuses, [200, 400, 400, 400, 400, 400, 400, 400, 400, 400]);
     assert_eq!(app.session_count().await, 1);
 }
