@@ -100,11 +100,14 @@ pub fn backend() -> Backend {
     }
 }
 
-/// A browser-like client: a cookie jar, no automatic redirects.
+/// A browser-like client: a cookie jar, no automatic redirects, and a bound on every
+/// request far above any documented wait (a request that takes this long is a hang, and
+/// fails its test instead of stalling the suite).
 pub fn client() -> reqwest::Client {
     reqwest::Client::builder()
         .cookie_store(true)
         .redirect(reqwest::redirect::Policy::none())
+        .timeout(std::time::Duration::from_secs(60))
         .build()
         .expect("client")
 }
