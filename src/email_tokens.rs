@@ -45,7 +45,7 @@ pub fn generate() -> NewToken {
 }
 
 fn hash(raw: &str) -> String {
-    Sha256::digest(raw.as_bytes()).iter().map(|b| format!("{b:02x}")).collect()
+    crate::security::hex(&Sha256::digest(raw.as_bytes()))
 }
 
 /// The stored hash of a token as a client sent it; anything that cannot be one of

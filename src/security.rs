@@ -10,6 +10,24 @@ use axum::{
     Json,
 };
 
+/// `n` random bytes (the OS-seeded CSPRNG of `rand`), as lowercase hex: secrets and ids
+/// nobody can guess (the demo signing secret, chat ids, outbox claims).
+pub fn random_hex(n: usize) -> String {
+    use rand::RngCore;
+    let mut bytes = vec![0u8; n];
+    rand::rng().fill_bytes(&mut bytes);
+    hex(&bytes)
+}
+
+/// Bytes as lowercase hex.
+pub fn hex(bytes: &[u8]) -> String {
+    use std::fmt::Write;
+    bytes.iter().fold(String::with_capacity(bytes.len() * 2), |mut out, b| {
+        let _ = write!(out, "{b:02x}");
+        out
+    })
+}
+
 /// The origin this site is served from: `CHATPASS_PUBLIC_URL` when set, else derived
 /// from each request's `Host`.
 #[derive(Clone, Debug)]

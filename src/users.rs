@@ -96,10 +96,7 @@ where
 
 /// A new account's opaque chat identity: 128 random bits, hex.
 pub fn new_chat_id() -> String {
-    use rand::RngCore;
-    let mut bytes = [0u8; 16];
-    rand::rng().fill_bytes(&mut bytes);
-    bytes.iter().map(|b| format!("{b:02x}")).collect()
+    crate::security::random_hex(16)
 }
 
 /// Inserts a user inside `tx`; an email that exists (in any case) is
@@ -164,18 +161,27 @@ pub async fn email_exists(pool: &Pool, email: &Email) -> Result<bool, sqlx::Erro
 }
 
 /// Marks `email` proven for `user_id` at `now`, inside `tx`, and sets `new_password_hash`
-/// when given. False when the user is gone or no longer has that email.
+/// when given; the user as it is afterwards. `None` when the user is gone or no longer
+/// has that email.
 pub async fn mark_verified(
     tx: &mut Tx,
     user_id: i64,
     email: &str,
     now: i64,
     new_password_hash: Option<&str>,
-) -> Result<bool, sqlx::Error> {
-    const UPDATE: &str = "UPDATE users SET email_verified_at = COALESCE(email_verified_at, $1), \
-                          password_hash = COALESCE($4, password_hash) WHERE id = $2 AND email = $3";
-    let done = with_tx!(tx, c => {
-        sqlx::query(UPDATE).bind(now).bind(user_id).bind(email).bind(new_password_hash).execute(c).await.map(|r| r.rows_affected())
-    })?;
-    Ok(done == 1)
+) -> Result<Option<User>, sqlx::Error> {
+    const UPDATE: &str = concat!(
+        "UPDATE users SET email_verified_at = COALESCE(email_verified_at, $1), ",
+        "password_hash = COALESCE($4, password_hash) WHERE id = $2 AND email = $3 RETURNING ",
+        user_columns!()
+    );
+    with_tx!(tx, c => {
+        sqlx::query_as::<_, User>(UPDATE)
+            .bind(now)
+            .bind(user_id)
+            .bind(email)
+            .bind(new_password_hash)
+            .fetch_optional(c)
+            .await
+    })
 }

@@ -88,14 +88,13 @@ async fn signup_without_verification(
 pub async fn verify_email(token: String) -> Result<UserInfo, AppError> {
     let state = app_state()?;
     let token_hash = email_tokens::parse(&token)?;
-    let Some(user_id) = verification::verify(&state.pool, &token_hash, unix_now()).await? else {
+    let Some(user) = verification::verify(&state.pool, &token_hash, unix_now()).await? else {
         tracing::info!("verification refused: unknown, used or expired link");
         return Err(AppError::bad_input(
             "token",
             "This link has expired or was already used. Log in to get a new one.",
         ));
     };
-    let user = users::by_id(&state.pool, user_id).await?.ok_or(AppError::NotSignedIn)?;
     let mut auth = auth_session().await?;
     start_session(&mut auth, &user).await?;
     tracing::info!(user.id = user.id, "email verified; signed in");

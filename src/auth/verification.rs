@@ -126,18 +126,19 @@ pub async fn send_again(pool: &Pool, mailer: &Mailer, user: &User, now: i64) -> 
 /// with the sign-up that sent it is set, and then the account's other sessions end
 /// (they were signed in with a password the owner did not choose). `None`: the token is
 /// unknown, used, expired, or its user no longer has that email.
-pub async fn verify(pool: &Pool, token_hash: &str, now: i64) -> Result<Option<i64>, AppError> {
+pub async fn verify(pool: &Pool, token_hash: &str, now: i64) -> Result<Option<User>, AppError> {
     let mut tx = pool.begin().await?;
     let Some(used) = email_tokens::use_once(&mut tx, token_hash, Purpose::VerifyEmail, now).await? else {
         return Ok(None);
     };
     let new_password = used.password_hash.as_deref();
-    if !users::mark_verified(&mut tx, used.user_id, &used.email, now, new_password).await? {
+    let Some(user) = users::mark_verified(&mut tx, used.user_id, &used.email, now, new_password).await?
+    else {
         return Ok(None);
-    }
+    };
     if new_password.is_some() {
         store::delete_for_user(&mut tx, used.user_id).await?;
     }
     tx.commit().await?;
-    Ok(Some(used.user_id))
+    Ok(Some(user))
 }

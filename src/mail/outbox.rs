@@ -50,8 +50,14 @@ pub struct Claimed {
     pub attempts: i32,
 }
 
-const DUE: &str = "sent_at IS NULL AND failed_at IS NULL AND next_attempt_at <= $1 \
-                   AND (claimed_until IS NULL OR claimed_until <= $1)";
+/// Rows due for delivery at `$1`: unsent, not given up, their retry time reached, and
+/// not held by a live claim. One text for both claims below.
+macro_rules! due {
+    () => {
+        "sent_at IS NULL AND failed_at IS NULL AND next_attempt_at <= $1 \
+         AND (claimed_until IS NULL OR claimed_until <= $1)"
+    };
+}
 
 /// Claims up to `limit` due rows for `lease` seconds under `claim`.
 pub async fn claim(
@@ -61,24 +67,27 @@ pub async fn claim(
     limit: i64,
     claim: &str,
 ) -> Result<Vec<Claimed>, sqlx::Error> {
-    const COLUMNS: &str = "id, kind, recipient, subject, body, created_at, attempts";
+    const POSTGRES: &str = concat!(
+        "WITH picked AS MATERIALIZED (SELECT id FROM outbox WHERE ",
+        due!(),
+        " ORDER BY id LIMIT $4 FOR UPDATE SKIP LOCKED) ",
+        "UPDATE outbox o SET claimed_until = $1 + $2, claim_token = $3, attempts = o.attempts + 1 ",
+        "FROM picked WHERE o.id = picked.id ",
+        "RETURNING o.id, o.kind, o.recipient, o.subject, o.body, o.created_at, o.attempts"
+    );
+    const SQLITE: &str = concat!(
+        "UPDATE outbox SET claimed_until = $1 + $2, claim_token = $3, attempts = attempts + 1 ",
+        "WHERE id IN (SELECT id FROM outbox WHERE ",
+        due!(),
+        " ORDER BY id LIMIT $4) ",
+        "RETURNING id, kind, recipient, subject, body, created_at, attempts"
+    );
     match pool {
         Pool::Postgres(p) => {
-            let sql = format!(
-                "WITH picked AS MATERIALIZED (SELECT id FROM outbox WHERE {DUE} ORDER BY id LIMIT $4 \
-                 FOR UPDATE SKIP LOCKED) \
-                 UPDATE outbox o SET claimed_until = $1 + $2, claim_token = $3, attempts = o.attempts + 1 \
-                 FROM picked WHERE o.id = picked.id RETURNING o.id, o.kind, o.recipient, o.subject, o.body, \
-                 o.created_at, o.attempts"
-            );
-            sqlx::query_as(&sql).bind(now).bind(lease).bind(claim).bind(limit).fetch_all(p).await
+            sqlx::query_as(POSTGRES).bind(now).bind(lease).bind(claim).bind(limit).fetch_all(p).await
         }
         Pool::Sqlite(p) => {
-            let sql = format!(
-                "UPDATE outbox SET claimed_until = $1 + $2, claim_token = $3, attempts = attempts + 1 \
-                 WHERE id IN (SELECT id FROM outbox WHERE {DUE} ORDER BY id LIMIT $4) RETURNING {COLUMNS}"
-            );
-            sqlx::query_as(&sql).bind(now).bind(lease).bind(claim).bind(limit).fetch_all(p).await
+            sqlx::query_as(SQLITE).bind(now).bind(lease).bind(claim).bind(limit).fetch_all(p).await
         }
     }
 }

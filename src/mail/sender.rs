@@ -77,7 +77,7 @@ pub fn spawn(
 }
 
 async fn run(pool: Pool, transport: Transport, from: Mailbox, first_retry: Duration, wake: Arc<Notify>) {
-    let claim = crate::users::new_chat_id();
+    let claim = crate::security::random_hex(16);
     loop {
         let delivered_all = match round(&pool, &transport, &from, first_retry, &claim).await {
             Ok(count) => count < BATCH as usize,

@@ -53,9 +53,7 @@ impl TokenIssuer {
                 Mode::Live,
             ),
             TwilioMode::Demo => {
-                use rand::Rng;
-                let bytes: [u8; 32] = rand::rng().random();
-                let secret: String = bytes.iter().map(|b| format!("{b:02x}")).collect();
+                let secret = crate::security::random_hex(32);
                 TokenIssuer::new(
                     DEMO_ACCOUNT_SID.into(),
                     DEMO_API_KEY_SID.into(),
