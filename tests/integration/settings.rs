@@ -180,7 +180,11 @@ fn bad_mail_and_account_settings_are_one_line_without_the_smtp_password() {
     let dir = tempfile::tempdir().unwrap();
     // (settings, the variable the error names, a fragment of its reason)
     type Case = (&'static [(&'static str, &'static str)], &'static str, &'static str);
-    let cases: [Case; 7] = [
+    let cases: [Case; 11] = [
+        (&[("CHATPASS_MAIL_RETRY_SECS", "0")], "CHATPASS_MAIL_RETRY_SECS", "out of range"),
+        (&[("CHATPASS_MAIL_RETRY_SECS", "soon")], "CHATPASS_MAIL_RETRY_SECS", "not a whole number"),
+        (&[("CHATPASS_RESENDS_PER_ACCOUNT", "-1")], "CHATPASS_RESENDS_PER_ACCOUNT", "not a whole number"),
+        (&[("CHATPASS_RESENDS_PER_IP", "0")], "CHATPASS_RESENDS_PER_IP", "out of range"),
         (
             &[("CHATPASS_SMTP_URL", "http://u:Hunter2Secret@mail.example.com")],
             "CHATPASS_SMTP_URL",

@@ -452,3 +452,95 @@ async fn the_smtp_server_down_during_sign_up_loses_nothing_and_sends_once_when_b
     let token = mail::verify_token(&sink.mails()[0]).unwrap();
     assert_eq!(verify(&app, &app.client, &token).await.status(), 200);
 }
+
+#[tokio::test]
+async fn thirty_concurrent_resends_from_one_session_send_exactly_the_budget() {
+    let app = TestApp::spawn().await;
+    assert_eq!(app.signup("ann@example.com", GOOD).await.status(), 202);
+    assert_eq!(app.login("ann@example.com", GOOD).await.status(), 200);
+    let requests = (0..30).map(|_| app.post_form("/api/resend_verification", &[]));
+    let mut statuses: Vec<u16> =
+        futures::future::join_all(requests).await.into_iter().map(|r| r.status().as_u16()).collect();
+    statuses.sort();
+    assert_eq!(statuses.iter().filter(|s| **s == 202).count(), 5, "{statuses:?}");
+    assert_eq!(statuses.iter().filter(|s| **s == 429).count(), 25, "{statuses:?}");
+    let links = common::count(&app.pool, "SELECT COUNT(*) FROM email_tokens").await;
+    assert_eq!(links, 1 + 5, "the sign-up's link and five more, no matter how the requests interleave");
+}
+
+#[tokio::test]
+async fn an_outbox_directory_that_cannot_be_written_loses_nothing() {
+    let dir = tempfile::tempdir().unwrap();
+    let blocker = dir.path().join("blocker");
+    std::fs::write(&blocker, "a file where the outbox's parent directory should be").unwrap();
+    let outbox = blocker.join("outbox");
+    let app = TestApp::builder()
+        .env("CHATPASS_OUTBOX_DIR", &outbox.display().to_string())
+        .env("CHATPASS_MAIL_RETRY_SECS", "1")
+        .spawn()
+        .await;
+    assert_eq!(
+        app.signup("ann@example.com", GOOD).await.status(),
+        202,
+        "sign-up does not depend on the mail"
+    );
+    let deadline = std::time::Instant::now() + Duration::from_secs(20);
+    while common::count(&app.pool, "SELECT COUNT(*) FROM outbox WHERE last_error IS NOT NULL").await == 0 {
+        assert!(std::time::Instant::now() < deadline, "the sender never tried");
+        tokio::time::sleep(Duration::from_millis(25)).await;
+    }
+    assert_eq!(common::count(&app.pool, "SELECT COUNT(*) FROM outbox WHERE sent_at IS NULL").await, 1);
+    // The directory becomes writable: the waiting mail is written, once.
+    std::fs::remove_file(&blocker).unwrap();
+    let deadline = std::time::Instant::now() + Duration::from_secs(30);
+    while mail::read_dir(&outbox).is_empty() {
+        assert!(std::time::Instant::now() < deadline, "the mail never reached the outbox directory");
+        tokio::time::sleep(Duration::from_millis(25)).await;
+    }
+    assert_eq!(mail::read_dir(&outbox).len(), 1);
+    let token = mail::verify_token(&mail::read_dir(&outbox)[0]).unwrap();
+    assert_eq!(verify(&app, &app.client, &token).await.status(), 200);
+}
+
+/// The page behind the link reads `token` and `__err` from the URL: garbage there renders
+/// a page, markup stays text, and text from the URL never becomes the page's message.
+#[tokio::test]
+async fn garbage_in_the_verify_page_query_renders_a_page_and_stays_text() {
+    let app = TestApp::spawn().await;
+    let script = "\"'><script>alert(1)</script>";
+    let long = "x".repeat(4000);
+    let cases: Vec<Vec<(&str, &str)>> = vec![
+        vec![],
+        vec![("token", "")],
+        vec![("token", script)],
+        vec![("token", long.as_str())],
+        vec![("token", "\u{0}\u{feff}\u{202e}caf\u{e9}")],
+        vec![("token", "a"), ("token", "b")],
+        vec![("__path", "/api/verify_email"), ("__err", "Your account is locked, call +1 555 0100")],
+        vec![("__err", script)],
+    ];
+    for query in &cases {
+        let response = app.client.get(app.url("/verify")).query(query).send().await.unwrap();
+        assert_eq!(response.status(), 200, "{query:?}");
+        let html = response.text().await.unwrap();
+        assert!(!html.contains("<script>alert(1)"), "{query:?}: markup stays text");
+        assert!(!html.contains("call +1 555"), "{query:?}: the URL's text is not shown as a message");
+    }
+    let html = app
+        .client
+        .get(app.url("/verify"))
+        .query(&[("token", script)])
+        .send()
+        .await
+        .unwrap()
+        .text()
+        .await
+        .unwrap();
+    assert!(html.contains("alert(1)"), "the token reaches the form (escaped), or this proves nothing");
+    for sent in ["1", "0", script, long.as_str()] {
+        let response = app.client.get(app.url("/signup")).query(&[("sent", sent)]).send().await.unwrap();
+        assert_eq!(response.status(), 200, "sent={sent:?}");
+        assert!(!response.text().await.unwrap().contains("<script>alert(1)"));
+    }
+    assert_eq!(app.user_count().await, 0);
+}
