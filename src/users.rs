@@ -160,6 +160,16 @@ pub async fn email_exists(pool: &Pool, email: &Email) -> Result<bool, sqlx::Erro
     })
 }
 
+/// Takes `user_id`'s row for the rest of `tx` and reads it as it is now: concurrent
+/// transactions that lock the same user wait until this one ends, so a count taken next
+/// (mails this hour, say) cannot be raced. A no-op write is the one row lock SQLite and
+/// PostgreSQL share (SQLite has no `FOR UPDATE`; the write takes its database lock).
+/// `None` when the user is gone.
+pub async fn lock(tx: &mut Tx, user_id: i64) -> Result<Option<User>, sqlx::Error> {
+    const UPDATE: &str = concat!("UPDATE users SET email = email WHERE id = $1 RETURNING ", user_columns!());
+    with_tx!(tx, c => sqlx::query_as::<_, User>(UPDATE).bind(user_id).fetch_optional(c).await)
+}
+
 /// Marks `email` proven for `user_id` at `now`, inside `tx`, and sets `new_password_hash`
 /// when given; the user as it is afterwards. `None` when the user is gone or no longer
 /// has that email.

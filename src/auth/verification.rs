@@ -59,8 +59,8 @@ pub async fn sign_up(
     for _ in 0..2 {
         let existing = users::by_email(pool, email).await?;
         let mut tx = pool.begin().await?;
-        match existing {
-            None => match users::insert(&mut tx, email, password_hash, None).await {
+        let Some(found) = existing else {
+            match users::insert(&mut tx, email, password_hash, None).await {
                 Ok(user) => {
                     queue_verification(&mut tx, mailer, &user, None, now).await?;
                     tx.commit().await?;
@@ -69,47 +69,42 @@ pub async fn sign_up(
                 }
                 Err(AppError::EmailTaken) => continue,
                 Err(e) => return Err(e),
-            },
-            Some(user) if user.email_verified_at.is_none() => {
-                let kind = messages::MailKind::Verify.as_str();
-                if outbox::queued_since(&mut tx, user.id, kind, now - MAIL_WINDOW_SECS).await?
-                    >= VERIFY_MAILS_PER_WINDOW
-                {
-                    tracing::info!(
-                        user.id = user.id,
-                        "sign-up for an unproven account; enough links mailed this hour"
-                    );
-                    return Ok(());
-                }
-                queue_verification(&mut tx, mailer, &user, Some(password_hash), now).await?;
-                tx.commit().await?;
+            }
+        };
+        // The user's row is held until commit, so concurrent sign-ups for this email
+        // count this hour's mails one after the other.
+        let Some(user) = users::lock(&mut tx, found.id).await? else {
+            continue; // deleted meanwhile: a new email again
+        };
+        if user.email_verified_at.is_none() {
+            let kind = messages::MailKind::Verify.as_str();
+            if outbox::queued_since(&mut tx, user.id, kind, now - MAIL_WINDOW_SECS).await?
+                >= VERIFY_MAILS_PER_WINDOW
+            {
                 tracing::info!(
                     user.id = user.id,
-                    "sign-up for an unproven account; verification mail queued"
+                    "sign-up for an unproven account; enough links mailed this hour"
                 );
                 return Ok(());
             }
-            Some(user) => {
-                let kind = messages::MailKind::SignupAttempt.as_str();
-                if outbox::queued_since(&mut tx, user.id, kind, now - MAIL_WINDOW_SECS).await? > 0 {
-                    tracing::info!(
-                        user.id = user.id,
-                        "sign-up for an existing account; notice already sent this hour"
-                    );
-                } else {
-                    outbox::enqueue(
-                        &mut tx,
-                        &messages::signup_attempt(&mailer.origin, &user.email),
-                        Some(user.id),
-                        now,
-                    )
-                    .await?;
-                    tx.commit().await?;
-                    tracing::info!(user.id = user.id, "sign-up for an existing account; notice queued");
-                }
-                return Ok(());
-            }
+            queue_verification(&mut tx, mailer, &user, Some(password_hash), now).await?;
+            tx.commit().await?;
+            tracing::info!(user.id = user.id, "sign-up for an unproven account; verification mail queued");
+            return Ok(());
         }
+        let kind = messages::MailKind::SignupAttempt.as_str();
+        if outbox::queued_since(&mut tx, user.id, kind, now - MAIL_WINDOW_SECS).await? > 0 {
+            tracing::info!(
+                user.id = user.id,
+                "sign-up for an existing account; notice already sent this hour"
+            );
+        } else {
+            let mail = messages::signup_attempt(&mailer.origin, &user.email);
+            outbox::enqueue(&mut tx, &mail, Some(user.id), now).await?;
+            tx.commit().await?;
+            tracing::info!(user.id = user.id, "sign-up for an existing account; notice queued");
+        }
+        return Ok(());
     }
     Err(AppError::Unavailable)
 }
