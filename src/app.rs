@@ -11,8 +11,8 @@ use crate::{
     auth::{current_user, Logout, UserInfo},
     error::AppError,
     pages::{
-        chat::ChatPage, home::HomePage, login::LoginPage, not_found::NotFound, signup::SignupPage,
-        verify::VerifyPage,
+        account::AccountPage, chat::ChatPage, forgot::ForgotPage, home::HomePage, login::LoginPage,
+        not_found::NotFound, reset::ResetPage, signup::SignupPage, verify::VerifyPage,
     },
 };
 
@@ -89,6 +89,9 @@ fn Layout() -> impl IntoView {
                     <Route path=StaticSegment("signup") view=SignupPage ssr=SsrMode::InOrder />
                     <Route path=StaticSegment("chat") view=ChatPage ssr=SsrMode::InOrder />
                     <Route path=StaticSegment("verify") view=VerifyPage ssr=SsrMode::InOrder />
+                    <Route path=StaticSegment("forgot") view=ForgotPage ssr=SsrMode::InOrder />
+                    <Route path=StaticSegment("reset") view=ResetPage ssr=SsrMode::InOrder />
+                    <Route path=StaticSegment("account") view=AccountPage ssr=SsrMode::InOrder />
                 </Routes>
             </main>
     }
@@ -119,9 +122,9 @@ fn Nav(user: UserResource, logout: ServerAction<Logout>) -> impl IntoView {
                         Ok(Some(user)) => {
                             view! {
                                 <A href="/chat">"Chat"</A>
-                                <span class="nav-user" data-testid="signed-in-as">
+                                <A href="/account" attr:class="nav-user" attr:data-testid="signed-in-as">
                                     {user.email}
-                                </span>
+                                </A>
                                 <ActionForm action=logout>
                                     <button type="submit" class="secondary">
                                         "Log out"

@@ -6,7 +6,7 @@ use base64::{engine::general_purpose::URL_SAFE_NO_PAD, Engine};
 use sha2::{Digest, Sha256};
 
 use crate::{
-    db::{with_tx, Tx},
+    db::{with_pool, with_tx, Pool, Tx},
     error::AppError,
 };
 
@@ -19,12 +19,14 @@ const TOKEN_CHARS: usize = 43;
 #[derive(Debug, Clone, Copy, PartialEq, Eq)]
 pub enum Purpose {
     VerifyEmail,
+    ResetPassword,
 }
 
 impl Purpose {
     fn as_str(self) -> &'static str {
         match self {
             Purpose::VerifyEmail => "verify_email",
+            Purpose::ResetPassword => "reset_password",
         }
     }
 }
@@ -117,6 +119,28 @@ pub async fn use_once(
                           WHERE token_hash = $2 AND purpose = $3 AND used_at IS NULL AND expires_at > $1 \
                           RETURNING user_id, email, password_hash";
     with_tx!(tx, c => sqlx::query_as::<_, Used>(UPDATE).bind(now).bind(hash).bind(purpose.as_str()).fetch_optional(c).await)
+}
+
+/// Whether an unused, unexpired token of `purpose` has this hash (a look, not a use).
+pub async fn is_live(pool: &Pool, hash: &str, purpose: Purpose, now: i64) -> Result<bool, sqlx::Error> {
+    const SELECT: &str = "SELECT EXISTS (SELECT 1 FROM email_tokens \
+                          WHERE token_hash = $1 AND purpose = $2 AND used_at IS NULL AND expires_at > $3)";
+    with_pool!(pool, p => sqlx::query_scalar::<_, bool>(SELECT).bind(hash).bind(purpose.as_str()).bind(now).fetch_one(p).await)
+}
+
+/// Voids `user_id`'s links that a password change makes wrong, inside `tx`: every unused
+/// reset link, and verification links that would set a password chosen before.
+pub async fn void_for_password_change(tx: &mut Tx, user_id: i64) -> Result<u64, sqlx::Error> {
+    const DELETE: &str = "DELETE FROM email_tokens WHERE user_id = $1 AND used_at IS NULL \
+                          AND (purpose = $2 OR password_hash IS NOT NULL)";
+    with_tx!(tx, c => {
+        sqlx::query(DELETE)
+            .bind(user_id)
+            .bind(Purpose::ResetPassword.as_str())
+            .execute(c)
+            .await
+            .map(|r| r.rows_affected())
+    })
 }
 
 #[cfg(test)]

@@ -106,7 +106,7 @@ fn router(state: AppState, features: FeatureState, config: &Config) -> Router {
         .fallback(leptos_axum::file_and_error_handler::<AppState, _>(shell))
         .with_state(state)
         // Innermost first: error statuses and the /chat guard see the session's user.
-        .layer(middleware::from_fn(require_login_for_chat))
+        .layer(middleware::from_fn(require_login))
         .layer(middleware::from_fn(server_fn_error_status));
     sessions::stack(app, &pool, &hasher, config)
         .layer(RequestBodyLimitLayer::new(BODY_LIMIT))
@@ -136,10 +136,18 @@ async fn healthz(State(pool): State<Pool>) -> impl IntoResponse {
     }
 }
 
-/// `/chat` is for signed-in users: anyone else is sent to log in first, before any HTML.
-async fn require_login_for_chat(auth: AuthSession, request: Request, next: Next) -> Response {
-    if request.uri().path() == "/chat" && auth.user.is_none() {
-        return (StatusCode::FOUND, [(header::LOCATION, "/login?next=/chat")]).into_response();
+/// `/chat` and `/account` are for signed-in users: anyone else is sent to log in first,
+/// before any HTML, and comes back after.
+async fn require_login(auth: AuthSession, request: Request, next: Next) -> Response {
+    if auth.user.is_none() {
+        let to_login = match request.uri().path() {
+            "/chat" => Some("/login?next=/chat"),
+            "/account" => Some("/login?next=/account"),
+            _ => None,
+        };
+        if let Some(location) = to_login {
+            return (StatusCode::FOUND, [(header::LOCATION, location)]).into_response();
+        }
     }
     next.run(request).await
 }
@@ -214,14 +222,30 @@ pub async fn prepare(config: &Config) -> Result<Prepared, StartError> {
             "no CHATPASS_SMTP_URL: mail is written to files in this directory, and each mail's link is logged"
         );
     }
+    let limits = Arc::new(Limits::new(&pool, config.limits));
+    spawn_login_failure_sweeper(limits.clone());
     let features = FeatureState {
-        limits: Arc::new(Limits::new(config.limits)),
+        limits,
         tokens: Arc::new(tokens),
         mailer: Arc::new(mailer),
         accounts: config.accounts,
     };
     let state = AppState { leptos_options: options, pool: pool.clone(), hasher };
     Ok(Prepared { listener, router: router(state, features, config), mail_sender, addr, pool })
+}
+
+/// Forgets failed-login counts whose window has ended, every few minutes (each instance;
+/// the delete is idempotent). A failed sweep is logged and tried again next time.
+fn spawn_login_failure_sweeper(limits: Arc<Limits>) {
+    tokio::spawn(async move {
+        let mut every = tokio::time::interval(std::time::Duration::from_secs(300));
+        loop {
+            every.tick().await;
+            if let Err(e) = limits.logins.sweep(sender::unix_now()).await {
+                tracing::warn!(error = %e, "could not sweep failed-login counts; will retry");
+            }
+        }
+    });
 }
 
 /// The origin of links in mails when `CHATPASS_PUBLIC_URL` is not set: the address the

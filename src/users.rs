@@ -30,7 +30,9 @@ macro_rules! user_columns {
             $alias,
             "email_verified_at AS email_verified_at, ",
             $alias,
-            "chat_id AS chat_id"
+            "chat_id AS chat_id, ",
+            $alias,
+            "session_key AS session_key"
         )
     };
 }
@@ -46,6 +48,9 @@ pub struct User {
     pub email_verified_at: Option<i64>,
     /// The account's opaque chat identity (`CHATPASS_CHAT_IDENTITY=user-id`).
     pub chat_id: String,
+    /// What the account's sessions are bound to: random, replaced when the password
+    /// changes (which ends the sessions signed in before).
+    pub session_key: String,
 }
 
 impl std::fmt::Debug for User {
@@ -69,6 +74,7 @@ impl User {
         let password_hash: Option<String> = row.try_get("password_hash")?;
         let email_verified_at: Option<i64> = row.try_get("email_verified_at")?;
         let chat_id: Option<String> = row.try_get("chat_id")?;
+        let session_key: Option<String> = row.try_get("session_key")?;
         Ok(match (id, email, password_hash) {
             (Some(id), Some(email), Some(password_hash)) => Some(User {
                 id,
@@ -76,6 +82,7 @@ impl User {
                 password_hash,
                 email_verified_at,
                 chat_id: chat_id.unwrap_or_default(),
+                session_key: session_key.unwrap_or_default(),
             }),
             _ => None,
         })
@@ -99,6 +106,11 @@ pub fn new_chat_id() -> String {
     crate::security::random_hex(16)
 }
 
+/// A fresh value for `users.session_key`: 128 random bits, hex.
+pub fn new_session_key() -> String {
+    crate::security::random_hex(16)
+}
+
 /// Inserts a user inside `tx`; an email that exists (in any case) is
 /// [`AppError::EmailTaken`]. `verified_at`: when the email counts as proven, if it does.
 pub async fn insert(
@@ -108,7 +120,8 @@ pub async fn insert(
     verified_at: Option<i64>,
 ) -> Result<User, AppError> {
     const INSERT: &str = concat!(
-        "INSERT INTO users (email, password_hash, email_verified_at, chat_id) VALUES ($1, $2, $3, $4) RETURNING ",
+        "INSERT INTO users (email, password_hash, email_verified_at, chat_id, session_key) ",
+        "VALUES ($1, $2, $3, $4, $5) RETURNING ",
         user_columns!()
     );
     let chat_id = new_chat_id();
@@ -118,6 +131,7 @@ pub async fn insert(
             .bind(password_hash)
             .bind(verified_at)
             .bind(&chat_id)
+            .bind(new_session_key())
             .fetch_one(c)
             .await
     });
@@ -182,7 +196,9 @@ pub async fn mark_verified(
 ) -> Result<Option<User>, sqlx::Error> {
     const UPDATE: &str = concat!(
         "UPDATE users SET email_verified_at = COALESCE(email_verified_at, $1), ",
-        "password_hash = COALESCE($4, password_hash) WHERE id = $2 AND email = $3 RETURNING ",
+        "password_hash = COALESCE($4, password_hash), ",
+        "session_key = CASE WHEN $4 IS NULL THEN session_key ELSE $5 END ",
+        "WHERE id = $2 AND email = $3 RETURNING ",
         user_columns!()
     );
     with_tx!(tx, c => {
@@ -191,7 +207,68 @@ pub async fn mark_verified(
             .bind(user_id)
             .bind(email)
             .bind(new_password_hash)
+            .bind(new_session_key())
             .fetch_optional(c)
             .await
     })
+}
+
+/// Sets `user_id`'s password hash inside `tx` and replaces their session key (every
+/// session signed in before stops working); with `current`, only while the stored hash is
+/// still that one (of two concurrent changes, one wins). The user as it is afterwards;
+/// `None` when they are gone or the hash changed meanwhile.
+pub async fn set_password(
+    tx: &mut Tx,
+    user_id: i64,
+    current: Option<&str>,
+    new_hash: &str,
+) -> Result<Option<User>, sqlx::Error> {
+    const UPDATE: &str = concat!(
+        "UPDATE users SET password_hash = $1, session_key = $2 ",
+        "WHERE id = $3 AND ($4 IS NULL OR password_hash = $4) RETURNING ",
+        user_columns!()
+    );
+    with_tx!(tx, c => {
+        sqlx::query_as::<_, User>(UPDATE)
+            .bind(new_hash)
+            .bind(new_session_key())
+            .bind(user_id)
+            .bind(current)
+            .fetch_optional(c)
+            .await
+    })
+}
+
+/// Marks `user_id`'s email proven at `now` (unless it already was), inside `tx`.
+pub async fn mark_email_proven(tx: &mut Tx, user_id: i64, now: i64) -> Result<(), sqlx::Error> {
+    const UPDATE: &str = "UPDATE users SET email_verified_at = COALESCE(email_verified_at, $1) WHERE id = $2";
+    with_tx!(tx, c => sqlx::query(UPDATE).bind(now).bind(user_id).execute(c).await.map(drop))
+}
+
+/// Deletes `user_id` inside `tx`, with everything that references them (sessions, mail
+/// links, mail not sent yet: `ON DELETE CASCADE`). False when they were already gone.
+pub async fn delete(tx: &mut Tx, user_id: i64) -> Result<bool, sqlx::Error> {
+    with_tx!(tx, c => {
+        sqlx::query("DELETE FROM users WHERE id = $1").bind(user_id).execute(c).await.map(|r| r.rows_affected() > 0)
+    })
+}
+
+/// The day `user_id` signed up, `YYYY-MM-DD` (UTC).
+pub async fn created_on(pool: &Pool, user_id: i64) -> Result<Option<String>, sqlx::Error> {
+    match pool {
+        Pool::Sqlite(p) => {
+            sqlx::query_scalar("SELECT substr(created_at, 1, 10) FROM users WHERE id = $1")
+                .bind(user_id)
+                .fetch_optional(p)
+                .await
+        }
+        Pool::Postgres(p) => {
+            sqlx::query_scalar(
+                "SELECT to_char(created_at AT TIME ZONE 'UTC', 'YYYY-MM-DD') FROM users WHERE id = $1",
+            )
+            .bind(user_id)
+            .fetch_optional(p)
+            .await
+        }
+    }
 }

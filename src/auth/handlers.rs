@@ -4,10 +4,11 @@
 use std::sync::Arc;
 
 use super::{
+    lifecycle,
     limits::Limits,
     next::{safe_next, AFTER_LOGIN},
-    outcome::{ResendOutcome, SignupOutcome},
-    user_info::UserInfo,
+    outcome::{ForgotOutcome, ResendOutcome, SignupOutcome},
+    user_info::{AccountInfo, UserInfo},
     verification,
 };
 use crate::{
@@ -125,24 +126,20 @@ pub async fn resend_verification() -> Result<ResendOutcome, AppError> {
 }
 
 pub async fn login(email: String, password: String, next: Option<String>) -> Result<(), AppError> {
-    let limits = limits()?;
     let email = Email::parse(&email)?;
     let password = Password::parse(&password)?;
-    let ip = client_ip().await;
-    let account_key = email.as_str().to_string();
-    limits.login_failures_per_ip.ensure_open(&ip)?;
-    limits.login_failures_per_account.ensure_open(&account_key)?;
+    let guard = &limits()?.logins;
+    let slot = guard.take(&email, client_ip().await, unix_now()).await?;
     let mut auth = auth_session().await?;
     let user = auth.authenticate(Credentials { email, password }).await.map_err(|e| match e {
         axum_login::Error::Backend(BackendError(e)) => e,
         axum_login::Error::Session(e) => session_error(e),
     })?;
     let Some(user) = user else {
-        limits.login_failures_per_ip.record(&ip);
-        limits.login_failures_per_account.record(&account_key);
         tracing::info!("login refused: wrong email or password");
         return Err(AppError::BadCredentials);
     };
+    guard.succeeded(slot).await?;
     start_session(&mut auth, &user).await?;
     tracing::info!(user.id = user.id, "logged in");
     leptos_axum::redirect(safe_next(next.as_deref()));
@@ -161,4 +158,126 @@ pub async fn logout() -> Result<(), AppError> {
 pub async fn current_user() -> Result<Option<UserInfo>, AppError> {
     let auth = auth_session().await?;
     Ok(auth.user.as_ref().map(info))
+}
+
+/// A password field's error, named for the field it came from (the parser says "password").
+fn in_field(field: &str) -> impl Fn(AppError) -> AppError + '_ {
+    move |e| match e {
+        AppError::BadInput { reason, .. } => AppError::BadInput { field: field.to_string(), reason },
+        other => other,
+    }
+}
+
+/// The signed-in user, or 401.
+fn signed_in(auth: &AuthSession) -> Result<users::User, AppError> {
+    auth.user.clone().ok_or(AppError::NotSignedIn)
+}
+
+pub async fn forgot_password(email: String) -> Result<ForgotOutcome, AppError> {
+    let state = app_state()?;
+    let email = Email::parse(&email)?;
+    limits()?.resets_per_ip.check(&client_ip().await)?;
+    let mailer = mailer()?;
+    // The answer does not wait for the lookup: known and unknown emails take the same
+    // time. A failure is logged; the person can ask again.
+    tokio::spawn(async move {
+        match lifecycle::request_reset(&state.pool, &mailer, &email, unix_now()).await {
+            Ok(()) => mailer.nudge(),
+            Err(e) => tracing::warn!(error = %e, "could not queue a password reset link"),
+        }
+    });
+    accepted_or_redirect("/forgot?sent=1");
+    Ok(ForgotOutcome::CheckYourInbox)
+}
+
+fn link_refused() -> AppError {
+    AppError::bad_input(
+        "token",
+        "This link has expired, was already used, or was replaced. Ask for a new one.",
+    )
+}
+
+pub async fn reset_password(token: String, password: String) -> Result<UserInfo, AppError> {
+    let state = app_state()?;
+    let token_hash = email_tokens::parse(&token)?;
+    let password = Password::parse(&password)?;
+    // A look first, so a dead link costs no hashing; the use below decides.
+    if !lifecycle::reset_link_is_live(&state.pool, &token_hash, unix_now()).await? {
+        tracing::info!("password reset refused: unknown, used or expired link");
+        return Err(link_refused());
+    }
+    let hash = state.hasher.hash_new(password).await?;
+    let mailer = mailer()?;
+    let Some(user) = lifecycle::reset(&state.pool, &mailer, &token_hash, &hash, unix_now()).await? else {
+        tracing::info!("password reset refused: the link was used meanwhile");
+        return Err(link_refused());
+    };
+    mailer.nudge();
+    let mut auth = auth_session().await?;
+    start_session(&mut auth, &user).await?;
+    tracing::info!(user.id = user.id, "password reset; every other session ended; signed in");
+    leptos_axum::redirect(AFTER_LOGIN);
+    Ok(info(&user))
+}
+
+pub async fn change_password(current_password: String, new_password: String) -> Result<(), AppError> {
+    let state = app_state()?;
+    let mut auth = auth_session().await?;
+    let user = signed_in(&auth)?;
+    let current = Password::parse(&current_password).map_err(in_field("current_password"))?;
+    let new = Password::parse(&new_password).map_err(in_field("new_password"))?;
+    if current.expose() == new.expose() {
+        return Err(AppError::bad_input("new_password", "The new password is the one you have now."));
+    }
+    let email = Email::parse(&user.email)?;
+    let guard = &limits()?.logins;
+    let slot = guard.take(&email, client_ip().await, unix_now()).await?;
+    if !state.hasher.verify(current, Some(user.password_hash.clone())).await? {
+        tracing::info!(user.id = user.id, "password change refused: wrong current password");
+        return Err(AppError::BadCredentials);
+    }
+    guard.succeeded(slot).await?;
+    let hash = state.hasher.hash_new(new).await.map_err(in_field("new_password"))?;
+    let mailer = mailer()?;
+    let Some(changed) = lifecycle::change_password(&state.pool, &mailer, &user, &hash, unix_now()).await?
+    else {
+        tracing::info!(user.id = user.id, "password change refused: changed meanwhile by another request");
+        return Err(AppError::BadCredentials);
+    };
+    mailer.nudge();
+    start_session(&mut auth, &changed).await?;
+    tracing::info!(user.id = user.id, "password changed; every other session ended");
+    if is_form_post() {
+        leptos_axum::redirect("/account?changed=1");
+    }
+    Ok(())
+}
+
+pub async fn delete_account(password: String) -> Result<(), AppError> {
+    let state = app_state()?;
+    let mut auth = auth_session().await?;
+    let user = signed_in(&auth)?;
+    let password = Password::parse(&password)?;
+    let email = Email::parse(&user.email)?;
+    let guard = &limits()?.logins;
+    let slot = guard.take(&email, client_ip().await, unix_now()).await?;
+    if !state.hasher.verify(password, Some(user.password_hash.clone())).await? {
+        tracing::info!(user.id = user.id, "account deletion refused: wrong password");
+        return Err(AppError::BadCredentials);
+    }
+    guard.succeeded(slot).await?;
+    lifecycle::delete_account(&state.pool, user.id).await?;
+    // The row is gone already; this clears the cookie and the request's own session.
+    auth.logout().await.map_err(session_error)?;
+    tracing::info!(user.id = user.id, "account deleted");
+    leptos_axum::redirect("/?deleted=1");
+    Ok(())
+}
+
+pub async fn account() -> Result<AccountInfo, AppError> {
+    let state = app_state()?;
+    let auth = auth_session().await?;
+    let user = signed_in(&auth)?;
+    let created_on = users::created_on(&state.pool, user.id).await?.ok_or(AppError::NotSignedIn)?;
+    Ok(AccountInfo { email: user.email, email_verified: user.email_verified_at.is_some(), created_on })
 }

@@ -1,23 +1,24 @@
-//! Rate limits on failed logins (per account and per client address) and on sign-ups
-//! (per client address) and on verification mails sent again (per account and address), with the `governor` crate's GCRA limiters.
+//! Rate limits.
 //!
-//! Failed logins are recorded after the fact, so they need a "blocked until" memory on
-//! top of governor's state: a limiter says no once, and we remember until when.
+//! - Failed logins ([`LoginGuard`]): counted in the database, per account and client
+//!   address pair and per address, so they hold across restarts and instances, cannot be
+//!   raced (a guess takes its slot before the password is checked), and an attacker
+//!   elsewhere cannot lock an account's owner out.
+//! - Sign-ups, verification mails sent again and forgotten-password requests
+//!   ([`Limiter`]): every request counts, in memory, with the `governor` crate's GCRA.
 
-use std::{
-    collections::HashMap,
-    hash::Hash,
-    net::IpAddr,
-    num::NonZeroU32,
-    sync::Mutex,
-    time::{Duration, Instant},
-};
+use std::{hash::Hash, net::IpAddr, num::NonZeroU32, time::Duration};
+
+use sha2::{Digest, Sha256};
 
 use governor::{clock::Clock, DefaultKeyedRateLimiter, Quota, RateLimiter};
 
 use crate::{
     config::{Budget, LimitSettings},
+    db::Pool,
+    domain::Email,
     error::AppError,
+    login_failures::{self, Scope},
 };
 
 /// The governor quota that spends `budget` evenly over its window.
@@ -29,7 +30,6 @@ fn quota(budget: Budget) -> Quota {
 
 pub struct Limiter<K: Hash + Eq + Clone> {
     limiter: DefaultKeyedRateLimiter<K>,
-    blocked: Mutex<HashMap<K, Instant>>,
 }
 
 /// Past this many remembered keys, forget the stale ones.
@@ -37,7 +37,7 @@ const PRUNE_AT: usize = 10_000;
 
 impl<K: Hash + Eq + Clone> Limiter<K> {
     pub fn new(budget: Budget) -> Self {
-        Limiter { limiter: RateLimiter::keyed(quota(budget)), blocked: Mutex::new(HashMap::new()) }
+        Limiter { limiter: RateLimiter::keyed(quota(budget)) }
     }
 
     /// Counts one event now; refuses when the budget is spent.
@@ -46,40 +46,10 @@ impl<K: Hash + Eq + Clone> Limiter<K> {
             let wait = not_until.wait_time_from(self.limiter.clock().now());
             AppError::RateLimited { retry_after: seconds(wait) }
         })?;
-        self.prune();
-        Ok(())
-    }
-
-    /// Refuses while a key is blocked by earlier [`Limiter::record`]s.
-    pub fn ensure_open(&self, key: &K) -> Result<(), AppError> {
-        let blocked = self.blocked.lock().unwrap_or_else(|p| p.into_inner());
-        match blocked.get(key) {
-            Some(until) if *until > Instant::now() => {
-                Err(AppError::RateLimited { retry_after: seconds(*until - Instant::now()) })
-            }
-            _ => Ok(()),
-        }
-    }
-
-    /// Records one failure; when that spends the budget, blocks the key until it refills.
-    pub fn record(&self, key: &K) {
-        if let Err(not_until) = self.limiter.check_key(key) {
-            let wait = not_until.wait_time_from(self.limiter.clock().now());
-            let mut blocked = self.blocked.lock().unwrap_or_else(|p| p.into_inner());
-            blocked.insert(key.clone(), Instant::now() + wait.max(Duration::from_secs(1)));
-        }
-        self.prune();
-    }
-
-    fn prune(&self) {
         if self.limiter.len() > PRUNE_AT {
             self.limiter.retain_recent();
         }
-        let mut blocked = self.blocked.lock().unwrap_or_else(|p| p.into_inner());
-        if blocked.len() > PRUNE_AT {
-            let now = Instant::now();
-            blocked.retain(|_, until| *until > now);
-        }
+        Ok(())
     }
 }
 
@@ -87,24 +57,98 @@ fn seconds(d: Duration) -> u64 {
     d.as_secs() + u64::from(d.subsec_nanos() > 0)
 }
 
+/// Failed logins (and wrong current passwords), in the database. A guess takes a slot of
+/// its address and of its (account, address) pair before the password is checked; a
+/// right password gives the address slot back and clears the pair. Past the pair's budget
+/// that pair is refused until its window ends, but the account stays open from every
+/// other address; past the address budget, the address is refused for every account.
+#[derive(Clone, Debug)]
+pub struct LoginGuard {
+    pool: Pool,
+    per_pair: Budget,
+    per_address: Budget,
+}
+
+/// The slots one login attempt took; hand back to [`LoginGuard::succeeded`].
+#[derive(Debug)]
+pub struct Slot {
+    pair: String,
+    address: String,
+}
+
+fn window_secs(budget: Budget) -> i64 {
+    i64::try_from(budget.window.as_secs()).unwrap_or(i64::MAX).max(1)
+}
+
+impl LoginGuard {
+    pub fn new(pool: &Pool, settings: &LimitSettings) -> Self {
+        LoginGuard {
+            pool: pool.clone(),
+            per_pair: settings.login_failures_per_account,
+            per_address: settings.login_failures_per_ip,
+        }
+    }
+
+    /// Takes this attempt's slots at `now` (Unix seconds), or 429 with the seconds until
+    /// the window that refused it ends. The pair key holds a hash of the email, not the
+    /// email (no list of guessed addresses is kept).
+    pub async fn take(&self, email: &Email, ip: IpAddr, now: i64) -> Result<Slot, AppError> {
+        let address = ip.to_string();
+        let email_hash = crate::security::hex(&Sha256::digest(email.as_str().as_bytes()));
+        let slot = Slot { pair: format!("{email_hash}|{address}"), address };
+        self.take_one(Scope::Address, &slot.address, self.per_address, now).await?;
+        if let Err(refused) = self.take_one(Scope::Pair, &slot.pair, self.per_pair, now).await {
+            // Not checked, so not a failure of this address.
+            login_failures::give_back(&self.pool, Scope::Address, &slot.address).await?;
+            return Err(refused);
+        }
+        Ok(slot)
+    }
+
+    /// One slot of `key`, or 429 with the seconds until its window ends.
+    async fn take_one(&self, scope: Scope, key: &str, budget: Budget, now: i64) -> Result<(), AppError> {
+        let window = window_secs(budget);
+        let count = login_failures::take(&self.pool, scope, key, now, window).await?;
+        if count.failures > i64::from(budget.count) {
+            let wait = (count.window_start + window - now).max(1);
+            return Err(AppError::RateLimited { retry_after: u64::try_from(wait).unwrap_or(1) });
+        }
+        Ok(())
+    }
+
+    /// The password was right: the address gets its slot back, the pair starts over.
+    pub async fn succeeded(&self, slot: Slot) -> Result<(), AppError> {
+        login_failures::give_back(&self.pool, Scope::Address, &slot.address).await?;
+        login_failures::clear(&self.pool, Scope::Pair, &slot.pair).await?;
+        Ok(())
+    }
+
+    /// Forgets counts whose window has ended.
+    pub async fn sweep(&self, now: i64) -> Result<u64, sqlx::Error> {
+        let longest = window_secs(self.per_pair).max(window_secs(self.per_address));
+        login_failures::sweep(&self.pool, now - longest).await
+    }
+}
+
 /// Every limit the app applies, configured once at start.
 pub struct Limits {
-    pub login_failures_per_account: Limiter<String>,
-    pub login_failures_per_ip: Limiter<IpAddr>,
+    pub logins: LoginGuard,
     pub signups_per_ip: Limiter<IpAddr>,
     /// Verification mails sent again, per user id and per client address.
     pub resends_per_account: Limiter<i64>,
     pub resends_per_ip: Limiter<IpAddr>,
+    /// Forgotten-password requests per client address.
+    pub resets_per_ip: Limiter<IpAddr>,
 }
 
 impl Limits {
-    pub fn new(settings: LimitSettings) -> Self {
+    pub fn new(pool: &Pool, settings: LimitSettings) -> Self {
         Limits {
-            login_failures_per_account: Limiter::new(settings.login_failures_per_account),
-            login_failures_per_ip: Limiter::new(settings.login_failures_per_ip),
+            logins: LoginGuard::new(pool, &settings),
             signups_per_ip: Limiter::new(settings.signups_per_ip),
             resends_per_account: Limiter::new(settings.resends_per_account),
             resends_per_ip: Limiter::new(settings.resends_per_ip),
+            resets_per_ip: Limiter::new(settings.resets_per_ip),
         }
     }
 }
@@ -112,23 +156,6 @@ impl Limits {
 #[cfg(test)]
 mod tests {
     use super::*;
-
-    #[test]
-    fn failures_block_after_the_budget_and_say_when_to_retry() {
-        let limiter = Limiter::new(Budget { count: 3, window: Duration::from_secs(300) });
-        let key = "ann@example.com".to_string();
-        for _ in 0..3 {
-            limiter.ensure_open(&key).unwrap();
-            limiter.record(&key);
-        }
-        limiter.ensure_open(&key).unwrap();
-        limiter.record(&key);
-        match limiter.ensure_open(&key) {
-            Err(AppError::RateLimited { retry_after }) => assert!((1..=100).contains(&retry_after)),
-            other => panic!("expected 429, got {other:?}"),
-        }
-        limiter.ensure_open(&"other@example.com".to_string()).unwrap();
-    }
 
     #[test]
     fn check_counts_every_event() {

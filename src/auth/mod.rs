@@ -12,6 +12,8 @@ use crate::error::AppError;
 #[cfg(feature = "ssr")]
 mod handlers;
 #[cfg(feature = "ssr")]
+mod lifecycle;
+#[cfg(feature = "ssr")]
 pub mod limits;
 pub mod next;
 mod outcome;
@@ -20,8 +22,8 @@ mod user_info;
 mod verification;
 
 pub use next::{safe_next, AFTER_LOGIN};
-pub use outcome::{ResendOutcome, SignupOutcome};
-pub use user_info::UserInfo;
+pub use outcome::{ForgotOutcome, ResendOutcome, SignupOutcome};
+pub use user_info::{AccountInfo, UserInfo};
 
 /// Starts an account. With email verification (the default) it answers 202
 /// `{"status":"check_your_inbox"}` whether or not the email has an account, and mails
@@ -59,4 +61,36 @@ pub async fn logout() -> Result<(), AppError> {
 #[server(prefix = "/api", endpoint = "current_user")]
 pub async fn current_user() -> Result<Option<UserInfo>, AppError> {
     handlers::current_user().await
+}
+
+/// Mails a link to choose a new password, when the email has an account. Always 202
+/// `{"status":"check_your_inbox"}`, in the same time either way.
+#[server(prefix = "/api", endpoint = "forgot_password")]
+pub async fn forgot_password(email: String) -> Result<ForgotOutcome, AppError> {
+    handlers::forgot_password(email).await
+}
+
+/// Uses the reset link's token: sets `password`, ends every session of the account and
+/// signs this browser in.
+#[server(prefix = "/api", endpoint = "reset_password")]
+pub async fn reset_password(token: String, password: String) -> Result<UserInfo, AppError> {
+    handlers::reset_password(token, password).await
+}
+
+/// Changes the signed-in user's password; every other session of theirs ends.
+#[server(prefix = "/api", endpoint = "change_password")]
+pub async fn change_password(current_password: String, new_password: String) -> Result<(), AppError> {
+    handlers::change_password(current_password, new_password).await
+}
+
+/// Deletes the signed-in user's account, after checking their password.
+#[server(prefix = "/api", endpoint = "delete_account")]
+pub async fn delete_account(password: String) -> Result<(), AppError> {
+    handlers::delete_account(password).await
+}
+
+/// The signed-in account, for the account page.
+#[server(prefix = "/api", endpoint = "account")]
+pub async fn account() -> Result<AccountInfo, AppError> {
+    handlers::account().await
 }

@@ -17,3 +17,10 @@ pub enum ResendOutcome {
     CheckYourInbox,
     AlreadyVerified,
 }
+
+/// `POST /api/forgot_password`'s answer, always `{"status":"check_your_inbox"}` (202).
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Serialize, Deserialize)]
+#[serde(tag = "status", rename_all = "snake_case")]
+pub enum ForgotOutcome {
+    CheckYourInbox,
+}

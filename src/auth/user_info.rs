@@ -10,3 +10,12 @@ pub struct UserInfo {
     #[serde(default)]
     pub email_verified: bool,
 }
+
+/// What the account page shows about the signed-in account.
+#[derive(Clone, Debug, PartialEq, Eq, Serialize, Deserialize)]
+pub struct AccountInfo {
+    pub email: String,
+    pub email_verified: bool,
+    /// The day the account was made, `YYYY-MM-DD` (UTC).
+    pub created_on: String,
+}

@@ -132,6 +132,7 @@ pub async fn verify(pool: &Pool, token_hash: &str, now: i64) -> Result<Option<Us
         return Ok(None);
     };
     if new_password.is_some() {
+        email_tokens::void_for_password_change(&mut tx, used.user_id).await?;
         store::delete_for_user(&mut tx, used.user_id).await?;
     }
     tx.commit().await?;

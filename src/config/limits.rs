@@ -1,4 +1,4 @@
-//! The budgets of the rate limits (`CHATPASS_LOGIN_FAILURES_*`, `CHATPASS_SIGNUPS_PER_IP`, `CHATPASS_RESENDS_PER_*`).
+//! The budgets of the rate limits (`CHATPASS_LOGIN_FAILURES_*`, `CHATPASS_SIGNUPS_PER_IP`, `CHATPASS_RESENDS_PER_*`, `CHATPASS_RESETS_PER_IP`).
 //! The limiters that spend them live with the feature that applies them (`auth::limits`).
 
 use std::time::Duration;
@@ -16,7 +16,9 @@ pub struct LimitSettings {
     pub login_failures_per_account: Budget,
     pub login_failures_per_ip: Budget,
     pub signups_per_ip: Budget,
-    /// Verification mails sent again on request (`CHATPASS_RESENDS_PER_*`).
+    /// Verification mails sent again on request (`CHATPASS_RESENDS_PER_*`, `CHATPASS_RESETS_PER_IP`).
     pub resends_per_account: Budget,
     pub resends_per_ip: Budget,
+    /// Forgotten-password requests per client address (`CHATPASS_RESETS_PER_IP`).
+    pub resets_per_ip: Budget,
 }

@@ -89,6 +89,7 @@ pub const DEFAULT_LOGIN_FAILURES_PER_IP: u32 = 100;
 pub const DEFAULT_SIGNUPS_PER_IP: u32 = 20;
 pub const DEFAULT_RESENDS_PER_ACCOUNT: u32 = 5;
 pub const DEFAULT_RESENDS_PER_IP: u32 = 20;
+pub const DEFAULT_RESETS_PER_IP: u32 = 10;
 /// Window of the resend budgets.
 pub const RESEND_WINDOW: Duration = Duration::from_secs(3600);
 /// Window of the login-failure budgets.
@@ -153,6 +154,7 @@ impl Config {
                 RESEND_WINDOW,
             )?,
             resends_per_ip: budget("CHATPASS_RESENDS_PER_IP", DEFAULT_RESENDS_PER_IP, RESEND_WINDOW)?,
+            resets_per_ip: budget("CHATPASS_RESETS_PER_IP", DEFAULT_RESETS_PER_IP, RESEND_WINDOW)?,
         };
         let default_outbox = match &database {
             Database::Sqlite { file: Some(file), .. } => {

@@ -7,6 +7,10 @@ pub enum MailKind {
     Verify,
     /// "Someone tried to sign up with your address" (it already has an account).
     SignupAttempt,
+    /// "Choose a new password": the `/reset` link.
+    ResetPassword,
+    /// "Your password was changed" (by a reset or on the account page).
+    PasswordChanged,
 }
 
 impl MailKind {
@@ -14,6 +18,8 @@ impl MailKind {
         match self {
             MailKind::Verify => "verify",
             MailKind::SignupAttempt => "signup_attempt",
+            MailKind::ResetPassword => "reset_password",
+            MailKind::PasswordChanged => "password_changed",
         }
     }
 }
@@ -60,7 +66,48 @@ pub fn signup_attempt(origin: &str, to: &str) -> Mail {
              \r\n\
              {origin}/login\r\n\
              \r\n\
+             If you forgot your password, ask for a new one here:\r\n\
+             \r\n\
+             {origin}/forgot\r\n\
+             \r\n\
              If it was not you, nothing has changed: your password still works and nobody got in.\r\n"
+        ),
+    }
+}
+
+/// How long a password-reset link works, in seconds (the text says "one hour").
+pub const RESET_TTL_SECS: i64 = 3600;
+
+pub fn reset_password(origin: &str, to: &str, token: &str) -> Mail {
+    Mail {
+        kind: MailKind::ResetPassword,
+        to: to.to_string(),
+        subject: "Choose a new chatpass password".into(),
+        body: format!(
+            "Someone, hopefully you, asked to choose a new chatpass password for this address.\r\n\
+             \r\n\
+             To choose one, open this link within one hour:\r\n\
+             \r\n\
+             {origin}/reset?token={token}\r\n\
+             \r\n\
+             The link works once. If it was not you, ignore this mail: your password stays as it is.\r\n"
+        ),
+    }
+}
+
+/// `how`: "reset with a link from a mail" or "changed on the account page".
+pub fn password_changed(origin: &str, to: &str, how: &str) -> Mail {
+    Mail {
+        kind: MailKind::PasswordChanged,
+        to: to.to_string(),
+        subject: "Your chatpass password was changed".into(),
+        body: format!(
+            "The password of your chatpass account was just {how}. Every other signed-in\r\n\
+             browser was signed out.\r\n\
+             \r\n\
+             If it was not you, choose a new password now and check your mailbox's security:\r\n\
+             \r\n\
+             {origin}/forgot\r\n"
         ),
     }
 }
@@ -84,9 +131,23 @@ mod tests {
     }
 
     #[test]
-    fn the_attempt_mail_links_to_login_and_reveals_nothing_else() {
+    fn the_attempt_mail_links_to_login_and_to_a_new_password_and_reveals_nothing_else() {
         let mail = signup_attempt("http://127.0.0.1:3000", "ann@example.com");
-        assert_eq!(first_link(&mail.body), Some("http://127.0.0.1:3000/login"));
+        let links: Vec<_> = mail.body.split_whitespace().filter(|w| w.contains("://")).collect();
+        assert_eq!(links, ["http://127.0.0.1:3000/login", "http://127.0.0.1:3000/forgot"]);
         assert!(!mail.body.contains("token"));
+    }
+
+    #[test]
+    fn the_reset_mail_holds_one_link_and_the_notice_none_that_acts() {
+        let mail = reset_password("https://chat.example.com", "ann@example.com", "abc_-123");
+        let links: Vec<_> = mail.body.split_whitespace().filter(|w| w.contains("://")).collect();
+        assert_eq!(links, ["https://chat.example.com/reset?token=abc_-123"]);
+        let notice =
+            password_changed("https://chat.example.com", "ann@example.com", "changed on the account page");
+        assert_eq!(first_link(&notice.body), Some("https://chat.example.com/forgot"));
+        for body in [&mail.body, &notice.body] {
+            assert!(body.is_ascii() && body.lines().all(|l| l.len() < 998));
+        }
     }
 }

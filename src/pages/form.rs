@@ -20,6 +20,11 @@ impl ReturnedError {
         Some(ReturnedError { path: query.get("__path")?, error: query.get("__err")? })
     }
 
+    /// Whether the error came from the server function at `/api/{endpoint}`.
+    pub fn is_for(&self, endpoint: &str) -> bool {
+        self.path.strip_prefix("/api/") == Some(endpoint)
+    }
+
     /// Makes the next `ServerAction` created for this form's server function start with
     /// the error, as if the browser had posted the form itself.
     pub fn provide(self) {
@@ -87,4 +92,32 @@ pub fn ErrorSummary(
             {general}
         </p>
     }
+}
+
+/// Where mail goes when this server has no SMTP server (None: real mail). Read on the
+/// server and handed to the page's island.
+pub fn outbox_dir() -> Option<String> {
+    #[cfg(feature = "ssr")]
+    {
+        use_context::<std::sync::Arc<crate::mail::Mailer>>()
+            .and_then(|mailer| mailer.file_outbox.as_ref().map(|dir| dir.display().to_string()))
+    }
+    #[cfg(not(feature = "ssr"))]
+    {
+        None
+    }
+}
+
+/// Says where mail went when this server writes it to files instead of sending it.
+#[component]
+pub fn OutboxNotice(dir: Option<String>) -> impl IntoView {
+    dir.map(|dir| {
+        view! {
+            <p class="banner demo" data-testid="outbox-notice">
+                <strong>"No mail server is configured. "</strong>
+                "This server writes each mail to a file in " <code>{dir}</code>
+                " and prints its link in the server log. Set CHATPASS_SMTP_URL to send real mail."
+            </p>
+        }
+    })
 }

@@ -51,6 +51,9 @@ fn LoginForm(next: String, returned: Option<ReturnedError>) -> impl IntoView {
                 </button>
             </ActionForm>
             <p class="hint">
+                <a href="/forgot">"Forgot your password?"</a>
+            </p>
+            <p class="hint">
                 "No account yet? " <a href="/signup">"Sign up"</a>
             </p>
         </section>

@@ -7,7 +7,7 @@ use leptos_router::hooks::use_query_map;
 
 use crate::{
     auth::{Signup, SignupOutcome},
-    pages::form::{ErrorSummary, Field, ReturnedError},
+    pages::form::{outbox_dir, ErrorSummary, Field, OutboxNotice, ReturnedError},
 };
 
 /// Rendered on the server only; the form inside is an island.
@@ -19,19 +19,6 @@ pub fn SignupPage() -> impl IntoView {
     let sent = query.get("sent").is_some_and(|v| v == "1");
     let outbox = outbox_dir();
     view! { <SignupForm returned sent outbox /> }
-}
-
-/// Where mail goes when this server has no SMTP server (None: real mail).
-fn outbox_dir() -> Option<String> {
-    #[cfg(feature = "ssr")]
-    {
-        use_context::<std::sync::Arc<crate::mail::Mailer>>()
-            .and_then(|mailer| mailer.file_outbox.as_ref().map(|dir| dir.display().to_string()))
-    }
-    #[cfg(not(feature = "ssr"))]
-    {
-        None
-    }
 }
 
 /// The form: works as a plain HTML form, and through the server function once hydrated.
@@ -80,13 +67,7 @@ fn SignupForm(returned: Option<ReturnedError>, sent: bool, outbox: Option<String
                 <p data-testid="check-inbox" role="status">
                     "We sent a mail to the address you gave. Open the link in it to confirm that the address is yours; then you can chat. The link works for 24 hours."
                 </p>
-                {outbox.clone().map(|dir| view! {
-                    <p class="banner demo" data-testid="outbox-notice">
-                        <strong>"No mail server is configured. "</strong>
-                        "This server writes each mail to a file in " <code>{dir}</code>
-                        " and prints its link in the server log. Set CHATPASS_SMTP_URL to send real mail."
-                    </p>
-                })}
+                <OutboxNotice dir=outbox.clone() />
                 <p class="hint">
                     "Already confirmed? " <a href="/login">"Log in"</a>
                 </p>

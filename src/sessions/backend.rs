@@ -18,9 +18,11 @@ impl AuthUser for User {
         self.id
     }
 
-    /// The password hash: changing the password ends every other session.
+    /// The account's session key (random, replaced with every password change): a session
+    /// signed in before a change no longer matches and is signed out. Nothing derived from
+    /// the password is copied into session rows.
     fn session_auth_hash(&self) -> &[u8] {
-        self.password_hash.as_bytes()
+        self.session_key.as_bytes()
     }
 }
 

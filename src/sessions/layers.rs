@@ -48,8 +48,8 @@ where
     .build();
     let settings = config.sessions;
     router
-        .layer(middleware::from_fn(move |auth: AuthSession, request: Request, next: Next| {
-            enforce_timeouts(settings, auth, request, next)
+        .layer(middleware::from_fn(move |request: Request, next: Next| {
+            enforce_timeouts(settings, request, next)
         }))
         .layer(auth)
         .layer(middleware::from_fn(slot::user_slot))
@@ -85,32 +85,34 @@ fn session_layer(pool: &Pool, config: &Config) -> SessionManagerLayer<Store> {
         .with_expiry(Expiry::OnInactivity(idle))
 }
 
-/// Both timeouts. Absolute: ends a login older than `settings.absolute`, however
-/// active. Idle: the store drops a session `settings.idle` after its last save; an
-/// active session is saved again (extending that) once per refresh interval, not on
-/// every request.
-async fn enforce_timeouts(
-    settings: SessionSettings,
-    mut auth: AuthSession,
-    request: Request,
-    next: Next,
-) -> Response {
-    if auth.user.is_some() {
-        let now = unix_now();
-        let login_at: Option<u64> = auth.session.get(LOGIN_AT_KEY).await.ok().flatten();
-        let expired = login_at.is_none_or(|at| now.saturating_sub(at) > settings.absolute.as_secs());
-        if expired {
-            tracing::info!("session reached its absolute timeout");
-            let _ = auth.logout().await;
-        } else {
-            let refresh_every = (settings.idle.as_secs() / 2).min(3600);
-            let seen_at: Option<u64> = auth.session.get(SEEN_AT_KEY).await.ok().flatten();
-            if seen_at.is_none_or(|at| now.saturating_sub(at) >= refresh_every) {
-                let _ = auth.session.insert(SEEN_AT_KEY, now).await;
+/// Both timeouts, on the request's own auth session (a copy would leave the handler
+/// signed in): a request that crosses a timeout is refused itself, not the one after.
+/// Absolute: ends a login older than `settings.absolute`, however active. Idle: the
+/// store drops a session `settings.idle` after its last save; an active session is saved
+/// again (extending that) once per refresh interval, not on every request.
+async fn enforce_timeouts(settings: SessionSettings, mut request: Request, next: Next) -> Response {
+    if let Some(auth) = request.extensions_mut().get_mut::<AuthSession>() {
+        if auth.user.is_some() {
+            let now = unix_now();
+            let login_at: Option<u64> = auth.session.get(LOGIN_AT_KEY).await.ok().flatten();
+            if timed_out(login_at, now, settings.absolute) {
+                tracing::info!("session reached its absolute timeout");
+                let _ = auth.logout().await;
+            } else {
+                let refresh_every = (settings.idle.as_secs() / 2).min(3600);
+                let seen_at: Option<u64> = auth.session.get(SEEN_AT_KEY).await.ok().flatten();
+                if seen_at.is_none_or(|at| now.saturating_sub(at) >= refresh_every) {
+                    let _ = auth.session.insert(SEEN_AT_KEY, now).await;
+                }
             }
         }
     }
     next.run(request).await
+}
+
+/// Whether a login at `login_at` (none recorded: treated as too old) is past `absolute` at `now`.
+fn timed_out(login_at: Option<u64>, now: u64, absolute: Duration) -> bool {
+    login_at.is_none_or(|at| now.saturating_sub(at) >= absolute.as_secs())
 }
 
 /// The session and login layers (tower-sessions, axum-login) answer a bare, empty 500
@@ -136,4 +138,20 @@ async fn store_unavailable(State(pool): State<Pool>, request: Request, next: Nex
     let mut response = (StatusCode::SERVICE_UNAVAILABLE, Json(&error)).into_response();
     response.headers_mut().insert(header::RETRY_AFTER, HeaderValue::from(db::ACQUIRE_TIMEOUT.as_secs()));
     response
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn the_absolute_timeout_counts_from_the_login_and_includes_its_last_second() {
+        let absolute = Duration::from_secs(60);
+        assert!(!timed_out(Some(1_000), 1_059, absolute));
+        assert!(timed_out(Some(1_000), 1_060, absolute));
+        assert!(timed_out(Some(1_000), 1_063, absolute));
+        assert!(timed_out(None, 1_000, absolute));
+        // A clock that went back is not a reason to end a session.
+        assert!(!timed_out(Some(1_000), 900, absolute));
+    }
 }

@@ -60,13 +60,10 @@ macro_rules! statements {
                 " (id, data, expiry_date, user_id) VALUES ($1, $2, $3, $4) ",
                 "ON CONFLICT (id) DO NOTHING"
             ),
-            save: concat!(
-                "INSERT INTO ",
-                $table,
-                " (id, data, expiry_date, user_id) VALUES ($1, $2, $3, $4) ",
-                "ON CONFLICT (id) DO UPDATE SET data = excluded.data, ",
-                "expiry_date = excluded.expiry_date, user_id = excluded.user_id"
-            ),
+            // Only `create` inserts. A save of a row that is gone (logged out, or its
+            // user deleted, while this request was in flight) writes nothing: an upsert
+            // would bring the ended session back.
+            save: concat!("UPDATE ", $table, " SET data = $2, expiry_date = $3, user_id = $4 WHERE id = $1"),
             load: concat!(
                 "SELECT s.data, ",
                 user_columns!("u."),
@@ -138,7 +135,10 @@ impl SessionStore for Store {
     }
 
     async fn save(&self, record: &Record) -> session_store::Result<()> {
-        self.write(self.sql().save, record).await.map(drop)
+        if self.write(self.sql().save, record).await? == 0 {
+            tracing::debug!("a session that ended while a request of it was in flight stays ended");
+        }
+        Ok(())
     }
 
     async fn load(&self, id: &Id) -> session_store::Result<Option<Record>> {

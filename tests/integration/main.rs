@@ -14,6 +14,8 @@ mod each_database {
     mod accounts;
     mod chat_token;
     mod health;
+    mod lifecycle;
+    mod limits;
     mod sessions;
     mod verification;
 }

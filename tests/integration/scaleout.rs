@@ -120,6 +120,30 @@ async fn a_session_made_on_one_instance_works_and_ends_on_the_other() {
     assert_eq!(whoami(&client, &b).await.as_deref(), Some("ann@example.com"));
 }
 
+/// Failed logins are counted in the shared database: guesses spread over two instances
+/// spend one budget, and neither instance lets the pair through once it is spent.
+#[tokio::test]
+async fn failed_logins_through_two_instances_spend_one_budget() {
+    let database = postgres::fresh_database(&postgres::server_url()).await;
+    let a = instance(&database);
+    let b = instance(&database);
+    assert_eq!(signup(&browser(), &a, "ann@example.com").await.status(), 200);
+    let attacker = browser();
+    let mut statuses = Vec::new();
+    for i in 0..12 {
+        let at = if i % 2 == 0 { &a } else { &b };
+        let guess = format!("wrong guess {i}");
+        let form = [("email", "ann@example.com"), ("password", guess.as_str())];
+        statuses.push(post(&attacker, at, "/api/login", &form).await.status().as_u16());
+    }
+    assert_eq!(statuses.iter().filter(|s| **s == 401).count(), 10, "one budget of 10: {statuses:?}");
+    assert!(statuses[10..].iter().all(|s| *s == 429), "{statuses:?}");
+    for at in [&a, &b] {
+        let right = post(&attacker, at, "/api/login", &[("email", "ann@example.com"), ("password", GOOD)]);
+        assert_eq!(right.await.status(), 429);
+    }
+}
+
 #[tokio::test]
 async fn one_email_signed_up_through_both_instances_at_once_makes_one_account() {
     let database = postgres::fresh_database(&postgres::server_url()).await;

@@ -60,6 +60,16 @@ pub fn verify_token(mail: &str) -> Option<String> {
     links(mail).iter().find_map(|l| l.split_once("/verify?token=").map(|(_, t)| t.to_string()))
 }
 
+/// The token of the mail's `/reset?token=…` link.
+pub fn reset_token(mail: &str) -> Option<String> {
+    links(mail).iter().find_map(|l| l.split_once("/reset?token=").map(|(_, t)| t.to_string()))
+}
+
+/// The mail's subject.
+pub fn subject(mail: &str) -> String {
+    header(mail, "Subject").unwrap_or_default()
+}
+
 /// A real SMTP server (aiosmtpd) on a loopback port, keeping each mail it receives as a
 /// file. Stops when dropped.
 pub struct SmtpSink {

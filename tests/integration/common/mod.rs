@@ -112,6 +112,19 @@ pub fn client() -> reqwest::Client {
         .expect("client")
 }
 
+/// A browser-like client (see [`client`]) whose connections come from `ip`, a loopback
+/// address other than 127.0.0.1 (Linux routes all of 127.0.0.0/8 to lo): the server sees
+/// another client address.
+pub fn client_from(ip: &str) -> reqwest::Client {
+    reqwest::Client::builder()
+        .cookie_store(true)
+        .redirect(reqwest::redirect::Policy::none())
+        .timeout(std::time::Duration::from_secs(60))
+        .local_address(ip.parse::<std::net::IpAddr>().expect("an address"))
+        .build()
+        .expect("client")
+}
+
 impl TestApp {
     pub fn builder() -> TestAppBuilder {
         TestAppBuilder::default()
@@ -281,6 +294,34 @@ impl TestApp {
         match &self.pool {
             Pool::Sqlite(p) => sqlx::query_as(sql).fetch_one(p).await.unwrap(),
             Pool::Postgres(p) => sqlx::query_as(sql).fetch_one(p).await.unwrap(),
+        }
+    }
+
+    /// The session row of user `email` (there must be exactly one), decoded: its id and record.
+    pub async fn session_of(&self, email: &str) -> (String, tower_sessions::session::Record) {
+        let sql = format!(
+            "SELECT s.id, s.data FROM {} s JOIN users u ON u.id = s.user_id WHERE u.email = $1",
+            self.sessions_table()
+        );
+        let rows: Vec<(String, Vec<u8>)> = match &self.pool {
+            Pool::Sqlite(p) => sqlx::query_as(&sql).bind(email).fetch_all(p).await.unwrap(),
+            Pool::Postgres(p) => sqlx::query_as(&sql).bind(email).fetch_all(p).await.unwrap(),
+        };
+        assert_eq!(rows.len(), 1, "{email} has one session");
+        let (id, data) = rows.into_iter().next().unwrap();
+        (id, rmp_serde::from_slice(&data).expect("a tower-sessions record"))
+    }
+
+    /// Sets `key` of user `email`'s session record to `value`, behind the server's back
+    /// (to make a login or a last visit look long ago without waiting).
+    pub async fn set_session_value(&self, email: &str, key: &str, value: serde_json::Value) {
+        let (id, mut record) = self.session_of(email).await;
+        record.data.insert(key.to_string(), value);
+        let data = rmp_serde::to_vec(&record).unwrap();
+        let sql = format!("UPDATE {} SET data = $1 WHERE id = $2", self.sessions_table());
+        match &self.pool {
+            Pool::Sqlite(p) => sqlx::query(&sql).bind(data).bind(id).execute(p).await.map(drop).unwrap(),
+            Pool::Postgres(p) => sqlx::query(&sql).bind(data).bind(id).execute(p).await.map(drop).unwrap(),
         }
     }
 

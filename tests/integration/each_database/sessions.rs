@@ -77,8 +77,8 @@ async fn a_session_without_a_user_in_its_row_is_looked_up_as_before() {
 async fn the_joined_user_is_checked_like_any_other() {
     let app = TestApp::spawn().await;
     assert_eq!(app.register("ann@example.com", GOOD).await.status(), 200);
-    // A changed password hash, read through the join, still ends the session.
-    app.execute("UPDATE users SET password_hash = password_hash || 'x'").await;
+    // A new session key (what a password change sets), read through the join, still ends the session.
+    app.execute("UPDATE users SET session_key = session_key || 'x'").await;
     assert_eq!(app.post_form("/api/chat_token", &[]).await.status(), 401);
     assert_eq!(app.whoami().await, None);
 }
@@ -108,4 +108,118 @@ async fn a_session_row_that_cannot_be_read_signs_the_visitor_out_without_an_erro
     // Logging in again works and replaces it.
     assert_eq!(app.login("ann@example.com", GOOD).await.status(), 200);
     assert_eq!(app.whoami().await.as_deref(), Some("ann@example.com"));
+}
+
+fn unix_now() -> i64 {
+    std::time::SystemTime::now().duration_since(std::time::UNIX_EPOCH).unwrap().as_secs() as i64
+}
+
+async fn chat_token_status(app: &TestApp, client: &reqwest::Client) -> u16 {
+    app.post_form_with(client, "/api/chat_token", &[]).await.status().as_u16()
+}
+
+/// Requests of a session in flight while it logs out must not bring it back: a save
+/// after the logout (every request here saves: its last visit looks long ago) used to
+/// re-insert the deleted row, and the old cookie worked again.
+#[tokio::test]
+async fn logout_racing_requests_of_the_same_session_never_brings_it_back() {
+    let app = TestApp::spawn().await;
+    assert_eq!(app.register("ann@example.com", GOOD).await.status(), 200);
+    assert_eq!(app.post_form("/api/logout", &[]).await.status(), 200);
+    for round in 0..20 {
+        let client = common::client();
+        let login =
+            app.post_form_with(&client, "/api/login", &[("email", "ann@example.com"), ("password", GOOD)]);
+        assert_eq!(login.await.status(), 200);
+        app.set_session_value("ann@example.com", "chatpass.seen_at", serde_json::json!(0)).await;
+        let old_cookie = app.session_of("ann@example.com").await.0;
+        let mut in_flight = tokio::task::JoinSet::new();
+        for _ in 0..6 {
+            let (client, url, origin) =
+                (client.clone(), app.url("/api/current_user"), format!("http://{}", app.addr));
+            in_flight.spawn(async move {
+                client
+                    .post(url)
+                    .header("origin", origin)
+                    .header("accept", "application/json")
+                    .send()
+                    .await
+                    .unwrap()
+                    .status()
+            });
+        }
+        assert_eq!(app.post_form_with(&client, "/api/logout", &[]).await.status(), 200);
+        for status in in_flight.join_all().await {
+            assert_eq!(status, 200, "round {round}");
+        }
+        // Whatever cookie the jar kept last, and the old id itself, work no more.
+        assert_eq!(app.whoami_with(&client).await, None, "round {round}");
+        assert_eq!(chat_token_status(&app, &client).await, 401, "round {round}");
+        let forged = common::client();
+        let response = forged
+            .post(app.url("/api/chat_token"))
+            .header("origin", format!("http://{}", app.addr))
+            .header("cookie", format!("chatpass_session={old_cookie}"))
+            .send()
+            .await
+            .unwrap();
+        assert_eq!(response.status(), 401, "round {round}: the old session id");
+        assert_eq!(app.session_count().await, 0, "round {round}: no session is left");
+    }
+}
+
+#[tokio::test]
+async fn the_absolute_timeout_refuses_the_very_request_that_crosses_it() {
+    let app = TestApp::builder().env("CHATPASS_SESSION_ABSOLUTE_SECS", "60").spawn().await;
+    assert_eq!(app.register("ann@example.com", GOOD).await.status(), 200);
+    // Logged in 50 s ago: still in.
+    app.set_session_value("ann@example.com", "chatpass.login_at", serde_json::json!(unix_now() - 50)).await;
+    assert_eq!(chat_token_status(&app, &app.client).await, 200);
+    // 63 s ago: this request itself is refused, and the session is gone.
+    app.set_session_value("ann@example.com", "chatpass.login_at", serde_json::json!(unix_now() - 63)).await;
+    assert_eq!(chat_token_status(&app, &app.client).await, 401);
+    assert_eq!(app.session_count().await, 0);
+
+    assert_eq!(app.login("ann@example.com", GOOD).await.status(), 200);
+    app.set_session_value("ann@example.com", "chatpass.login_at", serde_json::json!(unix_now() - 63)).await;
+    let page = app.get("/chat").await;
+    assert_eq!(page.status(), 302, "the chat page sends the visitor to log in again");
+    assert_eq!(page.headers()["location"], "/login?next=/chat");
+}
+
+#[tokio::test]
+async fn the_idle_timeout_refuses_the_request_that_crosses_it() {
+    let app = TestApp::spawn().await;
+    assert_eq!(app.register("ann@example.com", GOOD).await.status(), 200);
+    assert_eq!(chat_token_status(&app, &app.client).await, 200);
+    // The row's expiry (last save + idle timeout) a second ago, written as the store writes it.
+    let expired = time::OffsetDateTime::now_utc() - time::Duration::seconds(1);
+    let sql = format!("UPDATE {} SET expiry_date = $1", app.sessions_table());
+    match &app.pool {
+        chatpass::db::Pool::Sqlite(p) => sqlx::query(&sql).bind(expired).execute(p).await.map(drop).unwrap(),
+        chatpass::db::Pool::Postgres(p) => {
+            sqlx::query(&sql).bind(expired).execute(p).await.map(drop).unwrap()
+        }
+    }
+    assert_eq!(chat_token_status(&app, &app.client).await, 401);
+    assert_eq!(app.get("/chat").await.status(), 302);
+}
+
+#[tokio::test]
+async fn session_rows_hold_nothing_derived_from_the_password() {
+    let app = TestApp::spawn().await;
+    assert_eq!(app.register("ann@example.com", GOOD).await.status(), 200);
+    let (_, hash) = app.stored_credentials().await;
+    let (_, record) = app.session_of("ann@example.com").await;
+    let text = serde_json::to_string(&record.data).unwrap();
+    assert!(!text.contains("argon2") && !text.contains(&hash), "{text}");
+    let data: Vec<u8> = {
+        let sql = format!("SELECT data FROM {}", app.sessions_table());
+        match &app.pool {
+            chatpass::db::Pool::Sqlite(p) => sqlx::query_scalar(&sql).fetch_one(p).await.unwrap(),
+            chatpass::db::Pool::Postgres(p) => sqlx::query_scalar(&sql).fetch_one(p).await.unwrap(),
+        }
+    };
+    let raw = String::from_utf8_lossy(&data);
+    assert!(!raw.contains("argon2") && !raw.contains(&hash[hash.len() - 20..]));
 }

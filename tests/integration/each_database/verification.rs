@@ -71,9 +71,13 @@ async fn a_sign_up_for_an_existing_account_answers_alike_sets_no_cookie_and_mail
         json(app.signup("carol@example.com", GOOD).await).await,
         json!({"status": "check_your_inbox"})
     );
-    // The owner hears about it, with a link to log in and nothing that works as a key.
+    // The owner hears about it, with links to log in and to ask for a new password, and
+    // nothing that works as a key.
     let notice = app.wait_for_mail("ann@example.com", 2).await;
-    assert_eq!(mail::links(&notice), [format!("http://{}/login", app.addr)]);
+    assert_eq!(
+        mail::links(&notice),
+        [format!("http://{}/login", app.addr), format!("http://{}/forgot", app.addr)]
+    );
     assert!(mail::verify_token(&notice).is_none());
     // The owner's password is untouched; the one in the attempt does not log in.
     assert_eq!(app.login("ann@example.com", GOOD).await.status(), 200);
