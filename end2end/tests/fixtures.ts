@@ -84,6 +84,11 @@ export class ChatpassServer {
   async verificationLink(email: string): Promise<string> {
     return waitForLink(path.join(this.dir, 'outbox'), email);
   }
+
+  /** The newest /reset link mailed to `email`, from the file outbox beside the database. */
+  async resetLink(email: string): Promise<string> {
+    return waitForMailLink(path.join(this.dir, 'outbox'), email, '/reset');
+  }
 }
 
 /** The mails in a directory (the file outbox, or the SMTP sink's), oldest first. */
@@ -97,13 +102,19 @@ export function mailsIn(dir: string): string[] {
 
 /** Waits for a mail to `email` in `dir` holding a /verify link; returns the newest such link. */
 export async function waitForLink(dir: string, email: string, timeoutMs = 20_000): Promise<string> {
+  return waitForMailLink(dir, email, '/verify', timeoutMs);
+}
+
+/** Waits for a mail to `email` in `dir` holding a `{route}?token=` link; returns the newest such link. */
+export async function waitForMailLink(dir: string, email: string, route: string, timeoutMs = 20_000): Promise<string> {
   const deadline = Date.now() + timeoutMs;
+  const wanted = new RegExp(`^https?://[^/]+${route.replace(/[/]/g, '\\/')}\\?token=`);
   for (;;) {
     const links = mailsIn(dir)
       .filter((mail) => new RegExp(`^To: .*${email.replace(/[.+]/g, '\\$&')}`, 'mi').test(mail))
-      .flatMap((mail) => mail.split(/\s+/).filter((word) => /^https?:\/\/.*\/verify\?token=/.test(word)));
+      .flatMap((mail) => mail.split(/\s+/).filter((word) => wanted.test(word)));
     if (links.length > 0) return links[links.length - 1];
-    if (Date.now() > deadline) throw new Error(`no verification mail to ${email} in ${dir}`);
+    if (Date.now() > deadline) throw new Error(`no ${route} mail to ${email} in ${dir}`);
     await new Promise((resolve) => setTimeout(resolve, 50));
   }
 }

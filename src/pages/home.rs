@@ -1,10 +1,18 @@
 //! `/`: what chatpass is, plus a control that only works once the WASM bundle runs.
 
 use leptos::prelude::*;
+use leptos_router::hooks::use_query_map;
 
 #[component]
 pub fn HomePage() -> impl IntoView {
+    // Where deleting an account lands (`/?deleted=1`).
+    let deleted = use_query_map().get_untracked().get("deleted").is_some_and(|v| v == "1");
     view! {
+        {deleted.then(|| view! {
+            <p class="banner ok" role="status" data-testid="account-deleted">
+                "Your account was deleted, and you are signed out."
+            </p>
+        })}
         <section class="hero">
             <h1>"chatpass"</h1>
             <p>
