@@ -271,6 +271,7 @@ mod tests {
             "CHATPASS_SESSION_IDLE_SECS"
         );
         assert_eq!(parse(&[("CHATPASS_SIGNUPS_PER_IP", "many")]).unwrap_err().var, "CHATPASS_SIGNUPS_PER_IP");
+        assert_eq!(parse(&[("CHATPASS_RESETS_PER_IP", "0")]).unwrap_err().var, "CHATPASS_RESETS_PER_IP");
     }
 
     #[test]

@@ -325,6 +325,45 @@ impl TestApp {
         }
     }
 
+    /// A POST to `path` (a server function without arguments) of `session_id`'s session that is in flight while `meanwhile` runs: sent
+    /// over a raw connection with `Expect: 100-continue` and its body held back. The server
+    /// answers "100 Continue" only once the handler reads the body, so by then the session
+    /// layers have loaded the session (and, with its last visit long ago, changed it). Then
+    /// `meanwhile` runs to its end, the body goes out, and the request finishes (saving its
+    /// session). Returns the status line and headers of its answer. No timing is guessed.
+    pub async fn request_overlapping<F: std::future::Future<Output = ()>>(
+        &self,
+        path: &str,
+        session_id: &str,
+        meanwhile: F,
+    ) -> String {
+        use tokio::io::{AsyncReadExt, AsyncWriteExt};
+        let mut stream = tokio::net::TcpStream::connect(self.addr).await.unwrap();
+        let head = format!(
+            "POST {path} HTTP/1.1\r\nHost: {addr}\r\nOrigin: http://{addr}\r\nAccept: application/json\r\n\
+             Cookie: chatpass_session={session_id}\r\nContent-Type: application/x-www-form-urlencoded\r\n\
+             Content-Length: 3\r\nExpect: 100-continue\r\nConnection: close\r\n\r\n",
+            addr = self.addr
+        );
+        stream.write_all(head.as_bytes()).await.unwrap();
+        let mut seen = Vec::new();
+        let mut buf = [0u8; 1024];
+        while !String::from_utf8_lossy(&seen).contains("100 Continue\r\n\r\n") {
+            let n = tokio::time::timeout(std::time::Duration::from_secs(20), stream.read(&mut buf))
+                .await
+                .expect("the server asks for the body")
+                .unwrap();
+            assert!(n > 0, "closed before asking for the body: {}", String::from_utf8_lossy(&seen));
+            seen.extend_from_slice(&buf[..n]);
+        }
+        meanwhile.await;
+        stream.write_all(b"x=1").await.unwrap();
+        let mut rest = Vec::new();
+        stream.read_to_end(&mut rest).await.unwrap();
+        let answer = String::from_utf8_lossy(&rest).to_string();
+        answer.split("\r\n\r\n").next().unwrap_or_default().to_string()
+    }
+
     /// Runs a statement on the server's database, behind its back.
     pub async fn execute(&self, sql: &str) {
         match &self.pool {

@@ -374,11 +374,42 @@ async fn delete_account_removes_the_user_sessions_links_and_unsent_mail_and_the_
     assert_eq!(app.whoami().await.as_deref(), Some("ann@example.com"));
 }
 
+/// Another tab's `chat_token` is in flight (its session read, its answer not sent) while
+/// the account is deleted: it answers from what it read before the delete, and no session
+/// row survives; the cookie is worthless afterwards.
+#[tokio::test]
+async fn deleting_while_another_tab_is_mid_chat_token_leaves_no_session_behind() {
+    let app = TestApp::spawn().await;
+    assert_eq!(app.register("ann@example.com", GOOD).await.status(), 200);
+    // Its last visit long ago: the in-flight request changes its session, so it saves it.
+    app.set_session_value("ann@example.com", "chatpass.seen_at", json!(0)).await;
+    let session_id = app.session_of("ann@example.com").await.0;
+    let answer = app
+        .request_overlapping("/api/chat_token", &session_id, async {
+            let deleted = app.post_form("/api/delete_account", &[("password", GOOD)]).await;
+            assert_eq!(deleted.status(), 200);
+        })
+        .await;
+    let status = answer.lines().next().unwrap_or_default();
+    assert!(status.contains(" 200 ") || status.contains(" 401 "), "{answer}");
+    assert_eq!(app.user_count().await, 0);
+    assert_eq!(app.session_count().await, 0, "the in-flight request brought no session back");
+    assert_eq!(chat_token_status(&app, &app.client).await, 401);
+    let old = common::client()
+        .post(app.url("/api/chat_token"))
+        .header("origin", format!("http://{}", app.addr))
+        .header("cookie", format!("chatpass_session={session_id}"))
+        .send()
+        .await
+        .unwrap();
+    assert_eq!(old.status(), 401);
+}
+
+/// Many requests of the session at once with the delete: each is 200 or 401, none 500.
 #[tokio::test]
 async fn deleting_while_another_tab_asks_for_tokens_leaves_no_session_behind() {
     let app = TestApp::spawn().await;
     assert_eq!(app.register("ann@example.com", GOOD).await.status(), 200);
-    // Every request of the session saves it (its last visit looks long ago).
     app.set_session_value("ann@example.com", "chatpass.seen_at", json!(0)).await;
     let mut tabs = tokio::task::JoinSet::new();
     for _ in 0..12 {

@@ -118,44 +118,6 @@ async fn chat_token_status(app: &TestApp, client: &reqwest::Client) -> u16 {
     app.post_form_with(client, "/api/chat_token", &[]).await.status().as_u16()
 }
 
-/// A request of `session_id`'s session that is in flight while `meanwhile` runs: sent
-/// over a raw connection with `Expect: 100-continue` and its body held back. The server
-/// answers "100 Continue" only once the handler reads the body, so by then the session
-/// layers have loaded the session (and, with its last visit long ago, changed it). Then
-/// `meanwhile` runs to its end, the body goes out, and the request finishes (saving its
-/// session). Returns the status line and headers of its answer. No timing is guessed.
-async fn request_overlapping<F: std::future::Future<Output = ()>>(
-    app: &TestApp,
-    session_id: &str,
-    meanwhile: F,
-) -> String {
-    use tokio::io::{AsyncReadExt, AsyncWriteExt};
-    let mut stream = tokio::net::TcpStream::connect(app.addr).await.unwrap();
-    let head = format!(
-        "POST /api/chat_token HTTP/1.1\r\nHost: {addr}\r\nOrigin: http://{addr}\r\nAccept: application/json\r\n\
-         Cookie: chatpass_session={session_id}\r\nContent-Type: application/x-www-form-urlencoded\r\n\
-         Content-Length: 3\r\nExpect: 100-continue\r\nConnection: close\r\n\r\n",
-        addr = app.addr
-    );
-    stream.write_all(head.as_bytes()).await.unwrap();
-    let mut seen = Vec::new();
-    let mut buf = [0u8; 1024];
-    while !String::from_utf8_lossy(&seen).contains("100 Continue\r\n\r\n") {
-        let n = tokio::time::timeout(std::time::Duration::from_secs(20), stream.read(&mut buf))
-            .await
-            .expect("the server asks for the body")
-            .unwrap();
-        assert!(n > 0, "closed before asking for the body: {}", String::from_utf8_lossy(&seen));
-        seen.extend_from_slice(&buf[..n]);
-    }
-    meanwhile.await;
-    stream.write_all(b"x=1").await.unwrap();
-    let mut rest = Vec::new();
-    stream.read_to_end(&mut rest).await.unwrap();
-    let answer = String::from_utf8_lossy(&rest).to_string();
-    answer.split("\r\n\r\n").next().unwrap_or_default().to_string()
-}
-
 /// Logout while a request of the same session is in flight: the request's save after the
 /// logout used to re-insert the deleted row (an upsert), and the old cookie worked again.
 #[tokio::test]
@@ -171,10 +133,11 @@ async fn logout_racing_a_slow_request_of_the_same_session_never_brings_it_back()
         // Its last visit long ago: the in-flight request changes the session, so it saves it.
         app.set_session_value("ann@example.com", "chatpass.seen_at", serde_json::json!(0)).await;
         let session_id = app.session_of("ann@example.com").await.0;
-        let answer = request_overlapping(&app, &session_id, async {
-            assert_eq!(app.post_form_with(&client, "/api/logout", &[]).await.status(), 200);
-        })
-        .await;
+        let answer = app
+            .request_overlapping("/api/chat_token", &session_id, async {
+                assert_eq!(app.post_form_with(&client, "/api/logout", &[]).await.status(), 200);
+            })
+            .await;
         let status = answer.lines().next().unwrap_or_default();
         assert!(status.contains(" 200 ") || status.contains(" 401 "), "round {round}: {answer}");
         assert_eq!(app.session_count().await, 0, "round {round}: the ended session stays ended");
