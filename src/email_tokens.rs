@@ -121,6 +121,17 @@ pub async fn use_once(
     with_tx!(tx, c => sqlx::query_as::<_, Used>(UPDATE).bind(now).bind(hash).bind(purpose.as_str()).fetch_optional(c).await)
 }
 
+/// The user a token of `purpose` belongs to, used or not: to lock that user first (every
+/// transaction that touches a user's tokens takes the user's row before them, so two of
+/// them never wait on each other in opposite orders).
+///
+/// Read before the transaction (a token's user never changes): on SQLite a transaction
+/// that reads first and writes later cannot wait for another writer, and fails busy.
+pub async fn owner(pool: &Pool, hash: &str, purpose: Purpose) -> Result<Option<i64>, sqlx::Error> {
+    const SELECT: &str = "SELECT user_id FROM email_tokens WHERE token_hash = $1 AND purpose = $2";
+    with_pool!(pool, p => sqlx::query_scalar::<_, i64>(SELECT).bind(hash).bind(purpose.as_str()).fetch_optional(p).await)
+}
+
 /// Whether an unused, unexpired token of `purpose` has this hash (a look, not a use).
 pub async fn is_live(pool: &Pool, hash: &str, purpose: Purpose, now: i64) -> Result<bool, sqlx::Error> {
     const SELECT: &str = "SELECT EXISTS (SELECT 1 FROM email_tokens \

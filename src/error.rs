@@ -80,6 +80,11 @@ impl FromServerFnError for AppError {
                 None => AppError::bad_input("request", reason),
             },
             ServerFnErrorErr::MissingArg(field) => AppError::bad_input(&field, "This field is required."),
+            // On the server, a request body that cannot be read (not UTF-8) is the client's
+            // to fix; in the browser, a garbled answer is a network problem.
+            ServerFnErrorErr::Deserialization(_) if cfg!(feature = "ssr") => {
+                AppError::bad_input("request", "The request body could not be read: send UTF-8 form data.")
+            }
             ServerFnErrorErr::Request(reason) | ServerFnErrorErr::Deserialization(reason) => {
                 AppError::Network(reason)
             }
@@ -120,7 +125,12 @@ fn is_unavailable(error: &sqlx::Error) -> bool {
         | sqlx::Error::Protocol(_)
         | sqlx::Error::WorkerCrashed => true,
         sqlx::Error::Database(e) => e.code().is_some_and(|code| {
-            code.starts_with("08") || code.starts_with("57P") || matches!(&*code, "5" | "261" | "517" | "773")
+            // 08: connection, 57P: shutdown, 40001/40P01: serialization failure or deadlock
+            // (PostgreSQL: the transaction was rolled back; trying again works), 5/261/517/773:
+            // SQLite busy or locked.
+            code.starts_with("08")
+                || code.starts_with("57P")
+                || matches!(&*code, "40001" | "40P01" | "5" | "261" | "517" | "773")
         }),
         _ => false,
     }

@@ -158,11 +158,17 @@ fn token_inspect(config: &Config, token: &str) -> ExitCode {
     let report = match inspect::inspect(&token, &expected, now()) {
         Ok(report) => report,
         Err(e) => {
-            println!("invalid: {e}");
+            println!("invalid: {}", inspect::printable(&e.to_string()));
             return ExitCode::FAILURE;
         }
     };
-    let pretty = |v: &serde_json::Value| serde_json::to_string_pretty(v).unwrap_or_default();
+    // Everything from the token goes through `printable`: control and direction characters
+    // in a claim are shown escaped, so they cannot forge or hide lines of this report. (The
+    // pretty JSON's own newlines are layout: JSON escapes those inside strings.)
+    let pretty = |v: &serde_json::Value| {
+        let text = serde_json::to_string_pretty(v).unwrap_or_default();
+        text.lines().map(inspect::printable).collect::<Vec<_>>().join("\n")
+    };
     println!("header:\n{}", pretty(&report.header));
     println!("claims:\n{}", pretty(&report.claims));
     for (name, claim) in [("issued at", "iat"), ("not before", "nbf"), ("expires at", "exp")] {
@@ -179,7 +185,7 @@ fn token_inspect(config: &Config, token: &str) -> ExitCode {
         }
     );
     for problem in &report.problems {
-        println!("problem: {problem}");
+        println!("problem: {}", inspect::printable(problem));
     }
     if report.is_valid() {
         println!("valid");

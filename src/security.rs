@@ -104,9 +104,18 @@ const DEFAULT_CSP: &str = "default-src 'none'; frame-ancestors 'none'";
 
 /// Middleware: security headers on every response. Pages set their own CSP (with the
 /// nonce of their inline scripts); everything else gets the strict default.
-pub async fn security_headers(request: Request, next: Next) -> Response {
+pub async fn security_headers(State(https): State<HttpsOnly>, request: Request, next: Next) -> Response {
+    let api = request.uri().path().starts_with("/api/");
     let mut response = next.run(request).await;
     let headers = response.headers_mut();
+    if https.0 {
+        // Two years, the preload list's minimum; only when the public URL is https.
+        headers.insert(header::STRICT_TRANSPORT_SECURITY, HeaderValue::from_static("max-age=63072000"));
+    }
+    if api {
+        // Tokens and account data: never kept by a browser or a shared cache.
+        headers.insert(header::CACHE_CONTROL, HeaderValue::from_static("no-store"));
+    }
     headers.insert("x-content-type-options", HeaderValue::from_static("nosniff"));
     headers.insert("referrer-policy", HeaderValue::from_static("strict-origin-when-cross-origin"));
     headers.insert("x-frame-options", HeaderValue::from_static("DENY"));
@@ -114,6 +123,63 @@ pub async fn security_headers(request: Request, next: Next) -> Response {
         headers.insert(header::CONTENT_SECURITY_POLICY, HeaderValue::from_static(DEFAULT_CSP));
     }
     response
+}
+
+/// Whether the public URL is https (then responses carry `Strict-Transport-Security`).
+#[derive(Clone, Copy, Debug)]
+pub struct HttpsOnly(pub bool);
+
+/// The key that signs errors a no-JavaScript form carries back to its page in the URL
+/// (`__err`): random per process, so only an error this server wrote is shown as text.
+fn form_error_key() -> &'static [u8; 32] {
+    static KEY: std::sync::OnceLock<[u8; 32]> = std::sync::OnceLock::new();
+    KEY.get_or_init(|| {
+        use rand::RngCore;
+        let mut key = [0u8; 32];
+        rand::rng().fill_bytes(&mut key);
+        key
+    })
+}
+
+fn form_error_mac() -> hmac::Hmac<sha2::Sha256> {
+    use hmac::Mac;
+    hmac::Hmac::<sha2::Sha256>::new_from_slice(form_error_key()).expect("any key length")
+}
+
+/// The signature (`__sig`) of a form error (`__err`, as decoded from the URL).
+pub fn sign_form_error(error: &str) -> String {
+    use hmac::Mac;
+    let mut mac = form_error_mac();
+    mac.update(error.as_bytes());
+    hex(&mac.finalize().into_bytes())
+}
+
+/// Whether `signature` is this server's for `error` (compared in constant time).
+pub fn form_error_is_ours(error: &str, signature: &str) -> bool {
+    use hmac::Mac;
+    let Some(bytes) = unhex(signature) else {
+        return false;
+    };
+    let mut mac = form_error_mac();
+    mac.update(error.as_bytes());
+    mac.verify_slice(&bytes).is_ok()
+}
+
+fn unhex(text: &str) -> Option<Vec<u8>> {
+    if text.len() != 64 {
+        return None;
+    }
+    (0..text.len()).step_by(2).map(|i| u8::from_str_radix(text.get(i..i + 2)?, 16).ok()).collect()
+}
+
+/// A redirect's `Location` with `__sig` added when it carries a form error (`__err`), so
+/// the page it leads to can tell the server's own errors from text someone put in a link.
+pub fn sign_form_error_location(location: &str) -> Option<String> {
+    let parsed = url::Url::parse("http://form.invalid").ok()?.join(location).ok()?;
+    let (_, error) = parsed.query_pairs().find(|(key, _)| key == "__err")?;
+    let signature = sign_form_error(&error);
+    let separator = if location.contains('?') { '&' } else { '?' };
+    Some(format!("{location}{separator}__sig={signature}"))
 }
 
 #[cfg(test)]
@@ -126,6 +192,19 @@ mod tests {
             h.insert(*k, v.parse().unwrap());
         }
         h
+    }
+
+    #[test]
+    fn form_errors_are_shown_only_with_this_servers_signature() {
+        let location = "/login?__path=%2Fapi%2Flogin&__err=eyJlcnJvciI6ImJhZF9jcmVkZW50aWFscyJ9";
+        let signed = sign_form_error_location(location).unwrap();
+        let signature = signed.rsplit_once("__sig=").unwrap().1;
+        assert!(form_error_is_ours("eyJlcnJvciI6ImJhZF9jcmVkZW50aWFscyJ9", signature));
+        assert!(!form_error_is_ours("eyJlcnJvciI6ImJhZF9jcmVkZW50aWFscyJ8", signature));
+        assert!(!form_error_is_ours("eyJlcnJvciI6ImJhZF9jcmVkZW50aWFscyJ9", &signature[..63]));
+        assert!(!form_error_is_ours("x", "zz"));
+        assert!(!form_error_is_ours("x", &"é".repeat(32)));
+        assert_eq!(sign_form_error_location("/login?next=/chat"), None);
     }
 
     #[test]

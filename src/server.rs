@@ -88,7 +88,9 @@ pub fn leptos_options(config: &Config) -> LeptosOptions {
 /// The full router: pages, server functions, `/healthz`, static files, and layers.
 fn router(state: AppState, features: FeatureState, config: &Config) -> Router {
     let own_origin = OwnOrigin(config.public_origin.clone());
-    let routes = generate_route_list(App);
+    let https =
+        security::HttpsOnly(config.public_origin.as_deref().is_some_and(|o| o.starts_with("https://")));
+    let routes = route_list();
     let (pool, hasher) = (state.pool.clone(), state.hasher.clone());
     let context = {
         let state = state.clone();
@@ -111,7 +113,7 @@ fn router(state: AppState, features: FeatureState, config: &Config) -> Router {
     sessions::stack(app, &pool, &hasher, config)
         .layer(RequestBodyLimitLayer::new(BODY_LIMIT))
         .layer(middleware::from_fn_with_state(own_origin, security::verify_origin))
-        .layer(middleware::from_fn(security::security_headers))
+        .layer(middleware::from_fn_with_state(https, security::security_headers))
         .layer(CompressionLayer::new())
         .layer(
             TraceLayer::new_for_http()
@@ -122,6 +124,16 @@ fn router(state: AppState, features: FeatureState, config: &Config) -> Router {
                 .on_request(())
                 .on_response(DefaultOnResponse::new().level(Level::INFO)),
         )
+}
+
+/// The app's routes, generated once per process. Generating them runs the app with
+/// resource loading suppressed by a process-wide flag (leptos_server's
+/// `SuppressResourceLoad`): a request of another server in the same process (the
+/// integration tests run many) whose resource first polls meanwhile would wait forever
+/// (leptos-rs/leptos#4773). Once, before any server of this process serves, avoids that.
+fn route_list() -> Vec<leptos_axum::AxumRouteListing> {
+    static ROUTES: std::sync::OnceLock<Vec<leptos_axum::AxumRouteListing>> = std::sync::OnceLock::new();
+    ROUTES.get_or_init(|| generate_route_list(App)).clone()
 }
 
 /// `GET /healthz`: 200 when the database answers, 503 otherwise.
@@ -162,7 +174,21 @@ async fn require_login(auth: AuthSession, request: Request, next: Next) -> Respo
 /// itself with 500, so no code of ours could set their status; and `ResponseOptions`'s
 /// status also overrides the 302 that sends a no-JavaScript form post back to its page.
 async fn server_fn_error_status(request: Request, next: Next) -> Response {
-    let response = next.run(request).await;
+    let mut response = next.run(request).await;
+    if response.status().is_redirection() {
+        // A no-JavaScript form post sent back to its page with the error in the URL: sign
+        // it, so the page shows only errors this server wrote (see `ReturnedError`).
+        let signed = response
+            .headers()
+            .get(header::LOCATION)
+            .and_then(|l| l.to_str().ok())
+            .and_then(security::sign_form_error_location)
+            .and_then(|l| HeaderValue::from_str(&l).ok());
+        if let Some(location) = signed {
+            response.headers_mut().insert(header::LOCATION, location);
+        }
+        return response;
+    }
     if response.status() != StatusCode::INTERNAL_SERVER_ERROR
         || !response.headers().contains_key(server_fn::error::SERVER_FN_ERROR_HEADER)
     {

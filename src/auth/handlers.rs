@@ -131,10 +131,17 @@ pub async fn login(email: String, password: String, next: Option<String>) -> Res
     let guard = &limits()?.logins;
     let slot = guard.take(&email, client_ip().await, unix_now()).await?;
     let mut auth = auth_session().await?;
-    let user = auth.authenticate(Credentials { email, password }).await.map_err(|e| match e {
+    let checked = auth.authenticate(Credentials { email, password }).await.map_err(|e| match e {
         axum_login::Error::Backend(BackendError(e)) => e,
         axum_login::Error::Session(e) => session_error(e),
-    })?;
+    });
+    let user = match checked {
+        Ok(user) => user,
+        Err(e) => {
+            guard.not_checked(slot).await?;
+            return Err(e);
+        }
+    };
     let Some(user) = user else {
         tracing::info!("login refused: wrong email or password");
         return Err(AppError::BadCredentials);
@@ -193,7 +200,7 @@ pub async fn forgot_password(email: String) -> Result<ForgotOutcome, AppError> {
 fn link_refused() -> AppError {
     AppError::bad_input(
         "token",
-        "This link has expired, was already used, or was replaced. Ask for a new one.",
+        "This link has expired or was already used, or the password was changed since. Ask for a new one.",
     )
 }
 
@@ -232,7 +239,14 @@ pub async fn change_password(current_password: String, new_password: String) -> 
     let email = Email::parse(&user.email)?;
     let guard = &limits()?.logins;
     let slot = guard.take(&email, client_ip().await, unix_now()).await?;
-    if !state.hasher.verify(current, Some(user.password_hash.clone())).await? {
+    let right = match state.hasher.verify(current, Some(user.password_hash.clone())).await {
+        Ok(right) => right,
+        Err(e) => {
+            guard.not_checked(slot).await?;
+            return Err(e);
+        }
+    };
+    if !right {
         tracing::info!(user.id = user.id, "password change refused: wrong current password");
         return Err(AppError::BadCredentials);
     }
@@ -261,15 +275,26 @@ pub async fn delete_account(password: String) -> Result<(), AppError> {
     let email = Email::parse(&user.email)?;
     let guard = &limits()?.logins;
     let slot = guard.take(&email, client_ip().await, unix_now()).await?;
-    if !state.hasher.verify(password, Some(user.password_hash.clone())).await? {
+    let right = match state.hasher.verify(password, Some(user.password_hash.clone())).await {
+        Ok(right) => right,
+        Err(e) => {
+            guard.not_checked(slot).await?;
+            return Err(e);
+        }
+    };
+    if !right {
         tracing::info!(user.id = user.id, "account deletion refused: wrong password");
         return Err(AppError::BadCredentials);
     }
     guard.succeeded(slot).await?;
-    lifecycle::delete_account(&state.pool, user.id).await?;
+    let deleted = lifecycle::delete_account(&state.pool, user.id).await?;
     // The row is gone already; this clears the cookie and the request's own session.
     auth.logout().await.map_err(session_error)?;
-    tracing::info!(user.id = user.id, "account deleted");
+    if deleted {
+        tracing::info!(user.id = user.id, "account deleted");
+    } else {
+        tracing::info!(user.id = user.id, "account already deleted by another request");
+    }
     leptos_axum::redirect("/?deleted=1");
     Ok(())
 }

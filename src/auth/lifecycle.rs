@@ -88,13 +88,20 @@ pub async fn reset(
     new_hash: &str,
     now: i64,
 ) -> Result<Option<User>, AppError> {
+    // The user's row first, then the token (the order every writer of both keeps); the
+    // lock is the transaction's first statement, a write (see `email_tokens::owner`).
+    let Some(owner) = email_tokens::owner(pool, token_hash, Purpose::ResetPassword).await? else {
+        return Ok(None);
+    };
     let mut tx = pool.begin().await?;
+    let Some(user) = users::lock(&mut tx, owner).await? else {
+        return Ok(None);
+    };
     let Some(used) = email_tokens::use_once(&mut tx, token_hash, Purpose::ResetPassword, now).await? else {
         return Ok(None);
     };
-    match users::lock(&mut tx, used.user_id).await? {
-        Some(user) if user.email == used.email => {}
-        _ => return Ok(None),
+    if used.user_id != user.id || used.email != user.email {
+        return Ok(None);
     }
     users::mark_email_proven(&mut tx, used.user_id, now).await?;
     let Some(user) = users::set_password(&mut tx, used.user_id, None, new_hash).await? else {
@@ -115,6 +122,7 @@ pub async fn change_password(
     now: i64,
 ) -> Result<Option<User>, AppError> {
     let mut tx = pool.begin().await?;
+    // set_password's UPDATE takes the user's row before the tokens are voided.
     let Some(changed) = users::set_password(&mut tx, user.id, Some(&user.password_hash), new_hash).await?
     else {
         return Ok(None);

@@ -123,6 +123,13 @@ impl LoginGuard {
         Ok(())
     }
 
+    /// The password could not be checked (the hashing pool was busy): both slots back.
+    pub async fn not_checked(&self, slot: Slot) -> Result<(), AppError> {
+        login_failures::give_back(&self.pool, Scope::Address, &slot.address).await?;
+        login_failures::give_back(&self.pool, Scope::Pair, &slot.pair).await?;
+        Ok(())
+    }
+
     /// Forgets counts whose window has ended.
     pub async fn sweep(&self, now: i64) -> Result<u64, sqlx::Error> {
         let longest = window_secs(self.per_pair).max(window_secs(self.per_address));

@@ -122,7 +122,15 @@ pub async fn send_again(pool: &Pool, mailer: &Mailer, user: &User, now: i64) -> 
 /// (they were signed in with a password the owner did not choose). `None`: the token is
 /// unknown, used, expired, or its user no longer has that email.
 pub async fn verify(pool: &Pool, token_hash: &str, now: i64) -> Result<Option<User>, AppError> {
+    // The user's row first, then the token (the order every writer of both keeps); the
+    // lock is the transaction's first statement, a write (see `email_tokens::owner`).
+    let Some(owner) = email_tokens::owner(pool, token_hash, Purpose::VerifyEmail).await? else {
+        return Ok(None);
+    };
     let mut tx = pool.begin().await?;
+    if users::lock(&mut tx, owner).await?.is_none() {
+        return Ok(None);
+    }
     let Some(used) = email_tokens::use_once(&mut tx, token_hash, Purpose::VerifyEmail, now).await? else {
         return Ok(None);
     };

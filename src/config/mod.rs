@@ -97,14 +97,78 @@ pub const LOGIN_FAILURE_WINDOW: Duration = Duration::from_secs(15 * 60);
 /// Window of the sign-up budget.
 pub const SIGNUP_WINDOW: Duration = Duration::from_secs(3600);
 
+/// Every setting chatpass reads (besides `RUST_LOG`), for the checks every value passes first.
+pub const SETTINGS: &[&str] = &[
+    "DATABASE_URL",
+    "LEPTOS_SITE_ADDR",
+    "LEPTOS_SITE_ROOT",
+    "CHATPASS_PUBLIC_URL",
+    "CHATPASS_SESSION_IDLE_SECS",
+    "CHATPASS_SESSION_ABSOLUTE_SECS",
+    "CHATPASS_LOGIN_FAILURES_PER_ACCOUNT",
+    "CHATPASS_LOGIN_FAILURES_PER_IP",
+    "CHATPASS_SIGNUPS_PER_IP",
+    "CHATPASS_RESENDS_PER_ACCOUNT",
+    "CHATPASS_RESENDS_PER_IP",
+    "CHATPASS_RESETS_PER_IP",
+    "CHATPASS_EMAIL_VERIFICATION",
+    "CHATPASS_CHAT_IDENTITY",
+    "CHATPASS_SMTP_URL",
+    "CHATPASS_MAIL_FROM",
+    "CHATPASS_OUTBOX_DIR",
+    "CHATPASS_MAIL_RETRY_SECS",
+    "CHATPASS_TOKEN_TTL",
+    "TWILIO_ACCOUNT_SID",
+    "TWILIO_API_KEY",
+    "TWILIO_API_SECRET",
+    "TWILIO_CHAT_SERVICE_SID",
+    "TWILIO_PUSH_CREDENTIAL_SID",
+    "TWILIO_REGION",
+];
+
+/// The longest value any setting may have.
+const MAX_VALUE_BYTES: usize = 4096;
+
+/// What every value must be before its own parser sees it: no control characters (a NUL,
+/// a newline: nothing a setting needs, and trouble in a header, a path or a log line), and
+/// not absurdly long. The value itself is never repeated in the message (it may be a secret).
+fn check_value(var: &'static str, value: &str) -> Result<(), ConfigError> {
+    if value.len() > MAX_VALUE_BYTES {
+        return Err(ConfigError::new(
+            var,
+            format!("is {} bytes long; at most {MAX_VALUE_BYTES}", value.len()),
+        ));
+    }
+    if value.chars().any(char::is_control) {
+        return Err(ConfigError::new(
+            var,
+            "contains a control character (a NUL, a newline, a tab…); remove it",
+        ));
+    }
+    Ok(())
+}
+
 impl Config {
-    /// Reads the process environment (after loading `.env`, which the caller does).
+    /// Reads the process environment (after loading `.env`, which the caller does). A
+    /// setting whose value is not UTF-8 is refused, not ignored.
     pub fn from_env() -> Result<Self, ConfigError> {
+        for var in SETTINGS {
+            if let Some(value) = std::env::var_os(var) {
+                if value.to_str().is_none() {
+                    return Err(ConfigError::new(var, "is not valid UTF-8"));
+                }
+            }
+        }
         Self::from_lookup(|name| std::env::var(name).ok())
     }
 
     /// Parses settings from any lookup; an empty value counts as unset.
     pub fn from_lookup(get: impl Fn(&str) -> Option<String>) -> Result<Self, ConfigError> {
+        for var in SETTINGS {
+            if let Some(value) = get(var) {
+                check_value(var, &value)?;
+            }
+        }
         let twilio = twilio::parse(&|name| get(name))?;
         let get = |name: &str| get(name).filter(|v| !v.is_empty());
         let database =
@@ -113,6 +177,17 @@ impl Config {
             parse_site_addr(&get("LEPTOS_SITE_ADDR").unwrap_or_else(|| DEFAULT_SITE_ADDR.to_string()))?;
         let site_root = get("LEPTOS_SITE_ROOT").unwrap_or_else(|| DEFAULT_SITE_ROOT.to_string());
         let public_origin = get("CHATPASS_PUBLIC_URL").map(|raw| parse_public_url(&raw)).transpose()?;
+        if !site_addr.ip().is_loopback() && public_origin.is_none() {
+            // Reachable from other machines, the server must not trust a request's Host
+            // header for what its own origin is (cookies, the cross-site check, mail links).
+            return Err(ConfigError::new(
+                "LEPTOS_SITE_ADDR",
+                format!(
+                    "{site_addr} is reachable from other machines, so CHATPASS_PUBLIC_URL must say \
+                     which origin browsers use (for example https://chat.example.com)"
+                ),
+            ));
+        }
         let number = |var: &'static str, default: u64, min: u64, max: u64| -> Result<u64, ConfigError> {
             match get(var) {
                 None => Ok(default),
@@ -272,6 +347,39 @@ mod tests {
         );
         assert_eq!(parse(&[("CHATPASS_SIGNUPS_PER_IP", "many")]).unwrap_err().var, "CHATPASS_SIGNUPS_PER_IP");
         assert_eq!(parse(&[("CHATPASS_RESETS_PER_IP", "0")]).unwrap_err().var, "CHATPASS_RESETS_PER_IP");
+    }
+
+    #[test]
+    fn a_listen_address_beyond_loopback_needs_a_public_url() {
+        for addr in ["0.0.0.0:3000", "[::]:3000", "192.0.2.10:3000"] {
+            let error = parse(&[("LEPTOS_SITE_ADDR", addr)]).unwrap_err();
+            assert_eq!(error.var, "LEPTOS_SITE_ADDR");
+            assert!(error.to_string().contains("CHATPASS_PUBLIC_URL"), "{error}");
+            let with_url =
+                parse(&[("LEPTOS_SITE_ADDR", addr), ("CHATPASS_PUBLIC_URL", "https://chat.example.com")]);
+            assert!(with_url.is_ok(), "{addr}");
+        }
+        for addr in ["127.0.0.1:3000", "[::1]:3000", "127.0.0.2:0"] {
+            assert!(parse(&[("LEPTOS_SITE_ADDR", addr)]).is_ok(), "{addr}");
+        }
+    }
+
+    #[test]
+    fn every_setting_refuses_a_nul_and_a_huge_value_by_name_and_never_panics_on_any() {
+        let huge = "7".repeat(10 * 1024);
+        for var in SETTINGS {
+            for bad in ["a\0b", "line\nbreak", huge.as_str()] {
+                let error = parse(&[(var, bad)]).unwrap_err();
+                assert_eq!(error.var, *var, "{var} = {:?}…", &bad[..bad.len().min(12)]);
+                assert!(!error.to_string().contains(bad), "the value is not repeated");
+            }
+            // Non-ASCII: whatever the answer, no panic, and an error names a setting.
+            for odd in ["€C0123456789abcdef0123456789abcdef", "ünïcödé", "\u{202e}x", "日本"] {
+                if let Err(error) = parse(&[(var, odd)]) {
+                    assert!(SETTINGS.contains(&error.var), "{var}: {error}");
+                }
+            }
+        }
     }
 
     #[test]

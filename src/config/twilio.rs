@@ -87,7 +87,9 @@ pub fn parse_sid(var: &'static str, raw: &str, prefix: &str) -> Result<String, C
     if raw.trim() != raw {
         return Err(ConfigError::new(var, "has surrounding whitespace; remove it"));
     }
-    let (head, rest) = raw.split_at(raw.len().min(2));
+    // The first two characters, not bytes: a non-ASCII first character is an answer, not a panic.
+    let head_len = raw.char_indices().nth(2).map_or(raw.len(), |(at, _)| at);
+    let (head, rest) = raw.split_at(head_len);
     if head != prefix {
         let what = kind_of(head);
         return Err(ConfigError::new(

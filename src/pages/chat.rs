@@ -13,6 +13,7 @@ use crate::{
 /// The whole page is one island: all of it is live in the browser.
 #[island]
 pub fn ChatPage() -> impl IntoView {
+    crate::pages::form::shadow_url_errors();
     let view = ChatView::new();
 
     #[cfg(feature = "hydrate")]

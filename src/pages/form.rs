@@ -15,9 +15,17 @@ pub struct ReturnedError {
 }
 
 impl ReturnedError {
-    /// From the page's query string, when it carries one.
+    /// From the page's query string, when it carries one that this server signed (the
+    /// redirect that put it there adds `__sig`): a link someone else wrote cannot put
+    /// their text in the page's error banner.
     pub fn from_query(query: &leptos_router::params::ParamsMap) -> Option<Self> {
-        Some(ReturnedError { path: query.get("__path")?, error: query.get("__err")? })
+        shadow_url_errors();
+        let (path, error) = (query.get("__path")?, query.get("__err")?);
+        #[cfg(feature = "ssr")]
+        if !crate::security::form_error_is_ours(&error, &query.get("__sig").unwrap_or_default()) {
+            return None;
+        }
+        Some(ReturnedError { path, error })
     }
 
     /// Whether the error came from the server function at `/api/{endpoint}`.
@@ -30,6 +38,14 @@ impl ReturnedError {
     pub fn provide(self) {
         provide_context(ServerActionError::new(&self.path, &self.error));
     }
+}
+
+/// Hides the error the router reads from any URL (`__err`) from the forms of this page:
+/// the router offers it to every form's action, and anyone can write such a link. A page
+/// shows only what [`ReturnedError::from_query`] accepted (which calls this first).
+pub fn shadow_url_errors() {
+    #[cfg(feature = "ssr")]
+    provide_context(ServerActionError::new("", ""));
 }
 
 #[component]

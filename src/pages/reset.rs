@@ -33,7 +33,7 @@ fn ResetForm(token: String, returned: Option<ReturnedError>) -> impl IntoView {
         <section class="card">
             <h1>"Choose a new password"</h1>
             <p class="banner error" role="alert" data-testid="reset-refused" hidden=move || !link_refused()>
-                "This link does not work: it has expired, was already used, was replaced by a newer one, or was cut short. "
+                "This link does not work: it has expired, was already used (or the password was changed since), or was cut short. "
                 <a href="/forgot">"Ask for a new link"</a>
             </p>
             <ActionForm action attr:class="stack" attr:novalidate=true>

@@ -21,7 +21,7 @@ use tower_sessions::{cookie::SameSite, session_store::ExpiredDeletion, Expiry, S
 
 use super::{
     backend::{AuthSession, Backend},
-    record::{unix_now, COOKIE_NAME, LOGIN_AT_KEY, SEEN_AT_KEY},
+    record::{unix_now, COOKIE_NAME, LOGIN_AT_KEY, SECURE_COOKIE_NAME, SEEN_AT_KEY},
     slot,
     store::Store,
 };
@@ -77,7 +77,9 @@ fn session_layer(pool: &Pool, config: &Config) -> SessionManagerLayer<Store> {
     let secure = config.public_origin.as_deref().is_some_and(|o| o.starts_with("https://"));
     let idle = time::Duration::seconds(i64::try_from(config.sessions.idle.as_secs()).unwrap_or(i64::MAX));
     SessionManagerLayer::new(store)
-        .with_name(COOKIE_NAME)
+        // `__Host-`: the browser then accepts the cookie only from this host, over https,
+        // for the whole site, never set by a sibling subdomain.
+        .with_name(if secure { SECURE_COOKIE_NAME } else { COOKIE_NAME })
         .with_http_only(true)
         .with_same_site(SameSite::Lax)
         .with_secure(secure)

@@ -8,6 +8,8 @@ use tower_sessions::{session, Session};
 
 /// The session cookie's name.
 pub const COOKIE_NAME: &str = "chatpass_session";
+/// Its name when the public URL is https.
+pub const SECURE_COOKIE_NAME: &str = "__Host-chatpass_session";
 /// When the login happened (seconds since the epoch).
 pub const LOGIN_AT_KEY: &str = "chatpass.login_at";
 /// Who the session is signed in as, copied by the store into its `user_id` column.

@@ -93,11 +93,17 @@ impl Store {
         }
     }
 
-    /// Runs `create` or `save` for `record`; the number of rows written.
-    async fn write(&self, statement: &'static str, record: &Record) -> session_store::Result<u64> {
+    /// Runs `create` or `save` for `record`, naming `user_id` in the row; the number of
+    /// rows written.
+    async fn write(
+        &self,
+        statement: &'static str,
+        record: &Record,
+        user_id: Option<i64>,
+    ) -> session_store::Result<Result<u64, sqlx::Error>> {
         let data = encode(record)?;
-        let (id, user_id) = (record.id.to_string(), user_id_of(record));
-        with_pool!(&self.pool, p => {
+        let id = record.id.to_string();
+        Ok(with_pool!(&self.pool, p => {
             sqlx::query(statement)
                 .bind(id)
                 .bind(data)
@@ -106,8 +112,7 @@ impl Store {
                 .execute(p)
                 .await
                 .map(|r| r.rows_affected())
-        })
-        .map_err(backend_error)
+        }))
     }
 
     /// Runs `delete` or `delete_expired` with `key` as its parameter.
@@ -127,15 +132,31 @@ impl Store {
 #[async_trait]
 impl SessionStore for Store {
     async fn create(&self, record: &mut Record) -> session_store::Result<()> {
-        // A fresh id is random; should it be taken all the same, draw another.
-        while self.write(self.sql().create, record).await? == 0 {
-            record.id = Id::default();
+        let mut user_id = user_id_of(record);
+        loop {
+            match self.write(self.sql().create, record, user_id).await? {
+                Ok(0) => record.id = Id::default(), // a random id that is taken: draw another
+                Ok(_) => return Ok(()),
+                // The user was deleted while this login was in flight: the row names nobody,
+                // and the login layer finds no user for it (signed out), instead of a 500.
+                Err(sqlx::Error::Database(e)) if e.is_foreign_key_violation() && user_id.is_some() => {
+                    tracing::info!("a session was created for a user deleted meanwhile; it names nobody");
+                    user_id = None;
+                }
+                Err(e) => return Err(backend_error(e)),
+            }
         }
-        Ok(())
     }
 
     async fn save(&self, record: &Record) -> session_store::Result<()> {
-        if self.write(self.sql().save, record).await? == 0 {
+        let written = match self.write(self.sql().save, record, user_id_of(record)).await? {
+            // Its user was deleted meanwhile (see `create`).
+            Err(sqlx::Error::Database(e)) if e.is_foreign_key_violation() => {
+                self.write(self.sql().save, record, None).await?
+            }
+            other => other,
+        };
+        if written.map_err(backend_error)? == 0 {
             tracing::debug!("a session that ended while a request of it was in flight stays ended");
         }
         Ok(())

@@ -44,6 +44,25 @@ impl Inspection {
 #[error("not a token: {0}")]
 pub struct Malformed(pub String);
 
+/// `text` with every control character (C0, DEL, C1: escape sequences, newlines, carriage
+/// returns) and every invisible or direction-changing format character (bidi overrides and
+/// isolates, zero-width characters, the BOM) written as `\u{…}`: safe to print to a terminal.
+pub fn printable(text: &str) -> String {
+    let hidden = |c: char| {
+        c.is_control()
+            || matches!(c, '\u{061C}' | '\u{200B}'..='\u{200F}' | '\u{202A}'..='\u{202E}' | '\u{2060}'..='\u{2069}' | '\u{FEFF}')
+    };
+    let mut out = String::with_capacity(text.len());
+    for c in text.chars() {
+        if hidden(c) {
+            out.push_str(&format!("\\u{{{:04x}}}", u32::from(c)));
+        } else {
+            out.push(c);
+        }
+    }
+    out
+}
+
 fn decode_json(part: &str, what: &str) -> Result<Value, Malformed> {
     let bytes = URL_SAFE_NO_PAD
         .decode(part.trim_end_matches('='))
@@ -185,6 +204,18 @@ mod tests {
         let unchecked = inspect(&token, &Expected::default(), 1001).unwrap();
         assert_eq!(unchecked.signature, Signature::NotChecked);
         assert!(unchecked.is_valid());
+    }
+
+    #[test]
+    fn printable_escapes_what_could_forge_or_hide_a_line() {
+        let hostile = "AC1\nsignature: valid (checked)\x1b[8m\u{202e}\u{200b}\u{85}\u{7f}";
+        let shown = printable(hostile);
+        assert!(!shown.chars().any(|c| c.is_control()), "{shown}");
+        assert_eq!(shown.lines().count(), 1);
+        for escaped in ["\\u{000a}", "\\u{001b}", "\\u{202e}", "\\u{200b}", "\\u{0085}", "\\u{007f}"] {
+            assert!(shown.contains(escaped), "{escaped} in {shown}");
+        }
+        assert_eq!(printable("ann@example.com é 日本"), "ann@example.com é 日本");
     }
 
     #[test]

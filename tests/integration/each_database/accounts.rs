@@ -516,13 +516,22 @@ async fn secure_cookies_when_the_public_url_is_https() {
         .await
         .unwrap();
     assert_eq!(response.status(), 200);
-    assert!(response.headers()["set-cookie"].to_str().unwrap().contains("Secure"));
+    let cookie = response.headers()["set-cookie"].to_str().unwrap().to_string();
+    assert!(cookie.starts_with("__Host-chatpass_session=") && cookie.contains("Secure"), "{cookie}");
+    assert!(cookie.contains("Path=/") && !cookie.to_lowercase().contains("domain="), "{cookie}");
+    assert_eq!(response.headers()["strict-transport-security"], "max-age=63072000");
+    assert_eq!(response.headers()["cache-control"], "no-store", "account data is never cached");
     // The link in the mail points at the public URL, not at the address the server listens on.
     let mail = app.wait_for_mail("ann@example.com", 1).await;
     assert!(common::mail::links(&mail)[0].starts_with("https://chat.example.com/verify?token="), "{mail}");
     // With a public URL set, the request's own host is no longer trusted as the origin.
     let response = app.signup("bob@example.com", GOOD).await;
     assert_eq!(response.status(), 403);
+    // Plain http: no HSTS (a browser would pin https on a site that has none).
+    let plain = TestApp::spawn().await;
+    let home = plain.get("/").await;
+    assert!(home.headers().get("strict-transport-security").is_none());
+    assert!(home.headers().get("cache-control").is_none_or(|v| v != "no-store"), "pages may be cached");
 }
 
 #[tokio::test]
@@ -603,4 +612,55 @@ async fn sign_ups_per_address_are_limited() {
     assert_eq!(response.status(), 429);
     assert!(response.headers().contains_key("retry-after"));
     assert_eq!(app.user_count().await, 3);
+}
+
+/// A link someone else wrote (`/login?__path=…&__err=…`) cannot put text in the real login
+/// page's error banner: only an error this server signed when it redirected is shown.
+#[tokio::test]
+async fn a_form_error_in_a_link_someone_else_wrote_is_not_shown() {
+    use base64::{engine::general_purpose::URL_SAFE, Engine};
+    let app = TestApp::spawn().await;
+    let forged = serde_json::json!({"error": "bad_input", "field": "email", "reason": "Account locked: call 555-0100"});
+    let err = URL_SAFE.encode(forged.to_string());
+    for page in ["/login", "/signup", "/forgot", "/reset?token=x"] {
+        for sig in ["", "00", &"ab".repeat(32)] {
+            let sep = if page.contains('?') { '&' } else { '?' };
+            let url = format!("{page}{sep}__path=/api/login&__err={err}&__sig={sig}");
+            let html = app.get(&url).await.text().await.unwrap();
+            assert!(html.contains("<form"), "{url}");
+            assert!(!html.contains("555-0100"), "{url}: a forged message is not shown");
+        }
+    }
+    // The server's own error, through the redirect it signed, is shown.
+    let response = app
+        .post_plain_form("/api/login", "/login", &[("email", "ann@example.com"), ("password", "not the password")])
+        .await;
+    let location = response.headers()["location"].to_str().unwrap().to_string();
+    assert!(location.contains("__sig="), "{location}");
+    let html = app.client.get(&location).send().await.unwrap().text().await.unwrap();
+    assert!(html.contains("Wrong email or password."));
+}
+
+/// Bodies that are not UTF-8, or not a form, are 400 with a JSON error: no 500.
+#[tokio::test]
+async fn a_body_that_is_not_utf8_is_400_not_500() {
+    let app = TestApp::spawn().await;
+    let bodies: [&[u8]; 4] = [b"email=\xff\xfe@example.com&password=abcdefghij", b"\xc3\x28", b"%ff%fe=%c3%28", b"email=a%00b"];
+    for path in ["/api/login", "/api/signup", "/api/forgot_password", "/api/chat_token"] {
+        for body in bodies {
+            let response = app
+                .client
+                .post(app.url(path))
+                .header("origin", format!("http://{}", app.addr))
+                .header("accept", "application/json")
+                .header("content-type", "application/x-www-form-urlencoded")
+                .body(body.to_vec())
+                .send()
+                .await
+                .unwrap();
+            let status = response.status().as_u16();
+            assert!((400..500).contains(&status), "{path} {body:?}: {status}");
+        }
+    }
+    assert_eq!(app.user_count().await, 0);
 }
