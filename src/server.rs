@@ -28,7 +28,7 @@ use tracing::Level;
 use crate::{
     app::{shell, App},
     auth::limits::Limits,
-    config::{AccountSettings, Config},
+    config::{AccountSettings, Config, TrustedProxies},
     db::{self, DbError, Pool},
     error::AppError,
     mail::{sender, Mailer},
@@ -49,6 +49,7 @@ struct FeatureState {
     limits: Arc<Limits>,
     tokens: Arc<TokenIssuer>,
     mailer: Arc<Mailer>,
+    trusted_proxies: Arc<TrustedProxies>,
     accounts: AccountSettings,
 }
 
@@ -58,6 +59,7 @@ impl FeatureState {
         provide_context(self.tokens.clone());
         provide_context(self.mailer.clone());
         provide_context(self.accounts);
+        provide_context(self.trusted_proxies.clone());
     }
 }
 
@@ -249,26 +251,32 @@ pub async fn prepare(config: &Config) -> Result<Prepared, StartError> {
         );
     }
     let limits = Arc::new(Limits::new(&pool, config.limits));
-    spawn_login_failure_sweeper(limits.clone());
+    spawn_limit_sweeper(limits.clone());
     let features = FeatureState {
         limits,
         tokens: Arc::new(tokens),
         mailer: Arc::new(mailer),
         accounts: config.accounts,
+        trusted_proxies: Arc::new(config.trusted_proxies.clone()),
     };
     let state = AppState { leptos_options: options, pool: pool.clone(), hasher };
     Ok(Prepared { listener, router: router(state, features, config), mail_sender, addr, pool })
 }
 
-/// Forgets failed-login counts whose window has ended, every few minutes (each instance;
-/// the delete is idempotent). A failed sweep is logged and tried again next time.
-fn spawn_login_failure_sweeper(limits: Arc<Limits>) {
+/// Sweeps the limits every minute: the in-memory limiters forget clients whose budget has
+/// refilled (their memory stays bounded, see `auth::limits::MAX_REMEMBERED`), and every
+/// fifth time the database forgets failed-login counts whose window has ended (each
+/// instance does; the delete is idempotent). A failed sweep is logged and tried again.
+fn spawn_limit_sweeper(limits: Arc<Limits>) {
     tokio::spawn(async move {
-        let mut every = tokio::time::interval(std::time::Duration::from_secs(300));
-        loop {
+        let mut every = tokio::time::interval(crate::auth::limits::SWEEP_EVERY);
+        for round in 0u64.. {
             every.tick().await;
-            if let Err(e) = limits.logins.sweep(sender::unix_now()).await {
-                tracing::warn!(error = %e, "could not sweep failed-login counts; will retry");
+            limits.sweep_memory();
+            if round % 5 == 0 {
+                if let Err(e) = limits.logins.sweep(sender::unix_now()).await {
+                    tracing::warn!(error = %e, "could not sweep failed-login counts; will retry");
+                }
             }
         }
     });

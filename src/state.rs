@@ -7,7 +7,13 @@ use std::net::{IpAddr, SocketAddr};
 use axum::extract::{ConnectInfo, FromRef};
 use leptos::prelude::{use_context, LeptosOptions};
 
-use crate::{db::Pool, error::AppError, passwords::Hasher, sessions::AuthSession};
+use crate::{
+    config::{proxies::limit_key, TrustedProxies},
+    db::Pool,
+    error::AppError,
+    passwords::Hasher,
+    sessions::AuthSession,
+};
 
 /// What every part of the server shares: handed to axum as router state and to server
 /// functions as Leptos context. A feature's own state (the token issuer, the rate
@@ -39,12 +45,25 @@ pub async fn auth_session() -> Result<AuthSession, AppError> {
     leptos_axum::extract::<AuthSession>().await.map_err(|_| AppError::Internal)
 }
 
-/// The client's address (the TCP peer), for per-address limits.
+/// The client this request is counted as by the per-address limits: the TCP peer, or,
+/// from a trusted proxy, the address its `X-Forwarded-For` names (see
+/// `config::proxies`); IPv6 as its /64.
 pub async fn client_ip() -> IpAddr {
-    match leptos_axum::extract::<ConnectInfo<SocketAddr>>().await {
+    let peer = match leptos_axum::extract::<ConnectInfo<SocketAddr>>().await {
         Ok(ConnectInfo(addr)) => addr.ip(),
         Err(_) => IpAddr::from([0, 0, 0, 0]),
+    };
+    let trusted = use_context::<std::sync::Arc<TrustedProxies>>().unwrap_or_default();
+    if trusted.is_empty() {
+        return limit_key(peer);
     }
+    let parts = use_context::<axum::http::request::Parts>();
+    let forwarded = parts
+        .iter()
+        .flat_map(|p| p.headers.get_all("x-forwarded-for"))
+        .filter_map(|v| v.to_str().ok())
+        .collect::<Vec<_>>();
+    trusted.client(peer, forwarded)
 }
 
 /// Whether this request is a plain HTML form post (JavaScript off): such a request is

@@ -30,28 +30,58 @@ fn quota(budget: Budget) -> Quota {
 
 pub struct Limiter<K: Hash + Eq + Clone> {
     limiter: DefaultKeyedRateLimiter<K>,
+    cap: usize,
 }
 
-/// Past this many remembered keys, forget the stale ones.
-const PRUNE_AT: usize = 10_000;
+/// At most this many clients are remembered per limiter (about 64 bytes each). The sweep
+/// ([`Limiter::sweep`], every minute) forgets clients whose budget has refilled; past the
+/// cap in between, the limiter refuses everyone until the sweep makes room. Memory stays
+/// bounded, at the price that a flood from this many addresses within one window
+/// briefly stops what the limiter guards (sign-ups, mails) for everyone.
+pub const MAX_REMEMBERED: usize = 100_000;
 
 impl<K: Hash + Eq + Clone> Limiter<K> {
     pub fn new(budget: Budget) -> Self {
-        Limiter { limiter: RateLimiter::keyed(quota(budget)) }
+        Self::with_cap(budget, MAX_REMEMBERED)
     }
 
-    /// Counts one event now; refuses when the budget is spent.
+    pub fn with_cap(budget: Budget, cap: usize) -> Self {
+        Limiter { limiter: RateLimiter::keyed(quota(budget)), cap }
+    }
+
+    /// Counts one event now; refuses when the budget is spent (or the limiter is full).
     pub fn check(&self, key: &K) -> Result<(), AppError> {
+        if self.limiter.len() >= self.cap {
+            tracing::warn!(
+                remembered = self.limiter.len(),
+                "a rate limiter is full; refusing until its sweep"
+            );
+            return Err(AppError::RateLimited { retry_after: SWEEP_EVERY.as_secs() });
+        }
         self.limiter.check_key(key).map_err(|not_until| {
             let wait = not_until.wait_time_from(self.limiter.clock().now());
             AppError::RateLimited { retry_after: seconds(wait) }
-        })?;
-        if self.limiter.len() > PRUNE_AT {
-            self.limiter.retain_recent();
-        }
-        Ok(())
+        })
+    }
+
+    /// Forgets clients whose budget has refilled, and gives the memory back.
+    pub fn sweep(&self) {
+        self.limiter.retain_recent();
+        self.limiter.shrink_to_fit();
+    }
+
+    /// How many clients are remembered.
+    pub fn len(&self) -> usize {
+        self.limiter.len()
+    }
+
+    pub fn is_empty(&self) -> bool {
+        self.limiter.is_empty()
     }
 }
+
+/// How often the in-memory limiters are swept.
+pub const SWEEP_EVERY: Duration = Duration::from_secs(60);
 
 fn seconds(d: Duration) -> u64 {
     d.as_secs() + u64::from(d.subsec_nanos() > 0)
@@ -149,6 +179,14 @@ pub struct Limits {
 }
 
 impl Limits {
+    /// Sweeps every in-memory limiter (see [`MAX_REMEMBERED`]).
+    pub fn sweep_memory(&self) {
+        self.signups_per_ip.sweep();
+        self.resends_per_account.sweep();
+        self.resends_per_ip.sweep();
+        self.resets_per_ip.sweep();
+    }
+
     pub fn new(pool: &Pool, settings: LimitSettings) -> Self {
         Limits {
             logins: LoginGuard::new(pool, &settings),
@@ -163,6 +201,19 @@ impl Limits {
 #[cfg(test)]
 mod tests {
     use super::*;
+
+    #[test]
+    fn a_full_limiter_refuses_until_its_sweep_and_a_sweep_keeps_live_budgets() {
+        let limiter = Limiter::with_cap(Budget { count: 5, window: Duration::from_secs(3600) }, 3);
+        for last in 1..=3u8 {
+            assert!(limiter.check(&IpAddr::from([192, 0, 2, last])).is_ok());
+        }
+        assert_eq!(limiter.len(), 3);
+        assert!(matches!(limiter.check(&IpAddr::from([192, 0, 2, 9])), Err(AppError::RateLimited { .. })));
+        // The three spent part of their budget within the window: the sweep keeps them.
+        limiter.sweep();
+        assert_eq!(limiter.len(), 3);
+    }
 
     #[test]
     fn check_counts_every_event() {

@@ -11,6 +11,7 @@ use sqlx::{postgres::PgConnectOptions, sqlite::SqliteConnectOptions};
 pub mod limits;
 pub mod mail;
 mod parse;
+pub mod proxies;
 pub mod twilio;
 
 pub use limits::{Budget, LimitSettings};
@@ -18,6 +19,7 @@ pub use mail::{
     AccountSettings, ChatIdentity, MailSettings, MailTransport, SmtpSecurity, SmtpSettings, Verification,
 };
 pub use parse::{parse_in_range, ConfigError};
+pub use proxies::TrustedProxies;
 pub use twilio::{TwilioAccount, TwilioMode, TwilioSettings};
 
 /// The SQLite file used when `DATABASE_URL` is not set.
@@ -72,6 +74,8 @@ pub struct Config {
     pub mail: MailSettings,
     /// Whether emails must be proven, and what a chat identity is.
     pub accounts: AccountSettings,
+    /// Proxies whose `X-Forwarded-For` names the client (`CHATPASS_TRUSTED_PROXIES`).
+    pub trusted_proxies: TrustedProxies,
 }
 
 /// Session lifetimes. Idle: a session unused this long ends. Absolute: a login ends
@@ -118,6 +122,7 @@ pub const SETTINGS: &[&str] = &[
     "CHATPASS_OUTBOX_DIR",
     "CHATPASS_MAIL_RETRY_SECS",
     "CHATPASS_TOKEN_TTL",
+    "CHATPASS_TRUSTED_PROXIES",
     "TWILIO_ACCOUNT_SID",
     "TWILIO_API_KEY",
     "TWILIO_API_SECRET",
@@ -239,7 +244,22 @@ impl Config {
         };
         let mail = mail::parse_mail(&get, default_outbox)?;
         let accounts = mail::parse_accounts(&get)?;
-        Ok(Self { database, site_addr, site_root, public_origin, sessions, limits, twilio, mail, accounts })
+        let trusted_proxies = match get("CHATPASS_TRUSTED_PROXIES") {
+            Some(raw) => TrustedProxies::parse("CHATPASS_TRUSTED_PROXIES", &raw)?,
+            None => TrustedProxies::default(),
+        };
+        Ok(Self {
+            database,
+            site_addr,
+            site_root,
+            public_origin,
+            sessions,
+            limits,
+            twilio,
+            mail,
+            accounts,
+            trusted_proxies,
+        })
     }
 }
 

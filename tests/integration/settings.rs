@@ -180,7 +180,7 @@ fn bad_mail_and_account_settings_are_one_line_without_the_smtp_password() {
     let dir = tempfile::tempdir().unwrap();
     // (settings, the variable the error names, a fragment of its reason)
     type Case = (&'static [(&'static str, &'static str)], &'static str, &'static str);
-    let cases: [Case; 11] = [
+    let cases: [Case; 16] = [
         (&[("CHATPASS_MAIL_RETRY_SECS", "0")], "CHATPASS_MAIL_RETRY_SECS", "out of range"),
         (&[("CHATPASS_MAIL_RETRY_SECS", "soon")], "CHATPASS_MAIL_RETRY_SECS", "not a whole number"),
         (&[("CHATPASS_RESENDS_PER_ACCOUNT", "-1")], "CHATPASS_RESENDS_PER_ACCOUNT", "not a whole number"),
@@ -208,6 +208,28 @@ fn bad_mail_and_account_settings_are_one_line_without_the_smtp_password() {
             "expected required or off",
         ),
         (&[("CHATPASS_CHAT_IDENTITY", "phone")], "CHATPASS_CHAT_IDENTITY", "expected email or user-id"),
+        (
+            &[("CHATPASS_TRUSTED_PROXIES", "10.0.0.0/33")],
+            "CHATPASS_TRUSTED_PROXIES",
+            "not an address or a CIDR",
+        ),
+        (
+            &[("CHATPASS_TRUSTED_PROXIES", "10.0.0.1, proxy.local")],
+            "CHATPASS_TRUSTED_PROXIES",
+            "not an address",
+        ),
+        (&[("CHATPASS_OUTBOX_DIR", "a\tb")], "CHATPASS_OUTBOX_DIR", "control character"),
+        (&[("CHATPASS_MAIL_FROM", "x\ny@example.com")], "CHATPASS_MAIL_FROM", "control character"),
+        (
+            &[
+                ("TWILIO_ACCOUNT_SID", "\u{20ac}C0123456789abcdef0123456789abcdef"),
+                ("TWILIO_API_KEY", "SK0123456789abcdef0123456789abcdef"),
+                ("TWILIO_API_SECRET", "Hunter2Secret"),
+                ("TWILIO_CHAT_SERVICE_SID", "IS0123456789abcdef0123456789abcdef"),
+            ],
+            "TWILIO_ACCOUNT_SID",
+            "expected AC followed by 32 hex digits",
+        ),
     ];
     for (env, var, why) in cases {
         let mut env = env.to_vec();

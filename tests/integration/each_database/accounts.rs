@@ -633,7 +633,11 @@ async fn a_form_error_in_a_link_someone_else_wrote_is_not_shown() {
     }
     // The server's own error, through the redirect it signed, is shown.
     let response = app
-        .post_plain_form("/api/login", "/login", &[("email", "ann@example.com"), ("password", "not the password")])
+        .post_plain_form(
+            "/api/login",
+            "/login",
+            &[("email", "ann@example.com"), ("password", "not the password")],
+        )
         .await;
     let location = response.headers()["location"].to_str().unwrap().to_string();
     assert!(location.contains("__sig="), "{location}");
@@ -645,7 +649,8 @@ async fn a_form_error_in_a_link_someone_else_wrote_is_not_shown() {
 #[tokio::test]
 async fn a_body_that_is_not_utf8_is_400_not_500() {
     let app = TestApp::spawn().await;
-    let bodies: [&[u8]; 4] = [b"email=\xff\xfe@example.com&password=abcdefghij", b"\xc3\x28", b"%ff%fe=%c3%28", b"email=a%00b"];
+    let bodies: [&[u8]; 4] =
+        [b"email=\xff\xfe@example.com&password=abcdefghij", b"\xc3\x28", b"%ff%fe=%c3%28", b"email=a%00b"];
     for path in ["/api/login", "/api/signup", "/api/forgot_password", "/api/chat_token"] {
         for body in bodies {
             let response = app
