@@ -102,6 +102,22 @@ impl Pool {
     }
 }
 
+/// Whether every migration this binary embeds has been applied (for `/readyz`): an
+/// instance of an older version sharing the database sees fewer, one of a newer more.
+pub async fn migrations_applied(pool: &Pool) -> bool {
+    const COUNT: &str = "SELECT COUNT(*) FROM _sqlx_migrations WHERE success";
+    let (embedded, applied) = match pool {
+        Pool::Sqlite(p) => {
+            (sqlx::migrate!("./migrations/sqlite").iter().count(), sqlx::query_scalar::<_, i64>(COUNT).fetch_one(p).await)
+        }
+        Pool::Postgres(p) => (
+            sqlx::migrate!("./migrations/postgres").iter().count(),
+            sqlx::query_scalar::<_, i64>(COUNT).fetch_one(p).await,
+        ),
+    };
+    applied.is_ok_and(|n| usize::try_from(n).is_ok_and(|n| n >= embedded))
+}
+
 /// Opens the pool and migrates. Nothing is created on disk before the directory check passes.
 pub async fn open(database: &Database) -> Result<Pool, DbError> {
     match database {

@@ -94,6 +94,7 @@ fn router(state: AppState, features: FeatureState, config: &Config) -> Router {
         security::HttpsOnly(config.public_origin.as_deref().is_some_and(|o| o.starts_with("https://")));
     let routes = route_list();
     let (pool, hasher) = (state.pool.clone(), state.hasher.clone());
+    let readiness = Readiness { pool: pool.clone(), mailer: features.mailer.clone() };
     let context = {
         let state = state.clone();
         move || {
@@ -103,6 +104,7 @@ fn router(state: AppState, features: FeatureState, config: &Config) -> Router {
     };
     let app = Router::new()
         .route("/healthz", get(healthz))
+        .route("/readyz", get(readyz).with_state(readiness))
         .leptos_routes_with_context(&state, routes, context, {
             let options = state.leptos_options.clone();
             move || shell(options.clone())
@@ -138,15 +140,40 @@ fn route_list() -> Vec<leptos_axum::AxumRouteListing> {
     ROUTES.get_or_init(|| generate_route_list(App)).clone()
 }
 
-/// `GET /healthz`: 200 when the database answers, 503 otherwise.
-async fn healthz(State(pool): State<Pool>) -> impl IntoResponse {
-    if db::ping(&pool).await {
-        (StatusCode::OK, Json(serde_json::json!({"status": "ok"})))
+/// `GET /healthz`: liveness. 200 while the process serves requests; no database call, so
+/// an orchestrator does not restart healthy instances during a database outage.
+async fn healthz() -> impl IntoResponse {
+    Json(serde_json::json!({"status": "ok"}))
+}
+
+/// What `/readyz` looks at besides the database.
+#[derive(Clone)]
+struct Readiness {
+    pool: Pool,
+    mailer: Arc<Mailer>,
+}
+
+/// `GET /readyz`: readiness. 200 when the database answers, every migration of this
+/// binary is applied and the mail sender runs; 503 with the first reason otherwise (a load
+/// balancer stops sending requests here until it is 200 again).
+async fn readyz(State(ready): State<Readiness>) -> Response {
+    let reason = if !db::ping(&ready.pool).await {
+        Some("database")
+    } else if !db::migrations_applied(&ready.pool).await {
+        Some("migrations")
+    } else if !ready.mailer.is_running() {
+        Some("mail_sender")
     } else {
-        (
-            StatusCode::SERVICE_UNAVAILABLE,
-            Json(serde_json::json!({"status": "unavailable", "reason": "database"})),
-        )
+        None
+    };
+    match reason {
+        None => Json(serde_json::json!({"status": "ready"})).into_response(),
+        Some(reason) => {
+            let body = Json(serde_json::json!({"status": "unavailable", "reason": reason}));
+            let mut response = (StatusCode::SERVICE_UNAVAILABLE, body).into_response();
+            response.headers_mut().insert(header::RETRY_AFTER, HeaderValue::from(db::ACQUIRE_TIMEOUT.as_secs()));
+            response
+        }
     }
 }
 

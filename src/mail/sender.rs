@@ -4,7 +4,10 @@
 
 use std::{
     path::PathBuf,
-    sync::Arc,
+    sync::{
+        atomic::{AtomicBool, Ordering},
+        Arc,
+    },
     time::{Duration, SystemTime, UNIX_EPOCH},
 };
 
@@ -40,12 +43,18 @@ pub struct Mailer {
     /// The outbox directory when mail goes to files.
     pub file_outbox: Option<PathBuf>,
     wake: Arc<Notify>,
+    running: Arc<AtomicBool>,
 }
 
 impl Mailer {
     /// Tells the sender there is new mail.
     pub fn nudge(&self) {
         self.wake.notify_one();
+    }
+
+    /// Whether the background sender is still running (for `/readyz`).
+    pub fn is_running(&self) -> bool {
+        self.running.load(Ordering::Relaxed)
     }
 }
 
@@ -60,6 +69,15 @@ pub fn retry_delay(first: Duration, attempts: u32) -> Duration {
 }
 
 /// Starts the sender for this instance.
+/// Clears the "sender running" flag when dropped.
+struct Running(Arc<AtomicBool>);
+
+impl Drop for Running {
+    fn drop(&mut self) {
+        self.0.store(false, Ordering::Relaxed);
+    }
+}
+
 pub fn spawn(
     pool: Pool,
     settings: &MailSettings,
@@ -71,8 +89,14 @@ pub fn spawn(
         MailTransport::Files(dir) => Some(dir.clone()),
         MailTransport::Smtp(_) => None,
     };
-    let mailer = Mailer { origin, file_outbox, wake: wake.clone() };
-    let task = tokio::spawn(run(pool, transport, settings.from.clone(), settings.retry_after, wake));
+    let running = Arc::new(AtomicBool::new(true));
+    let mailer = Mailer { origin, file_outbox, wake: wake.clone(), running: running.clone() };
+    let (from, retry_after) = (settings.from.clone(), settings.retry_after);
+    let task = tokio::spawn(async move {
+        // Cleared however the loop ends (a panic included): /readyz then says so.
+        let _alive = Running(running);
+        run(pool, transport, from, retry_after, wake).await
+    });
     Ok((mailer, task))
 }
 

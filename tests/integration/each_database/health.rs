@@ -1,4 +1,4 @@
-//! `/healthz`, server-side rendering, static files and compression over the real router.
+//! `/healthz` and `/readyz`, server-side rendering, static files and compression over the real router.
 
 use crate::common;
 
@@ -25,14 +25,32 @@ async fn a_sqlite_database_file_and_its_directory_are_created_on_start() {
 }
 
 #[tokio::test]
-async fn healthz_is_503_when_the_database_is_gone() {
+async fn readyz_is_ready_when_the_database_answers_migrations_are_applied_and_mail_runs() {
+    let app = TestApp::spawn().await;
+    let response = app.get("/readyz").await;
+    assert_eq!(response.status(), 200);
+    let body: serde_json::Value = response.json().await.unwrap();
+    assert_eq!(body, serde_json::json!({"status": "ready"}));
+    // A database an older binary migrated (one migration fewer): not ready for this one.
+    app.execute("DELETE FROM _sqlx_migrations WHERE version = (SELECT MAX(version) FROM _sqlx_migrations)").await;
+    let response = app.get("/readyz").await;
+    assert_eq!(response.status(), 503);
+    let body: serde_json::Value = response.json().await.unwrap();
+    assert_eq!(body, serde_json::json!({"status": "unavailable", "reason": "migrations"}));
+}
+
+#[tokio::test]
+async fn without_a_database_healthz_stays_ok_and_readyz_is_503() {
     let app = TestApp::spawn().await;
     // Close the server's pool from the outside: every later query fails, as with a dead database.
     app.pool.close().await;
-    let response = app.get("/healthz").await;
+    // Liveness makes no database call: the process is fine, do not restart it.
+    assert_eq!(app.get("/healthz").await.status(), 200);
+    let response = app.get("/readyz").await;
     assert_eq!(response.status(), 503);
+    assert!(response.headers().contains_key("retry-after"));
     let body: serde_json::Value = response.json().await.unwrap();
-    assert_eq!(body["status"], "unavailable");
+    assert_eq!(body, serde_json::json!({"status": "unavailable", "reason": "database"}));
 }
 
 #[tokio::test]
