@@ -107,9 +107,10 @@ impl Pool {
 pub async fn migrations_applied(pool: &Pool) -> bool {
     const COUNT: &str = "SELECT COUNT(*) FROM _sqlx_migrations WHERE success";
     let (embedded, applied) = match pool {
-        Pool::Sqlite(p) => {
-            (sqlx::migrate!("./migrations/sqlite").iter().count(), sqlx::query_scalar::<_, i64>(COUNT).fetch_one(p).await)
-        }
+        Pool::Sqlite(p) => (
+            sqlx::migrate!("./migrations/sqlite").iter().count(),
+            sqlx::query_scalar::<_, i64>(COUNT).fetch_one(p).await,
+        ),
         Pool::Postgres(p) => (
             sqlx::migrate!("./migrations/postgres").iter().count(),
             sqlx::query_scalar::<_, i64>(COUNT).fetch_one(p).await,

@@ -80,7 +80,7 @@ fn main() -> ExitCode {
 }
 
 async fn serve(config: Config) -> ExitCode {
-    let _logs = telemetry::init();
+    let _logs = telemetry::init(config.log_format);
     let prepared = match server::prepare(&config).await {
         Ok(p) => p,
         Err(e) => return fail(e),

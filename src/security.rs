@@ -125,6 +125,31 @@ pub async fn security_headers(State(https): State<HttpsOnly>, request: Request, 
     response
 }
 
+/// The request id header: taken from the request when it is a sane value (1 to 64 of
+/// `A-Z a-z 0-9 - _ . :`; a proxy's or load balancer's id then follows the request
+/// through), else a new random one. Set on the request (the trace span reads it, so every
+/// log line of the request carries it) and on the response.
+pub async fn request_id(mut request: Request, next: Next) -> Response {
+    const HEADER: &str = "x-request-id";
+    let given = request.headers().get(HEADER).and_then(|v| v.to_str().ok()).filter(|v| is_sane_request_id(v));
+    let id = match given {
+        Some(id) => id.to_string(),
+        None => random_hex(16),
+    };
+    let Ok(value) = HeaderValue::from_str(&id) else {
+        return next.run(request).await;
+    };
+    request.headers_mut().insert(HEADER, value.clone());
+    let mut response = next.run(request).await;
+    response.headers_mut().insert(HEADER, value);
+    response
+}
+
+fn is_sane_request_id(id: &str) -> bool {
+    (1..=64).contains(&id.len())
+        && id.bytes().all(|b| b.is_ascii_alphanumeric() || matches!(b, b'-' | b'_' | b'.' | b':'))
+}
+
 /// Whether the public URL is https (then responses carry `Strict-Transport-Security`).
 #[derive(Clone, Copy, Debug)]
 pub struct HttpsOnly(pub bool);
@@ -192,6 +217,15 @@ mod tests {
             h.insert(*k, v.parse().unwrap());
         }
         h
+    }
+
+    #[test]
+    fn request_ids_are_kept_only_when_sane() {
+        assert!(is_sane_request_id("0f9c2a-req.42:lb"));
+        assert!(is_sane_request_id(&"a".repeat(64)));
+        for bad in ["", &"a".repeat(65), "a b", "a\tb", "id\u{1b}[8m", "\u{e9}t\u{e9}", "a/b", "<script>"] {
+            assert!(!is_sane_request_id(bad), "{bad:?}");
+        }
     }
 
     #[test]

@@ -123,11 +123,20 @@ fn router(state: AppState, features: FeatureState, config: &Config) -> Router {
             TraceLayer::new_for_http()
                 .make_span_with(|request: &axum::http::Request<_>| {
                     // The path only: query strings and headers (cookies) stay out of logs.
-                    tracing::info_span!("request", method = %request.method(), path = %request.uri().path())
+                    // The id is set (and made sane) by `security::request_id`, outside.
+                    let id =
+                        request.headers().get("x-request-id").and_then(|v| v.to_str().ok()).unwrap_or("");
+                    tracing::info_span!(
+                        "request",
+                        request_id = %id,
+                        method = %request.method(),
+                        path = %request.uri().path()
+                    )
                 })
                 .on_request(())
                 .on_response(DefaultOnResponse::new().level(Level::INFO)),
         )
+        .layer(middleware::from_fn(security::request_id))
 }
 
 /// The app's routes, generated once per process. Generating them runs the app with
@@ -171,7 +180,9 @@ async fn readyz(State(ready): State<Readiness>) -> Response {
         Some(reason) => {
             let body = Json(serde_json::json!({"status": "unavailable", "reason": reason}));
             let mut response = (StatusCode::SERVICE_UNAVAILABLE, body).into_response();
-            response.headers_mut().insert(header::RETRY_AFTER, HeaderValue::from(db::ACQUIRE_TIMEOUT.as_secs()));
+            response
+                .headers_mut()
+                .insert(header::RETRY_AFTER, HeaderValue::from(db::ACQUIRE_TIMEOUT.as_secs()));
             response
         }
     }

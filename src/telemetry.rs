@@ -1,14 +1,19 @@
 //! Structured logs with `tracing`: level from `RUST_LOG` (default `info`), written to
 //! stdout by a background thread (so a request never waits on a write), leaving stderr
-//! for the one-line fatal error, if any.
+//! for the one-line fatal error, if any. `CHATPASS_LOG_FORMAT=json` writes one JSON object
+//! per line: `timestamp`, `level`, `target`, `message` and the event's fields at the top,
+//! and `spans`, outermost first: the request's (`request_id`, `method`, `path`), then any
+//! inside it.
 
 use std::io::IsTerminal;
 
 use tracing_appender::non_blocking::WorkerGuard;
 use tracing_subscriber::{fmt, EnvFilter};
 
+use crate::config::LogFormat;
+
 /// Installs the subscriber. Keep the guard alive until exit: dropping it flushes the logs.
-pub fn init() -> WorkerGuard {
+pub fn init(format: LogFormat) -> WorkerGuard {
     let filter = EnvFilter::try_from_default_env().unwrap_or_else(|_| {
         EnvFilter::new("info,sqlx=warn,tower_sessions=warn,tower_sessions_core=warn,axum_login=warn")
     });
@@ -16,11 +21,22 @@ pub fn init() -> WorkerGuard {
     let (writer, guard) =
         tracing_appender::non_blocking::NonBlockingBuilder::default().lossy(false).finish(std::io::stdout());
     // try_init: a test process may call this more than once.
-    let _ = fmt()
-        .with_env_filter(filter)
-        .with_target(true)
-        .with_ansi(std::io::stdout().is_terminal())
-        .with_writer(writer)
-        .try_init();
+    let _ = match format {
+        LogFormat::Text => fmt()
+            .with_env_filter(filter)
+            .with_target(true)
+            .with_ansi(std::io::stdout().is_terminal())
+            .with_writer(writer)
+            .try_init(),
+        LogFormat::Json => fmt()
+            .json()
+            .flatten_event(true)
+            .with_current_span(false)
+            .with_span_list(true)
+            .with_env_filter(filter)
+            .with_target(true)
+            .with_writer(writer)
+            .try_init(),
+    };
     guard
 }

@@ -129,7 +129,8 @@ pub async fn login(email: String, password: String, next: Option<String>) -> Res
     let email = Email::parse(&email)?;
     let password = Password::parse(&password)?;
     let guard = &limits()?.logins;
-    let slot = guard.take(&email, client_ip().await, unix_now()).await?;
+    let ip = client_ip().await;
+    let slot = guard.take(&email, ip, unix_now()).await?;
     let mut auth = auth_session().await?;
     let checked = auth.authenticate(Credentials { email, password }).await.map_err(|e| match e {
         axum_login::Error::Backend(BackendError(e)) => e,
@@ -143,7 +144,7 @@ pub async fn login(email: String, password: String, next: Option<String>) -> Res
         }
     };
     let Some(user) = user else {
-        tracing::info!("login refused: wrong email or password");
+        tracing::info!(client = %ip, "login refused: wrong email or password");
         return Err(AppError::BadCredentials);
     };
     guard.succeeded(slot).await?;

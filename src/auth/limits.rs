@@ -29,6 +29,8 @@ fn quota(budget: Budget) -> Quota {
 }
 
 pub struct Limiter<K: Hash + Eq + Clone> {
+    /// For log lines: which limit refused.
+    name: &'static str,
     limiter: DefaultKeyedRateLimiter<K>,
     cap: usize,
 }
@@ -40,13 +42,13 @@ pub struct Limiter<K: Hash + Eq + Clone> {
 /// briefly stops what the limiter guards (sign-ups, mails) for everyone.
 pub const MAX_REMEMBERED: usize = 100_000;
 
-impl<K: Hash + Eq + Clone> Limiter<K> {
-    pub fn new(budget: Budget) -> Self {
-        Self::with_cap(budget, MAX_REMEMBERED)
+impl<K: Hash + Eq + Clone + std::fmt::Display> Limiter<K> {
+    pub fn new(name: &'static str, budget: Budget) -> Self {
+        Self::with_cap(name, budget, MAX_REMEMBERED)
     }
 
-    pub fn with_cap(budget: Budget, cap: usize) -> Self {
-        Limiter { limiter: RateLimiter::keyed(quota(budget)), cap }
+    pub fn with_cap(name: &'static str, budget: Budget, cap: usize) -> Self {
+        Limiter { name, limiter: RateLimiter::keyed(quota(budget)), cap }
     }
 
     /// Counts one event now; refuses when the budget is spent (or the limiter is full).
@@ -60,6 +62,8 @@ impl<K: Hash + Eq + Clone> Limiter<K> {
         }
         self.limiter.check_key(key).map_err(|not_until| {
             let wait = not_until.wait_time_from(self.limiter.clock().now());
+            // The key is a client address or a user id, never an email.
+            tracing::info!(limit = self.name, key = %key, "rate limited");
             AppError::RateLimited { retry_after: seconds(wait) }
         })
     }
@@ -126,10 +130,14 @@ impl LoginGuard {
         let address = ip.to_string();
         let email_hash = crate::security::hex(&Sha256::digest(email.as_str().as_bytes()));
         let slot = Slot { pair: format!("{email_hash}|{address}"), address };
-        self.take_one(Scope::Address, &slot.address, self.per_address, now).await?;
+        if let Err(refused) = self.take_one(Scope::Address, &slot.address, self.per_address, now).await {
+            tracing::info!(client = %slot.address, limit = "login_failures_per_ip", "login refused: rate limited");
+            return Err(refused);
+        }
         if let Err(refused) = self.take_one(Scope::Pair, &slot.pair, self.per_pair, now).await {
             // Not checked, so not a failure of this address.
             login_failures::give_back(&self.pool, Scope::Address, &slot.address).await?;
+            tracing::info!(client = %slot.address, limit = "login_failures_per_account", "login refused: rate limited");
             return Err(refused);
         }
         Ok(slot)
@@ -190,10 +198,10 @@ impl Limits {
     pub fn new(pool: &Pool, settings: LimitSettings) -> Self {
         Limits {
             logins: LoginGuard::new(pool, &settings),
-            signups_per_ip: Limiter::new(settings.signups_per_ip),
-            resends_per_account: Limiter::new(settings.resends_per_account),
-            resends_per_ip: Limiter::new(settings.resends_per_ip),
-            resets_per_ip: Limiter::new(settings.resets_per_ip),
+            signups_per_ip: Limiter::new("signups_per_ip", settings.signups_per_ip),
+            resends_per_account: Limiter::new("resends_per_account", settings.resends_per_account),
+            resends_per_ip: Limiter::new("resends_per_ip", settings.resends_per_ip),
+            resets_per_ip: Limiter::new("resets_per_ip", settings.resets_per_ip),
         }
     }
 }
@@ -204,7 +212,7 @@ mod tests {
 
     #[test]
     fn a_full_limiter_refuses_until_its_sweep_and_a_sweep_keeps_live_budgets() {
-        let limiter = Limiter::with_cap(Budget { count: 5, window: Duration::from_secs(3600) }, 3);
+        let limiter = Limiter::with_cap("test", Budget { count: 5, window: Duration::from_secs(3600) }, 3);
         for last in 1..=3u8 {
             assert!(limiter.check(&IpAddr::from([192, 0, 2, last])).is_ok());
         }
@@ -217,7 +225,7 @@ mod tests {
 
     #[test]
     fn check_counts_every_event() {
-        let limiter = Limiter::new(Budget { count: 2, window: Duration::from_secs(3600) });
+        let limiter = Limiter::new("test", Budget { count: 2, window: Duration::from_secs(3600) });
         let ip: IpAddr = "127.0.0.1".parse().unwrap();
         assert!(limiter.check(&ip).is_ok());
         assert!(limiter.check(&ip).is_ok());

@@ -76,6 +76,17 @@ pub struct Config {
     pub accounts: AccountSettings,
     /// Proxies whose `X-Forwarded-For` names the client (`CHATPASS_TRUSTED_PROXIES`).
     pub trusted_proxies: TrustedProxies,
+    /// How log lines are written (`CHATPASS_LOG_FORMAT`).
+    pub log_format: LogFormat,
+}
+
+/// `CHATPASS_LOG_FORMAT`: `text` (the default: one readable line per event) or `json` (one
+/// JSON object per line, for log collectors).
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Default)]
+pub enum LogFormat {
+    #[default]
+    Text,
+    Json,
 }
 
 /// Session lifetimes. Idle: a session unused this long ends. Absolute: a login ends
@@ -123,6 +134,7 @@ pub const SETTINGS: &[&str] = &[
     "CHATPASS_MAIL_RETRY_SECS",
     "CHATPASS_TOKEN_TTL",
     "CHATPASS_TRUSTED_PROXIES",
+    "CHATPASS_LOG_FORMAT",
     "TWILIO_ACCOUNT_SID",
     "TWILIO_API_KEY",
     "TWILIO_API_SECRET",
@@ -248,6 +260,11 @@ impl Config {
             Some(raw) => TrustedProxies::parse("CHATPASS_TRUSTED_PROXIES", &raw)?,
             None => TrustedProxies::default(),
         };
+        let log_format = match get("CHATPASS_LOG_FORMAT").as_deref().map(str::trim) {
+            None | Some("text") => LogFormat::Text,
+            Some("json") => LogFormat::Json,
+            Some(_) => return Err(ConfigError::new("CHATPASS_LOG_FORMAT", "expected text or json")),
+        };
         Ok(Self {
             database,
             site_addr,
@@ -259,6 +276,7 @@ impl Config {
             mail,
             accounts,
             trusted_proxies,
+            log_format,
         })
     }
 }

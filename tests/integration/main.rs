@@ -26,6 +26,7 @@ mod scaleout;
 // These start no database of their own choosing, or none at all: they run once.
 mod cli_token;
 mod layers;
+mod logs;
 mod proxies;
 mod secrets;
 mod settings;

@@ -15,6 +15,8 @@ const BIN: &str = env!("CARGO_BIN_EXE_chatpass");
 pub struct Instance {
     child: Child,
     pub addr: SocketAddr,
+    /// Every line the process has written to stdout (its log), so far.
+    logs: std::sync::Arc<std::sync::Mutex<Vec<String>>>,
 }
 
 impl Instance {
@@ -37,11 +39,14 @@ impl Instance {
         let mut child = command.spawn().expect("start chatpass");
         let stdout = child.stdout.take().unwrap();
         let (tx, rx) = mpsc::channel();
+        let logs = std::sync::Arc::new(std::sync::Mutex::new(Vec::new()));
+        let kept = logs.clone();
         // Reads the log until the address is known, then keeps draining it so the
         // process never blocks on a full pipe.
         std::thread::spawn(move || {
             let mut tx = Some(tx);
             for line in BufReader::new(stdout).lines().map_while(Result::ok) {
+                kept.lock().unwrap().push(line.clone());
                 if let Some(addr) = listening_addr(&line) {
                     if let Some(tx) = tx.take() {
                         let _ = tx.send(addr);
@@ -50,7 +55,7 @@ impl Instance {
             }
         });
         match rx.recv_timeout(Duration::from_secs(60)) {
-            Ok(addr) => Instance { child, addr },
+            Ok(addr) => Instance { child, addr, logs },
             Err(_) => {
                 let _ = child.kill();
                 panic!("chatpass did not report its address within 60 s");
@@ -60,6 +65,11 @@ impl Instance {
 
     pub fn url(&self, path: &str) -> String {
         format!("http://{}{}", self.addr, path)
+    }
+
+    /// The log lines written so far.
+    pub fn logs(&self) -> Vec<String> {
+        self.logs.lock().unwrap().clone()
     }
 
     /// `true` while the process runs (it has not panicked or exited).
