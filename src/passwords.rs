@@ -15,7 +15,10 @@
 //! not every other request. An idle machine hashes at full speed all the same.
 
 use std::{
-    sync::{mpsc, Arc, Mutex},
+    sync::{
+        atomic::{AtomicUsize, Ordering},
+        mpsc, Arc, Mutex,
+    },
     time::Duration,
 };
 
@@ -40,6 +43,8 @@ pub struct Hasher {
     jobs: mpsc::Sender<Job>,
     /// Verified against when the email is unknown, so that costs the same as a wrong password.
     dummy_hash: Arc<str>,
+    /// Hashes waiting for a slot (for the metrics).
+    waiting: Arc<AtomicUsize>,
 }
 
 impl std::fmt::Debug for Hasher {
@@ -113,14 +118,22 @@ impl Hasher {
                 })
                 .expect("spawn a hashing thread");
         }
-        Hasher { slots: Arc::new(Semaphore::new(concurrency)), jobs, dummy_hash: dummy.into() }
+        Hasher {
+            slots: Arc::new(Semaphore::new(concurrency)),
+            jobs,
+            dummy_hash: dummy.into(),
+            waiting: Arc::new(AtomicUsize::new(0)),
+        }
     }
 
     async fn run<T: Send + 'static>(&self, work: impl FnOnce() -> T + Send + 'static) -> Result<T, AppError> {
-        let permit = tokio::time::timeout(QUEUE_TIMEOUT, self.slots.clone().acquire_owned())
-            .await
-            .map_err(|_| AppError::Unavailable)?
-            .map_err(|_| AppError::Unavailable)?;
+        let queued = std::time::Instant::now();
+        let depth = self.waiting.fetch_add(1, Ordering::Relaxed) + 1;
+        crate::metrics::hash_queue(depth);
+        let permit = tokio::time::timeout(QUEUE_TIMEOUT, self.slots.clone().acquire_owned()).await;
+        crate::metrics::hash_queue(self.waiting.fetch_sub(1, Ordering::Relaxed) - 1);
+        crate::metrics::hash_wait(queued.elapsed().as_secs_f64());
+        let permit = permit.map_err(|_| AppError::Unavailable)?.map_err(|_| AppError::Unavailable)?;
         let (done, result) = tokio::sync::oneshot::channel();
         let job: Job = Box::new(move || {
             let out = work();

@@ -68,6 +68,8 @@ impl FeatureState {
 pub enum StartError {
     #[error("LEPTOS_SITE_ADDR: cannot listen on {addr}: {source}")]
     Bind { addr: SocketAddr, source: std::io::Error },
+    #[error("CHATPASS_METRICS_ADDR: cannot listen on {addr}: {source}")]
+    MetricsBind { addr: SocketAddr, source: std::io::Error },
     #[error(transparent)]
     Database(#[from] DbError),
     #[error("{0}")]
@@ -103,8 +105,6 @@ fn router(state: AppState, features: FeatureState, config: &Config) -> Router {
         }
     };
     let app = Router::new()
-        .route("/healthz", get(healthz))
-        .route("/readyz", get(readyz).with_state(readiness))
         .leptos_routes_with_context(&state, routes, context, {
             let options = state.leptos_options.clone();
             move || shell(options.clone())
@@ -114,7 +114,12 @@ fn router(state: AppState, features: FeatureState, config: &Config) -> Router {
         // Innermost first: error statuses and the /chat guard see the session's user.
         .layer(middleware::from_fn(require_login))
         .layer(middleware::from_fn(server_fn_error_status));
+    // The probes sit outside the session layers: they never load a session (a probe
+    // that sends a cookie must not need the database to be alive).
+    let probes =
+        Router::new().route("/healthz", get(healthz)).route("/readyz", get(readyz).with_state(readiness));
     sessions::stack(app, &pool, &hasher, config)
+        .merge(probes)
         .layer(RequestBodyLimitLayer::new(BODY_LIMIT))
         .layer(middleware::from_fn_with_state(own_origin, security::verify_origin))
         .layer(middleware::from_fn_with_state(https, security::security_headers))
@@ -136,6 +141,7 @@ fn router(state: AppState, features: FeatureState, config: &Config) -> Router {
                 .on_request(())
                 .on_response(DefaultOnResponse::new().level(Level::INFO)),
         )
+        .layer(middleware::from_fn(http_metrics))
         .layer(middleware::from_fn(security::request_id))
 }
 
@@ -153,6 +159,60 @@ fn route_list() -> Vec<leptos_axum::AxumRouteListing> {
 /// an orchestrator does not restart healthy instances during a database outage.
 async fn healthz() -> impl IntoResponse {
     Json(serde_json::json!({"status": "ok"}))
+}
+
+/// `GET /metrics` on the metrics listener: Prometheus text, with the pool read now.
+async fn metrics(State(pool): State<Pool>) -> impl IntoResponse {
+    let (size, idle) = match &pool {
+        Pool::Sqlite(p) => (p.size(), p.num_idle()),
+        Pool::Postgres(p) => (p.size(), p.num_idle()),
+    };
+    crate::metrics::pool(size, idle);
+    ([(header::CONTENT_TYPE, "text/plain; version=0.0.4")], crate::metrics::render())
+}
+
+/// Latency of every answer, and its 429s and 503s, by route (a fixed set of names: a
+/// path nobody routes is `other`, so scanners cannot grow the label set).
+async fn http_metrics(request: Request, next: Next) -> Response {
+    let route = route_label(request.uri().path());
+    let started = std::time::Instant::now();
+    let response = next.run(request).await;
+    crate::metrics::request(route, response.status().as_u16(), started.elapsed().as_secs_f64());
+    response
+}
+
+fn route_label(path: &str) -> &'static str {
+    const ROUTES: &[&str] = &[
+        "/",
+        "/login",
+        "/signup",
+        "/chat",
+        "/verify",
+        "/forgot",
+        "/reset",
+        "/account",
+        "/healthz",
+        "/readyz",
+        "/api/signup",
+        "/api/verify_email",
+        "/api/resend_verification",
+        "/api/login",
+        "/api/logout",
+        "/api/current_user",
+        "/api/chat_token",
+        "/api/forgot_password",
+        "/api/reset_password",
+        "/api/change_password",
+        "/api/delete_account",
+        "/api/account",
+    ];
+    if let Some(known) = ROUTES.iter().find(|r| **r == path) {
+        return known;
+    }
+    if path.starts_with("/pkg/") || path.starts_with("/vendor/") || path == "/favicon.ico" {
+        return "static";
+    }
+    "other"
 }
 
 /// What `/readyz` looks at besides the database.
@@ -257,7 +317,11 @@ pub struct Prepared {
     listener: TcpListener,
     router: Router,
     mail_sender: tokio::task::JoinHandle<()>,
+    /// The `/metrics` listener (`CHATPASS_METRICS_ADDR`), when configured.
+    metrics: Option<TcpListener>,
     pub addr: SocketAddr,
+    /// Where `/metrics` is served, when it is.
+    pub metrics_addr: Option<SocketAddr>,
     pub pool: Pool,
 }
 
@@ -267,6 +331,17 @@ pub async fn prepare(config: &Config) -> Result<Prepared, StartError> {
         .await
         .map_err(|source| StartError::Bind { addr: config.site_addr, source })?;
     let addr = listener.local_addr().map_err(|source| StartError::Bind { addr: config.site_addr, source })?;
+    let metrics = match config.metrics_addr {
+        Some(at) => {
+            let bound =
+                TcpListener::bind(at).await.map_err(|source| StartError::MetricsBind { addr: at, source })?;
+            // Installs the recorder: from here on every counter of this process counts.
+            crate::metrics::handle();
+            Some(bound)
+        }
+        None => None,
+    };
+    let metrics_addr = metrics.as_ref().and_then(|l| l.local_addr().ok());
     let pool = db::open(&config.database).await?;
     let mut options = leptos_options(config);
     options.site_addr = addr;
@@ -298,7 +373,15 @@ pub async fn prepare(config: &Config) -> Result<Prepared, StartError> {
         trusted_proxies: Arc::new(config.trusted_proxies.clone()),
     };
     let state = AppState { leptos_options: options, pool: pool.clone(), hasher };
-    Ok(Prepared { listener, router: router(state, features, config), mail_sender, addr, pool })
+    Ok(Prepared {
+        listener,
+        router: router(state, features, config),
+        mail_sender,
+        metrics,
+        addr,
+        metrics_addr,
+        pool,
+    })
 }
 
 /// Sweeps the limits every minute: the in-memory limiters forget clients whose budget has
@@ -337,10 +420,22 @@ fn listen_origin(addr: SocketAddr) -> String {
 impl Prepared {
     /// Serves until `shutdown` resolves, then lets requests in flight finish.
     pub async fn run(self, shutdown: impl Future<Output = ()> + Send + 'static) -> Result<(), StartError> {
-        axum::serve(self.listener, self.router.into_make_service_with_connect_info::<SocketAddr>())
-            .with_graceful_shutdown(shutdown)
-            .await
-            .map_err(StartError::Serve)?;
+        let metrics = self.metrics.map(|listener| {
+            let scrape = Router::new().route("/metrics", get(metrics)).with_state(self.pool.clone());
+            tokio::spawn(async move {
+                if let Err(e) = axum::serve(listener, scrape).await {
+                    tracing::error!(error = %e, "the metrics listener stopped");
+                }
+            })
+        });
+        let served =
+            axum::serve(self.listener, self.router.into_make_service_with_connect_info::<SocketAddr>())
+                .with_graceful_shutdown(shutdown)
+                .await;
+        if let Some(task) = metrics {
+            task.abort();
+        }
+        served.map_err(StartError::Serve)?;
         // A mail claimed but not yet marked sent goes out again after its lease.
         self.mail_sender.abort();
         self.pool.close().await;

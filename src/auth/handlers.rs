@@ -60,6 +60,7 @@ pub async fn signup(email: String, password: String) -> Result<SignupOutcome, Ap
     // Hash first, whether or not the email has an account: both answers take the same work.
     let hash = state.hasher.hash_new(password).await?;
     verification::sign_up(&state.pool, &mailer, &email, &hash, unix_now()).await?;
+    crate::metrics::signup();
     mailer.nudge();
     accepted_or_redirect("/signup?sent=1");
     Ok(SignupOutcome::CheckYourInbox)
@@ -81,6 +82,7 @@ async fn signup_without_verification(
     let user = users::create(&pool, &email, &hash, None).await?;
     let mut auth = auth_session().await?;
     start_session(&mut auth, &user).await?;
+    crate::metrics::signup();
     tracing::info!(user.id = user.id, "signed up");
     leptos_axum::redirect(AFTER_LOGIN);
     Ok(SignupOutcome::SignedIn)
@@ -98,6 +100,7 @@ pub async fn verify_email(token: String) -> Result<UserInfo, AppError> {
     };
     let mut auth = auth_session().await?;
     start_session(&mut auth, &user).await?;
+    crate::metrics::verification();
     tracing::info!(user.id = user.id, "email verified; signed in");
     if is_form_post() {
         leptos_axum::redirect(AFTER_LOGIN);
@@ -130,7 +133,11 @@ pub async fn login(email: String, password: String, next: Option<String>) -> Res
     let password = Password::parse(&password)?;
     let guard = &limits()?.logins;
     let ip = client_ip().await;
-    let slot = guard.take(&email, ip, unix_now()).await?;
+    let slot = guard.take(&email, ip, unix_now()).await.inspect_err(|e| {
+        if matches!(e, AppError::RateLimited { .. }) {
+            crate::metrics::login("limited");
+        }
+    })?;
     let mut auth = auth_session().await?;
     let checked = auth.authenticate(Credentials { email, password }).await.map_err(|e| match e {
         axum_login::Error::Backend(BackendError(e)) => e,
@@ -144,11 +151,13 @@ pub async fn login(email: String, password: String, next: Option<String>) -> Res
         }
     };
     let Some(user) = user else {
+        crate::metrics::login("bad_credentials");
         tracing::info!(client = %ip, "login refused: wrong email or password");
         return Err(AppError::BadCredentials);
     };
     guard.succeeded(slot).await?;
     start_session(&mut auth, &user).await?;
+    crate::metrics::login("ok");
     tracing::info!(user.id = user.id, "logged in");
     leptos_axum::redirect(safe_next(next.as_deref()));
     Ok(())
@@ -223,6 +232,7 @@ pub async fn reset_password(token: String, password: String) -> Result<UserInfo,
     mailer.nudge();
     let mut auth = auth_session().await?;
     start_session(&mut auth, &user).await?;
+    crate::metrics::password_reset();
     tracing::info!(user.id = user.id, "password reset; every other session ended; signed in");
     leptos_axum::redirect(AFTER_LOGIN);
     Ok(info(&user))

@@ -78,6 +78,8 @@ pub struct Config {
     pub trusted_proxies: TrustedProxies,
     /// How log lines are written (`CHATPASS_LOG_FORMAT`).
     pub log_format: LogFormat,
+    /// Where `/metrics` is served (`CHATPASS_METRICS_ADDR`); `None`: no metrics.
+    pub metrics_addr: Option<SocketAddr>,
 }
 
 /// `CHATPASS_LOG_FORMAT`: `text` (the default: one readable line per event) or `json` (one
@@ -135,6 +137,7 @@ pub const SETTINGS: &[&str] = &[
     "CHATPASS_TOKEN_TTL",
     "CHATPASS_TRUSTED_PROXIES",
     "CHATPASS_LOG_FORMAT",
+    "CHATPASS_METRICS_ADDR",
     "TWILIO_ACCOUNT_SID",
     "TWILIO_API_KEY",
     "TWILIO_API_SECRET",
@@ -265,6 +268,8 @@ impl Config {
             Some("json") => LogFormat::Json,
             Some(_) => return Err(ConfigError::new("CHATPASS_LOG_FORMAT", "expected text or json")),
         };
+        let metrics_addr =
+            get("CHATPASS_METRICS_ADDR").map(|raw| parse_metrics_addr(&raw, site_addr)).transpose()?;
         Ok(Self {
             database,
             site_addr,
@@ -277,6 +282,7 @@ impl Config {
             accounts,
             trusted_proxies,
             log_format,
+            metrics_addr,
         })
     }
 }
@@ -290,6 +296,23 @@ fn parse_public_url(raw: &str) -> Result<String, ConfigError> {
         return Err(ConfigError::new(VAR, "must be an http:// or https:// URL with a host"));
     }
     Ok(url.origin().ascii_serialization())
+}
+
+/// `CHATPASS_METRICS_ADDR`: a listen address of its own, never the site's.
+fn parse_metrics_addr(raw: &str, site: SocketAddr) -> Result<SocketAddr, ConfigError> {
+    const VAR: &str = "CHATPASS_METRICS_ADDR";
+    let addr = SocketAddr::from_str(raw.trim())
+        .map_err(|_| ConfigError::new(VAR, "is not an address with a port, like 127.0.0.1:9100"))?;
+    let same_ip = addr.ip() == site.ip() || addr.ip().is_unspecified() || site.ip().is_unspecified();
+    if addr.port() != 0 && addr.port() == site.port() && same_ip {
+        return Err(ConfigError::new(
+            VAR,
+            format!(
+                "{addr} is the site's own address (LEPTOS_SITE_ADDR); metrics need a listener of their own"
+            ),
+        ));
+    }
+    Ok(addr)
 }
 
 fn parse_site_addr(raw: &str) -> Result<SocketAddr, ConfigError> {
@@ -385,6 +408,18 @@ mod tests {
         );
         assert_eq!(parse(&[("CHATPASS_SIGNUPS_PER_IP", "many")]).unwrap_err().var, "CHATPASS_SIGNUPS_PER_IP");
         assert_eq!(parse(&[("CHATPASS_RESETS_PER_IP", "0")]).unwrap_err().var, "CHATPASS_RESETS_PER_IP");
+    }
+
+    #[test]
+    fn the_metrics_address_is_never_the_sites() {
+        assert_eq!(parse(&[]).unwrap().metrics_addr, None);
+        let ok = parse(&[("CHATPASS_METRICS_ADDR", "127.0.0.1:9100")]).unwrap();
+        assert_eq!(ok.metrics_addr, Some("127.0.0.1:9100".parse().unwrap()));
+        for same in ["127.0.0.1:3000", "0.0.0.0:3000"] {
+            let error = parse(&[("CHATPASS_METRICS_ADDR", same)]).unwrap_err();
+            assert_eq!(error.var, "CHATPASS_METRICS_ADDR", "{same}");
+        }
+        assert_eq!(parse(&[("CHATPASS_METRICS_ADDR", "metrics")]).unwrap_err().var, "CHATPASS_METRICS_ADDR");
     }
 
     #[test]

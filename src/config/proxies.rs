@@ -10,7 +10,7 @@ use std::net::{IpAddr, Ipv6Addr};
 
 use ipnet::IpNet;
 
-use super::ConfigError;
+use super::parse::ConfigError;
 
 /// How many `X-Forwarded-For` entries, from the right, are looked at.
 const MAX_HOPS: usize = 32;

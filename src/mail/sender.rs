@@ -150,20 +150,24 @@ async fn round(
         match outcome {
             Ok(()) => {
                 outbox::mark_sent(pool, mail.id, claim, unix_now()).await?;
+                crate::metrics::mail("sent");
                 tracing::info!(mail.id = mail.id, mail.kind = %mail.kind, attempts = mail.attempts, "mail sent");
             }
             Err(SendError::Permanent(error)) => {
                 outbox::mark_failed(pool, mail.id, claim, unix_now(), &error).await?;
+                crate::metrics::mail("failed");
                 tracing::error!(mail.id = mail.id, mail.kind = %mail.kind, error = %error, "mail refused for good");
             }
             Err(SendError::Transient(error)) if unix_now() - mail.created_at > GIVE_UP_AFTER_SECS => {
                 outbox::mark_failed(pool, mail.id, claim, unix_now(), &error).await?;
+                crate::metrics::mail("failed");
                 tracing::error!(mail.id = mail.id, mail.kind = %mail.kind, error = %error, "mail given up after a day of retries");
             }
             Err(SendError::Transient(error)) => {
                 let delay = retry_delay(first_retry, mail.attempts.max(1) as u32);
                 let retry_at = unix_now() + delay.as_secs().max(1) as i64;
                 outbox::mark_retry(pool, mail.id, claim, retry_at, &error).await?;
+                crate::metrics::mail("retry");
                 tracing::warn!(
                     mail.id = mail.id,
                     mail.kind = %mail.kind,

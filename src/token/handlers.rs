@@ -36,6 +36,7 @@ pub async fn chat_token() -> Result<IssuedChatToken, AppError> {
         tracing::error!(error = %e, "token signing failed");
         AppError::Internal
     })?;
+    crate::metrics::token_issued(if issuer.is_demo() { "demo" } else { "live" });
     tracing::info!(
         user.id = user.id,
         jti = %signed.jti,

@@ -27,6 +27,7 @@ mod scaleout;
 mod cli_token;
 mod layers;
 mod logs;
+mod metrics;
 mod proxies;
 mod secrets;
 mod settings;

@@ -17,6 +17,8 @@ use tokio::{sync::oneshot, task::JoinHandle};
 
 pub struct TestApp {
     pub addr: SocketAddr,
+    /// Where `/metrics` is served (with `CHATPASS_METRICS_ADDR`).
+    pub metrics_addr: Option<SocketAddr>,
     env: HashMap<String, String>,
     /// Keeps cookies; does not follow redirects, so tests can see them.
     pub client: reqwest::Client,
@@ -64,6 +66,7 @@ impl TestApp {
         let config = Config::from_lookup(|k| env.get(k).cloned()).expect("test settings parse");
         let prepared = server::prepare(&config).await.expect("server starts");
         let addr = prepared.addr;
+        let metrics_addr = prepared.metrics_addr;
         let pool = prepared.pool.clone();
         let (stop, stopped) = oneshot::channel::<()>();
         let task = tokio::spawn(async move {
@@ -74,7 +77,7 @@ impl TestApp {
                 .await
                 .expect("server runs");
         });
-        TestApp { addr, env, client, dir, pool, stop: Some(stop), task: Some(task) }
+        TestApp { addr, metrics_addr, env, client, dir, pool, stop: Some(stop), task: Some(task) }
     }
 
     /// Stops the server and starts a new one on the same database, same client (cookies).
