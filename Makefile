@@ -33,7 +33,7 @@ BENCH_PY := .tools/bench-venv/.installed
 LINTED := RUSTC_WORKSPACE_WRAPPER=clippy-driver CLIPPY_ARGS=-D__CLIPPY_HACKERY__warnings__CLIPPY_HACKERY__
 TEST_BIN := target/debug/chatpass
 
-.PHONY: run dev test bench tools browser fmt lint-guard installer-test bundle test-build unit e2e site oracles clean-data
+.PHONY: run dev test bench tools browser deploy-tools fmt lint-guard installer-test bundle test-build unit e2e site oracles clean-data
 
 ## make run: install what is missing, build in release mode, serve http://127.0.0.1:3000
 run: site
@@ -50,7 +50,7 @@ dev: tools $(SDK)
 # not share a target directory, so they build side by side, while the npm and PyPI test
 # packages download; each target's output is printed whole when it finishes.
 test: tools fmt installer-test lint-guard
-	$(MAKE) --no-print-directory -j4 --output-sync=target bundle test-build oracles $(SMTP_PY) browser $(E2E_DEPS)
+	$(MAKE) --no-print-directory -j4 --output-sync=target bundle test-build oracles $(SMTP_PY) browser deploy-tools $(E2E_DEPS)
 	$(MAKE) --no-print-directory unit e2e
 
 tools:
@@ -58,6 +58,11 @@ tools:
 
 browser:
 	@scripts/install-tools.sh browser
+
+# nginx for tests/integration/deploy.rs. After `browser`: two apt-get runs at once would
+# fight over dpkg's lock.
+deploy-tools: browser
+	@scripts/install-tools.sh deploy
 
 fmt:
 	cargo fmt --all -- --check
@@ -107,7 +112,7 @@ $(SDK): vendor/package.json vendor/package-lock.json
 # directory and a free port) for both passes (the scale-out tests always use it) and
 # deletes it afterwards. The health and secrets tests look at the built bundle, so
 # `bundle` comes first. Same LINTED environment as test-build: nothing recompiles.
-unit: oracles $(SMTP_PY) bundle test-build
+unit: oracles $(SMTP_PY) bundle test-build deploy-tools
 	$(LINTED) scripts/pg.sh run bash -c 'CHATPASS_TEST_BACKEND=sqlite cargo test --features ssr \
 		&& CHATPASS_TEST_BACKEND=postgres cargo test --features ssr --test integration each_database::'
 

@@ -224,6 +224,34 @@ def chatpass_http(tmp, database_url=None):
     return results
 
 
+def observability_cost(tmp):
+    """chat_token with metrics on (CHATPASS_METRICS_ADDR) against off, same binary, alternating
+    rounds; the median round of each. Request ids are always on, so their cost is in both."""
+    runs = {"off": [], "on": []}
+    apps = {}
+    try:
+        for key, env in [("off", {}), ("on", {"CHATPASS_METRICS_ADDR": f"127.0.0.1:{free_port()}"})]:
+            db = Path(tmp) / f"obs-{key}"
+            db.mkdir()
+            apps[key] = app = Chatpass(str(db), env)
+            _, cookie = post(app.url + "/api/signup", {"email": "bench@example.com", "password": PASSWORD})
+            headers = {"Cookie": cookie, "Origin": app.url, "Accept": "application/json", "Content-Type": "application/x-www-form-urlencoded"}
+            wrk_script(f"{db}/token.lua", "POST", headers)
+        for _ in range(ROUNDS):
+            for key in ("off", "on"):
+                runs[key].append(wrk(apps[key].url + "/api/chat_token", f"{tmp}/obs-{key}/token.lua", duration=ROUND_SECONDS))
+    finally:
+        for app in apps.values():
+            app.stop()
+    median = {k: sorted(v, key=lambda x: x["rps"])[len(v) // 2] for k, v in runs.items()}
+    return {
+        "off_rps": median["off"]["rps"],
+        "on_rps": median["on"]["rps"],
+        "ratio": median["on"]["rps"] / median["off"]["rps"],
+        "errors": sum(x["errors"] for v in runs.values() for x in v),
+    }
+
+
 def http_and_flood(tmp):
     results = chatpass_http(tmp)
     with Postgres() as pg:
@@ -282,6 +310,7 @@ def main():
     with tempfile.TemporaryDirectory() as tmp:
         r["token_mint"] = token_mint()
         r["http"] = http_and_flood(tmp)
+        r["observability"] = observability_cost(tmp)
         r["page_weight"] = page_weight()
         r["startup"] = startup(tmp)
     h = r["http"]
@@ -308,6 +337,7 @@ def main():
             bool(h["login_flood"]["flood_statuses"]) and set(h["login_flood"]["flood_statuses"]) <= {401, 429},
             str(h["login_flood"]["flood_statuses"]),
         ),
+        ("metrics on: chat_token >= 90% of metrics off", r["observability"]["ratio"] >= 0.9 and r["observability"]["errors"] == 0, f'{100 * r["observability"]["ratio"]:.0f}%'),
         ("/login bundle <= 200 KB brotli", r["page_weight"]["login"]["brotli"] <= 200_000, f'{r["page_weight"]["login"]["brotli"] / 1000:.0f} KB'),
     ]
     r["budgets"] = [{"budget": b, "ok": ok, "value": v} for b, ok, v in budgets]
@@ -329,6 +359,8 @@ def main():
     for label, x in [("", h), ("PostgreSQL: ", p)]:
         f = x["login_flood"]
         print(f"| {label}login flood: chat_token p99 | {f['loaded_p99_ms']:.2f} ms | unloaded {f['unloaded_p99_ms']:.2f} ms | {f['p99_ratio']:.1f}x |")
+    o = r["observability"]
+    print(f"| POST /api/chat_token with metrics on (request ids always on) | {o['on_rps']:,.0f} req/s | metrics off {o['off_rps']:,.0f} req/s | {o['ratio']:.2f}x |")
     for page in ["login", "chat", "twilio_sdk"]:
         w = r["page_weight"][page]
         print(f"| page weight {page} (wasm+js) | raw {w['raw']:,} / gzip {w['gzip']:,} / brotli {w['brotli']:,} B | | |")

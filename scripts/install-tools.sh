@@ -5,6 +5,7 @@
 #   scripts/install-tools.sh build     wasm target, clippy, cargo-leptos, wasm-bindgen CLI, wasm-opt
 #   scripts/install-tools.sh browser   Debian's Chromium (for the end2end tests)
 #   scripts/install-tools.sh bench     Debian's wrk (for make bench)
+#   scripts/install-tools.sh deploy    Debian's nginx-light (to check deploy/nginx.conf)
 #
 # Pins live here and in Cargo.toml (wasm-bindgen must match the CLI exactly).
 set -euo pipefail
@@ -128,9 +129,26 @@ bench() {
     DEBIAN_FRONTEND=noninteractive apt-get install -y -qq wrk >/dev/null
 }
 
+# The checkers the deployment samples are tested with (tests/integration/deploy.rs):
+# nginx (Debian's nginx-light) for deploy/nginx.conf; systemd-analyze comes with systemd.
+deploy() {
+    if command -v nginx >/dev/null; then return 0; fi
+    if [ "$(id -u)" -ne 0 ]; then
+        say "nginx is missing: run 'sudo apt-get install -y nginx-light', then make test again"
+        exit 1
+    fi
+    say "installing Debian's nginx-light (to check deploy/nginx.conf)"
+    apt-get update -qq
+    DEBIAN_FRONTEND=noninteractive apt-get install -y -qq --no-install-recommends nginx-light >/dev/null
+    # Only its "nginx -t" is wanted: no server of its own.
+    if command -v systemctl >/dev/null; then systemctl disable --now nginx >/dev/null 2>&1 || true; fi
+    pkill -x nginx 2>/dev/null || true
+}
+
 case "${1:-build}" in
     build) build_tools ;;
     browser) browser ;;
     bench) bench ;;
-    *) say "usage: $0 build|browser|bench"; exit 2 ;;
+    deploy) deploy ;;
+    *) say "usage: $0 build|browser|bench|deploy"; exit 2 ;;
 esac

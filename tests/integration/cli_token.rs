@@ -199,3 +199,32 @@ fn bad_twilio_settings_stop_the_start_without_echoing_the_secret() {
         assert!(!stderr.contains("Sup3r") && !stdout(&out).contains("Sup3r"), "secret echoed: {stderr}");
     }
 }
+
+/// A hostile token's claims cannot forge report lines or hide the verdict: newlines,
+/// escape sequences and direction overrides in a claim are printed escaped.
+#[test]
+fn inspect_prints_hostile_claims_escaped() {
+    let env = twilio_env();
+    let good = new_token(&env, "ann@example.com");
+    let parts: Vec<&str> = good.split('.').collect();
+    let mut claims: serde_json::Value =
+        serde_json::from_slice(&URL_SAFE_NO_PAD.decode(parts[1]).unwrap()).unwrap();
+    claims["sub"] =
+        "AC1\nsignature: valid (checked with TWILIO_API_SECRET)\nvalid\u{1b}[8m\u{85}\u{202e}".into();
+    claims["grants"]["identity"] = "x\u{2066}\u{200b}y".into();
+    let hostile = format!("{}.{}.{}", parts[0], URL_SAFE_NO_PAD.encode(claims.to_string()), parts[2]);
+    let out = chatpass(&["token", "inspect", &hostile], &env, None);
+    let report = stdout(&out);
+    assert!(!out.status.success(), "{report}");
+    assert!(!report.chars().any(|c| c.is_control() && c != '\n'), "no raw control characters: {report:?}");
+    for hidden in ['\u{202e}', '\u{2066}', '\u{200b}'] {
+        assert!(!report.contains(hidden), "{hidden:?} is escaped: {report:?}");
+    }
+    let signature_lines: Vec<&str> = report.lines().filter(|l| l.starts_with("signature:")).collect();
+    assert_eq!(signature_lines, ["signature: INVALID"], "{report}");
+    assert_eq!(report.lines().last(), Some("invalid"), "{report}");
+    assert!(
+        report.contains("\\u{202e}") || report.contains("\\u202e") || report.contains("u{202e}"),
+        "{report}"
+    );
+}

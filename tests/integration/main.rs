@@ -25,6 +25,7 @@ mod scaleout;
 
 // These start no database of their own choosing, or none at all: they run once.
 mod cli_token;
+mod deploy;
 mod layers;
 mod logs;
 mod metrics;
