@@ -107,39 +107,33 @@ build_tools() {
     fi
 }
 
-browser() {
-    if [ -x /usr/bin/chromium ]; then return 0; fi
+# Installs Debian's package $2 unless command $1 is there; $3 says what it is for. Only
+# root can install; anyone else is told the command to run.
+apt_tool() {
+    if command -v "$1" >/dev/null; then return 0; fi
     if [ "$(id -u)" -ne 0 ]; then
-        say "Chromium is missing: run 'sudo apt-get install -y chromium' (Debian's package), then make test again"
+        say "$1 is missing: run 'sudo apt-get install -y $2', then make $4 again"
         exit 1
     fi
-    say "installing Debian's chromium"
+    say "installing Debian's $2 ($3)"
     apt-get update -qq
-    DEBIAN_FRONTEND=noninteractive apt-get install -y -qq chromium >/dev/null
+    DEBIAN_FRONTEND=noninteractive apt-get install -y -qq --no-install-recommends "$2" >/dev/null
+}
+
+browser() {
+    if [ -x /usr/bin/chromium ]; then return 0; fi
+    apt_tool chromium chromium "the browser tests' browser" test
 }
 
 bench() {
-    if command -v wrk >/dev/null; then return 0; fi
-    if [ "$(id -u)" -ne 0 ]; then
-        say "wrk is missing: run 'sudo apt-get install -y wrk', then make bench again"
-        exit 1
-    fi
-    say "installing Debian's wrk (load generator)"
-    apt-get update -qq
-    DEBIAN_FRONTEND=noninteractive apt-get install -y -qq wrk >/dev/null
+    apt_tool wrk wrk "load generator" bench
 }
 
 # The checkers the deployment samples are tested with (tests/integration/deploy.rs):
 # nginx (Debian's nginx-light) for deploy/nginx.conf; systemd-analyze comes with systemd.
 deploy() {
     if command -v nginx >/dev/null; then return 0; fi
-    if [ "$(id -u)" -ne 0 ]; then
-        say "nginx is missing: run 'sudo apt-get install -y nginx-light', then make test again"
-        exit 1
-    fi
-    say "installing Debian's nginx-light (to check deploy/nginx.conf)"
-    apt-get update -qq
-    DEBIAN_FRONTEND=noninteractive apt-get install -y -qq --no-install-recommends nginx-light >/dev/null
+    apt_tool nginx nginx-light "to check deploy/nginx.conf" test
     # Only its "nginx -t" is wanted: no server of its own.
     if command -v systemctl >/dev/null; then systemctl disable --now nginx >/dev/null 2>&1 || true; fi
     pkill -x nginx 2>/dev/null || true

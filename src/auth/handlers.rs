@@ -238,6 +238,32 @@ pub async fn reset_password(token: String, password: String) -> Result<UserInfo,
     Ok(info(&user))
 }
 
+/// Checks the signed-in `user`'s own password before `action`, spending the same budget as
+/// a failed login (a wrong one is 401 and counted; a right one gives its slot back).
+async fn confirm_password(
+    state: &crate::state::AppState,
+    user: &users::User,
+    password: Password,
+    action: &str,
+) -> Result<(), AppError> {
+    let email = Email::parse(&user.email)?;
+    let guard = &limits()?.logins;
+    let ip = client_ip().await;
+    let slot = guard.take(&email, ip, unix_now()).await?;
+    let right = match state.hasher.verify(password, Some(user.password_hash.clone())).await {
+        Ok(right) => right,
+        Err(e) => {
+            guard.not_checked(slot).await?;
+            return Err(e);
+        }
+    };
+    if !right {
+        tracing::info!(user.id = user.id, client = %ip, "{action} refused: wrong password");
+        return Err(AppError::BadCredentials);
+    }
+    guard.succeeded(slot).await
+}
+
 pub async fn change_password(current_password: String, new_password: String) -> Result<(), AppError> {
     let state = app_state()?;
     let mut auth = auth_session().await?;
@@ -247,21 +273,7 @@ pub async fn change_password(current_password: String, new_password: String) -> 
     if current.expose() == new.expose() {
         return Err(AppError::bad_input("new_password", "The new password is the one you have now."));
     }
-    let email = Email::parse(&user.email)?;
-    let guard = &limits()?.logins;
-    let slot = guard.take(&email, client_ip().await, unix_now()).await?;
-    let right = match state.hasher.verify(current, Some(user.password_hash.clone())).await {
-        Ok(right) => right,
-        Err(e) => {
-            guard.not_checked(slot).await?;
-            return Err(e);
-        }
-    };
-    if !right {
-        tracing::info!(user.id = user.id, "password change refused: wrong current password");
-        return Err(AppError::BadCredentials);
-    }
-    guard.succeeded(slot).await?;
+    confirm_password(&state, &user, current, "password change").await?;
     let hash = state.hasher.hash_new(new).await.map_err(in_field("new_password"))?;
     let mailer = mailer()?;
     let Some(changed) = lifecycle::change_password(&state.pool, &mailer, &user, &hash, unix_now()).await?
@@ -283,21 +295,7 @@ pub async fn delete_account(password: String) -> Result<(), AppError> {
     let mut auth = auth_session().await?;
     let user = signed_in(&auth)?;
     let password = Password::parse(&password)?;
-    let email = Email::parse(&user.email)?;
-    let guard = &limits()?.logins;
-    let slot = guard.take(&email, client_ip().await, unix_now()).await?;
-    let right = match state.hasher.verify(password, Some(user.password_hash.clone())).await {
-        Ok(right) => right,
-        Err(e) => {
-            guard.not_checked(slot).await?;
-            return Err(e);
-        }
-    };
-    if !right {
-        tracing::info!(user.id = user.id, "account deletion refused: wrong password");
-        return Err(AppError::BadCredentials);
-    }
-    guard.succeeded(slot).await?;
+    confirm_password(&state, &user, password, "account deletion").await?;
     let deleted = lifecycle::delete_account(&state.pool, user.id).await?;
     // The row is gone already; this clears the cookie and the request's own session.
     auth.logout().await.map_err(session_error)?;

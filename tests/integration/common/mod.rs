@@ -367,6 +367,20 @@ impl TestApp {
         answer.split("\r\n\r\n").next().unwrap_or_default().to_string()
     }
 
+    /// `POST /api/chat_token` with only this session id as the cookie (no jar): whether an
+    /// old session id still works.
+    pub async fn chat_token_with_session_id(&self, session_id: &str) -> u16 {
+        client()
+            .post(self.url("/api/chat_token"))
+            .header("origin", format!("http://{}", self.addr))
+            .header("cookie", format!("chatpass_session={session_id}"))
+            .send()
+            .await
+            .expect("request")
+            .status()
+            .as_u16()
+    }
+
     /// Runs a statement on the server's database, behind its back.
     pub async fn execute(&self, sql: &str) {
         match &self.pool {

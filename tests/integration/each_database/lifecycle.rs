@@ -401,14 +401,7 @@ async fn deleting_while_another_tab_is_mid_chat_token_leaves_no_session_behind()
     assert_eq!(app.user_count().await, 0);
     assert_eq!(app.session_count().await, 0, "the in-flight request brought no session back");
     assert_eq!(chat_token_status(&app, &app.client).await, 401);
-    let old = common::client()
-        .post(app.url("/api/chat_token"))
-        .header("origin", format!("http://{}", app.addr))
-        .header("cookie", format!("chatpass_session={session_id}"))
-        .send()
-        .await
-        .unwrap();
-    assert_eq!(old.status(), 401);
+    assert_eq!(app.chat_token_with_session_id(&session_id).await, 401);
 }
 
 /// Many requests of the session at once with the delete: each is 200 or 401, none 500.
