@@ -224,6 +224,15 @@ def chatpass_http(tmp, database_url=None):
     return results
 
 
+def request_layers():
+    """The request-id and metrics layers alone, per request (benches/request_layers.rs)."""
+    out = subprocess.run(
+        ["taskset", "-c", "0", "cargo", "bench", "--quiet", "--features", "ssr", "--bench", "request_layers"],
+        cwd=ROOT, capture_output=True, text=True, check=True,
+    ).stdout.strip().splitlines()[-1]
+    return json.loads(out)
+
+
 def observability_cost(tmp):
     """chat_token with metrics on (CHATPASS_METRICS_ADDR) against off, same binary, alternating
     rounds; the median round of each. Request ids are always on, so their cost is in both."""
@@ -311,6 +320,7 @@ def main():
         r["token_mint"] = token_mint()
         r["http"] = http_and_flood(tmp)
         r["observability"] = observability_cost(tmp)
+        r["observability"]["layers"] = request_layers()
         r["page_weight"] = page_weight()
         r["startup"] = startup(tmp)
     h = r["http"]
@@ -361,6 +371,10 @@ def main():
         print(f"| {label}login flood: chat_token p99 | {f['loaded_p99_ms']:.2f} ms | unloaded {f['unloaded_p99_ms']:.2f} ms | {f['p99_ratio']:.1f}x |")
     o = r["observability"]
     print(f"| POST /api/chat_token with metrics on (request ids always on) | {o['on_rps']:,.0f} req/s | metrics off {o['off_rps']:,.0f} req/s | {o['ratio']:.2f}x |")
+    lay = o["layers"]
+    per_token_ns = 1e9 / h["chat_token"]["rps"]
+    print(f"| request id layer, per request, 1 core | {lay['request_id_ns']:.0f} ns | a chat_token request {per_token_ns:,.0f} ns (2 cores) | {lay['request_id_ns'] / per_token_ns:.2%} |")
+    print(f"| metrics layer (recorder on), per request, 1 core | {lay['metrics_ns']:.0f} ns | a chat_token request {per_token_ns:,.0f} ns (2 cores) | {lay['metrics_ns'] / per_token_ns:.2%} |")
     for page in ["login", "chat", "twilio_sdk"]:
         w = r["page_weight"][page]
         print(f"| page weight {page} (wasm+js) | raw {w['raw']:,} / gzip {w['gzip']:,} / brotli {w['brotli']:,} B | | |")

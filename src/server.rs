@@ -173,7 +173,7 @@ async fn metrics(State(pool): State<Pool>) -> impl IntoResponse {
 
 /// Latency of every answer, and its 429s and 503s, by route (a fixed set of names: a
 /// path nobody routes is `other`, so scanners cannot grow the label set).
-async fn http_metrics(request: Request, next: Next) -> Response {
+pub async fn http_metrics(request: Request, next: Next) -> Response {
     let route = route_label(request.uri().path());
     let started = std::time::Instant::now();
     let response = next.run(request).await;

@@ -231,7 +231,16 @@ fn bad_mail_and_account_settings_are_one_line_without_the_smtp_password() {
             "expected AC followed by 32 hex digits",
         ),
     ];
-    for (env, var, why) in cases {
+    let huge: &'static str = Box::leak("7".repeat(10 * 1024).into_boxed_str());
+    let huge_cases: [Case; 2] = [
+        (
+            Box::leak(Box::new([("CHATPASS_SESSION_IDLE_SECS", huge)])),
+            "CHATPASS_SESSION_IDLE_SECS",
+            "bytes long",
+        ),
+        (Box::leak(Box::new([("TWILIO_API_SECRET", huge)])), "TWILIO_API_SECRET", "bytes long"),
+    ];
+    for (env, var, why) in cases.into_iter().chain(huge_cases) {
         let mut env = env.to_vec();
         env.push(("LEPTOS_SITE_ADDR", "127.0.0.1:0"));
         let outcome = run_with(dir.path(), &env);

@@ -142,7 +142,11 @@ async fn logout_racing_a_slow_request_of_the_same_session_never_brings_it_back()
         assert!(status.contains(" 200 ") || status.contains(" 401 "), "round {round}: {answer}");
         assert_eq!(app.session_count().await, 0, "round {round}: the ended session stays ended");
         assert_eq!(app.whoami_with(&client).await, None, "round {round}");
-        assert_eq!(app.chat_token_with_session_id(&session_id).await, 401, "round {round}: the old session id");
+        assert_eq!(
+            app.chat_token_with_session_id(&session_id).await,
+            401,
+            "round {round}: the old session id"
+        );
     }
 }
 
