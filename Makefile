@@ -59,9 +59,9 @@ tools:
 browser:
 	@scripts/install-tools.sh browser
 
-# nginx for tests/integration/deploy.rs. After `browser`: two apt-get runs at once would
-# fight over dpkg's lock.
-deploy-tools: browser
+# nginx for tests/integration/deploy.rs (apt-get waits for dpkg's lock when `browser`
+# installs at the same time).
+deploy-tools:
 	@scripts/install-tools.sh deploy
 
 fmt:

@@ -110,14 +110,15 @@ build_tools() {
 # Installs Debian's package $2 unless command $1 is there; $3 says what it is for. Only
 # root can install; anyone else is told the command to run.
 apt_tool() {
-    if command -v "$1" >/dev/null; then return 0; fi
+    if command -v "$1" >/dev/null || [ -x "/usr/sbin/$1" ]; then return 0; fi
     if [ "$(id -u)" -ne 0 ]; then
         say "$1 is missing: run 'sudo apt-get install -y $2', then make $4 again"
         exit 1
     fi
     say "installing Debian's $2 ($3)"
-    apt-get update -qq
-    DEBIAN_FRONTEND=noninteractive apt-get install -y -qq --no-install-recommends "$2" >/dev/null
+    # Waits for another apt-get (make runs the installers side by side) instead of failing.
+    apt-get -o DPkg::Lock::Timeout=300 update -qq
+    DEBIAN_FRONTEND=noninteractive apt-get -o DPkg::Lock::Timeout=300 install -y -qq --no-install-recommends "$2" >/dev/null
 }
 
 browser() {
@@ -132,11 +133,10 @@ bench() {
 # The checkers the deployment samples are tested with (tests/integration/deploy.rs):
 # nginx (Debian's nginx-light) for deploy/nginx.conf; systemd-analyze comes with systemd.
 deploy() {
-    if command -v nginx >/dev/null; then return 0; fi
+    if command -v nginx >/dev/null || [ -x /usr/sbin/nginx ]; then return 0; fi
     apt_tool nginx nginx-light "to check deploy/nginx.conf" test
     # Only its "nginx -t" is wanted: no server of its own.
     if command -v systemctl >/dev/null; then systemctl disable --now nginx >/dev/null 2>&1 || true; fi
-    pkill -x nginx 2>/dev/null || true
 }
 
 case "${1:-build}" in

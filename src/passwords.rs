@@ -35,6 +35,23 @@ pub const QUEUE_TIMEOUT: Duration = Duration::from_secs(10);
 
 type Job = Box<dyn FnOnce() + Send>;
 
+/// One hash waiting for a slot, counted in the queue-depth gauge until dropped (also when
+/// the request is abandoned while it waits).
+struct Queued<'a>(&'a AtomicUsize);
+
+impl<'a> Queued<'a> {
+    fn enter(waiting: &'a AtomicUsize) -> Self {
+        crate::metrics::hash_queue(waiting.fetch_add(1, Ordering::Relaxed) + 1);
+        Queued(waiting)
+    }
+}
+
+impl Drop for Queued<'_> {
+    fn drop(&mut self) {
+        crate::metrics::hash_queue(self.0.fetch_sub(1, Ordering::Relaxed).saturating_sub(1));
+    }
+}
+
 #[derive(Clone)]
 pub struct Hasher {
     slots: Arc<Semaphore>,
@@ -128,10 +145,9 @@ impl Hasher {
 
     async fn run<T: Send + 'static>(&self, work: impl FnOnce() -> T + Send + 'static) -> Result<T, AppError> {
         let queued = std::time::Instant::now();
-        let depth = self.waiting.fetch_add(1, Ordering::Relaxed) + 1;
-        crate::metrics::hash_queue(depth);
+        let in_queue = Queued::enter(&self.waiting);
         let permit = tokio::time::timeout(QUEUE_TIMEOUT, self.slots.clone().acquire_owned()).await;
-        crate::metrics::hash_queue(self.waiting.fetch_sub(1, Ordering::Relaxed) - 1);
+        drop(in_queue);
         crate::metrics::hash_wait(queued.elapsed().as_secs_f64());
         let permit = permit.map_err(|_| AppError::Unavailable)?.map_err(|_| AppError::Unavailable)?;
         let (done, result) = tokio::sync::oneshot::channel();

@@ -337,6 +337,9 @@ pub async fn prepare(config: &Config) -> Result<Prepared, StartError> {
                 TcpListener::bind(at).await.map_err(|source| StartError::MetricsBind { addr: at, source })?;
             // Installs the recorder: from here on every counter of this process counts.
             crate::metrics::handle();
+            if !at.ip().is_loopback() {
+                tracing::warn!(addr = %at, "/metrics listens beyond loopback: keep it off the internet");
+            }
             Some(bound)
         }
         None => None,

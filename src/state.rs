@@ -61,7 +61,7 @@ pub async fn client_ip() -> IpAddr {
     let forwarded = parts
         .iter()
         .flat_map(|p| p.headers.get_all("x-forwarded-for"))
-        .filter_map(|v| v.to_str().ok())
+        .map(|v| v.as_bytes())
         .collect::<Vec<_>>();
     trusted.client(peer, forwarded)
 }

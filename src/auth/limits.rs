@@ -37,9 +37,10 @@ pub struct Limiter<K: Hash + Eq + Clone> {
 
 /// At most this many clients are remembered per limiter (about 64 bytes each). The sweep
 /// ([`Limiter::sweep`], every minute) forgets clients whose budget has refilled; past the
-/// cap in between, the limiter refuses everyone until the sweep makes room. Memory stays
-/// bounded, at the price that a flood from this many addresses within one window
-/// briefly stops what the limiter guards (sign-ups, mails) for everyone.
+/// cap in between, requests pass without being counted until the sweep makes room. Memory
+/// stays bounded, and a flood from that many addresses cannot lock everyone else out; what
+/// it gains is bounded by the per-account caps behind these limits (mails an hour per
+/// account) and by the hashing pool (sign-ups).
 pub const MAX_REMEMBERED: usize = 100_000;
 
 impl<K: Hash + Eq + Clone + std::fmt::Display> Limiter<K> {
@@ -55,10 +56,11 @@ impl<K: Hash + Eq + Clone + std::fmt::Display> Limiter<K> {
     pub fn check(&self, key: &K) -> Result<(), AppError> {
         if self.limiter.len() >= self.cap {
             tracing::warn!(
+                limit = self.name,
                 remembered = self.limiter.len(),
-                "a rate limiter is full; refusing until its sweep"
+                "a rate limiter is full; not counting until its sweep"
             );
-            return Err(AppError::RateLimited { retry_after: SWEEP_EVERY.as_secs() });
+            return Ok(());
         }
         self.limiter.check_key(key).map_err(|not_until| {
             let wait = not_until.wait_time_from(self.limiter.clock().now());
@@ -211,13 +213,17 @@ mod tests {
     use super::*;
 
     #[test]
-    fn a_full_limiter_refuses_until_its_sweep_and_a_sweep_keeps_live_budgets() {
+    fn a_full_limiter_remembers_no_one_new_and_a_sweep_keeps_live_budgets() {
         let limiter = Limiter::with_cap("test", Budget { count: 5, window: Duration::from_secs(3600) }, 3);
         for last in 1..=3u8 {
             assert!(limiter.check(&IpAddr::from([192, 0, 2, last])).is_ok());
         }
         assert_eq!(limiter.len(), 3);
-        assert!(matches!(limiter.check(&IpAddr::from([192, 0, 2, 9])), Err(AppError::RateLimited { .. })));
+        // Full: a new client passes uncounted (not remembered), nobody is locked out.
+        for _ in 0..10 {
+            assert!(limiter.check(&IpAddr::from([192, 0, 2, 9])).is_ok());
+        }
+        assert_eq!(limiter.len(), 3, "memory stays bounded");
         // The three spent part of their budget within the window: the sweep keeps them.
         limiter.sweep();
         assert_eq!(limiter.len(), 3);

@@ -7,8 +7,14 @@ use std::{path::Path, process::Command};
 const ROOT: &str = env!("CARGO_MANIFEST_DIR");
 const BIN: &str = env!("CARGO_BIN_EXE_chatpass");
 
-fn found(tool: &str) -> bool {
-    Command::new("sh").args(["-c", &format!("command -v {tool}")]).output().is_ok_and(|o| o.status.success())
+/// The tool's path: on PATH, or in /usr/sbin (Debian puts nginx there, off a user's PATH).
+fn found(tool: &str) -> Option<String> {
+    let on_path = Command::new("sh").args(["-c", &format!("command -v {tool}")]).output().ok()?;
+    if on_path.status.success() {
+        return Some(String::from_utf8_lossy(&on_path.stdout).trim().to_string());
+    }
+    let sbin = format!("/usr/sbin/{tool}");
+    Path::new(&sbin).exists().then_some(sbin)
 }
 
 /// `systemd-analyze verify` on a copy of the unit whose ExecStart is the binary just built
@@ -43,7 +49,7 @@ fn check_nginx(text: &str) -> Result<(), String> {
         .output()
         .unwrap();
     assert!(cert.status.success(), "a throw-away certificate");
-    let out = Command::new("nginx")
+    let out = Command::new(found("nginx").expect("nginx"))
         .arg("-t")
         .arg("-p")
         .arg(format!("{}/", p.display()))
@@ -64,7 +70,7 @@ fn check_nginx(text: &str) -> Result<(), String> {
 #[test]
 fn the_systemd_unit_verifies_and_a_broken_one_does_not() {
     assert!(
-        found("systemd-analyze"),
+        found("systemd-analyze").is_some(),
         "systemd-analyze (Debian's systemd) is needed to check deploy/chatpass.service"
     );
     let unit = std::fs::read_to_string(Path::new(ROOT).join("deploy/chatpass.service")).unwrap();
@@ -80,7 +86,10 @@ fn the_systemd_unit_verifies_and_a_broken_one_does_not() {
 
 #[test]
 fn the_nginx_sample_passes_nginx_t_and_appends_to_x_forwarded_for() {
-    assert!(found("nginx"), "nginx is needed: scripts/install-tools.sh deploy installs Debian's nginx-light");
+    assert!(
+        found("nginx").is_some(),
+        "nginx is needed: scripts/install-tools.sh deploy installs Debian's nginx-light"
+    );
     let conf = std::fs::read_to_string(Path::new(ROOT).join("deploy/nginx.conf")).unwrap();
     check_nginx(&conf).unwrap_or_else(|said| panic!("deploy/nginx.conf: {said}"));
     assert!(check_nginx(&conf.replace("proxy_pass ", "proxy_pas ")).is_err(), "the check can fail");
