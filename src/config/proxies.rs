@@ -32,12 +32,14 @@ impl TrustedProxies {
                         format!("{item:?} has host bits set; write the network ({})", net.trunc()),
                     ))
                 }
-                Ok(net) if net.prefix_len() == 0 => return Err(ConfigError::new(
-                    var,
-                    format!(
+                Ok(net) if net.prefix_len() == 0 => {
+                    return Err(ConfigError::new(
+                        var,
+                        format!(
                         "{item:?} trusts every address, so any client could name itself; list your proxies"
                     ),
-                )),
+                    ))
+                }
                 Ok(net) => net,
                 Err(_) => match item.parse::<IpAddr>() {
                     Ok(ip) => IpNet::from(ip),
