@@ -131,8 +131,11 @@ bench() {
 }
 
 # The checkers the deployment samples are tested with (tests/integration/deploy.rs):
-# nginx (Debian's nginx-light) for deploy/nginx.conf; systemd-analyze comes with systemd.
+# systemd-analyze (Debian's systemd) for deploy/chatpass.service, nginx (nginx-light) and
+# openssl (a throw-away certificate) for deploy/nginx.conf.
 deploy() {
+    apt_tool systemd-analyze systemd "to check deploy/chatpass.service" test
+    apt_tool openssl openssl "a throw-away certificate for nginx -t" test
     if command -v nginx >/dev/null || [ -x /usr/sbin/nginx ]; then return 0; fi
     apt_tool nginx nginx-light "to check deploy/nginx.conf" test
     # Only its "nginx -t" is wanted: no server of its own.
