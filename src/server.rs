@@ -204,6 +204,7 @@ fn route_label(path: &str) -> &'static str {
         "/api/reset_password",
         "/api/change_password",
         "/api/delete_account",
+        "/api/set_display_name",
         "/api/account",
     ];
     if let Some(known) = ROUTES.iter().find(|r| **r == path) {

@@ -6,7 +6,7 @@ use sqlx::{ColumnIndex, Decode, FromRow, Row, Type};
 
 use crate::{
     db::{with_pool, with_tx, Pool, Tx},
-    domain::Email,
+    domain::{DisplayName, Email},
     error::AppError,
 };
 
@@ -32,7 +32,9 @@ macro_rules! user_columns {
             $alias,
             "chat_id AS chat_id, ",
             $alias,
-            "session_key AS session_key"
+            "session_key AS session_key, ",
+            $alias,
+            "display_name AS display_name"
         )
     };
 }
@@ -51,6 +53,9 @@ pub struct User {
     /// What the account's sessions are bound to: random, replaced when the password
     /// changes (which ends the sessions signed in before).
     pub session_key: String,
+    /// The display name the owner chose (a parsed [`DisplayName`]), or `None`: then the
+    /// account is shown by [`User::display_name_or_default`]'s default.
+    pub display_name: Option<String>,
 }
 
 impl std::fmt::Debug for User {
@@ -60,6 +65,15 @@ impl std::fmt::Debug for User {
 }
 
 impl User {
+    /// The name this account is shown by: the one chosen, or else the default derived from
+    /// the email (its local part; see [`DisplayName::default_for`]).
+    pub fn display_name_or_default(&self) -> String {
+        match &self.display_name {
+            Some(chosen) => chosen.clone(),
+            None => DisplayName::default_for_stored_email(&self.email).into_string(),
+        }
+    }
+
     /// The user in a row holding [`user_columns!`], or `None` when they are NULL (a LEFT
     /// JOIN that found no user).
     pub fn from_row_opt<'r, R>(row: &'r R) -> Result<Option<User>, sqlx::Error>
@@ -75,6 +89,7 @@ impl User {
         let email_verified_at: Option<i64> = row.try_get("email_verified_at")?;
         let chat_id: Option<String> = row.try_get("chat_id")?;
         let session_key: Option<String> = row.try_get("session_key")?;
+        let display_name: Option<String> = row.try_get("display_name")?;
         Ok(match (id, email, password_hash) {
             (Some(id), Some(email), Some(password_hash)) => Some(User {
                 id,
@@ -83,6 +98,7 @@ impl User {
                 email_verified_at,
                 chat_id: chat_id.unwrap_or_default(),
                 session_key: session_key.unwrap_or_default(),
+                display_name,
             }),
             _ => None,
         })
@@ -112,16 +128,18 @@ pub fn new_session_key() -> String {
 }
 
 /// Inserts a user inside `tx`; an email that exists (in any case) is
-/// [`AppError::EmailTaken`]. `verified_at`: when the email counts as proven, if it does.
+/// [`AppError::EmailTaken`]. `verified_at`: when the email counts as proven, if it does;
+/// `display_name`: the name chosen at sign-up, if one was (else the default is shown).
 pub async fn insert(
     tx: &mut Tx,
     email: &Email,
     password_hash: &str,
     verified_at: Option<i64>,
+    display_name: Option<&DisplayName>,
 ) -> Result<User, AppError> {
     const INSERT: &str = concat!(
-        "INSERT INTO users (email, password_hash, email_verified_at, chat_id, session_key) ",
-        "VALUES ($1, $2, $3, $4, $5) RETURNING ",
+        "INSERT INTO users (email, password_hash, email_verified_at, chat_id, session_key, display_name) ",
+        "VALUES ($1, $2, $3, $4, $5, $6) RETURNING ",
         user_columns!()
     );
     let chat_id = new_chat_id();
@@ -132,6 +150,7 @@ pub async fn insert(
             .bind(verified_at)
             .bind(&chat_id)
             .bind(new_session_key())
+            .bind(display_name.map(DisplayName::as_str))
             .fetch_one(c)
             .await
     });
@@ -148,9 +167,10 @@ pub async fn create(
     email: &Email,
     password_hash: &str,
     verified_at: Option<i64>,
+    display_name: Option<&DisplayName>,
 ) -> Result<User, AppError> {
     let mut tx = pool.begin().await?;
-    let user = insert(&mut tx, email, password_hash, verified_at).await?;
+    let user = insert(&mut tx, email, password_hash, verified_at, display_name).await?;
     tx.commit().await?;
     Ok(user)
 }
@@ -236,6 +256,20 @@ pub async fn set_password(
             .bind(current)
             .fetch_optional(c)
             .await
+    })
+}
+
+/// Sets `user_id`'s display name (one statement: of concurrent changes the last one
+/// stays, whole). The name as stored; `None` when the user is gone. The session key is
+/// left alone: every session stays signed in.
+pub async fn set_display_name(
+    pool: &Pool,
+    user_id: i64,
+    name: &DisplayName,
+) -> Result<Option<String>, sqlx::Error> {
+    const UPDATE: &str = "UPDATE users SET display_name = $1 WHERE id = $2 RETURNING display_name";
+    with_pool!(pool, p => {
+        sqlx::query_scalar::<_, String>(UPDATE).bind(name.as_str()).bind(user_id).fetch_optional(p).await
     })
 }
 

@@ -8,12 +8,12 @@ use super::{
     limits::Limits,
     next::{safe_next, AFTER_LOGIN},
     outcome::{ForgotOutcome, ResendOutcome, SignupOutcome},
-    user_info::{AccountInfo, UserInfo},
+    user_info::{AccountInfo, DisplayNameInfo, UserInfo},
     verification,
 };
 use crate::{
     config::{AccountSettings, Verification},
-    domain::{Email, Password},
+    domain::{DisplayName, Email, Password},
     email_tokens,
     error::AppError,
     mail::{sender::unix_now, Mailer},
@@ -47,19 +47,25 @@ fn info(user: &users::User) -> UserInfo {
     UserInfo { email: user.email.clone(), email_verified: user.email_verified_at.is_some() }
 }
 
-pub async fn signup(email: String, password: String) -> Result<SignupOutcome, AppError> {
+pub async fn signup(
+    email: String,
+    password: String,
+    display_name: Option<String>,
+) -> Result<SignupOutcome, AppError> {
     let state = app_state()?;
     let accounts = feature_state::<AccountSettings>()?;
+    // Every field is checked before anything counts, hashes or writes.
     let email = Email::parse(&email)?;
     let password = Password::parse(&password)?;
+    let display_name = DisplayName::parse_optional(display_name.as_deref())?;
     limits()?.signups_per_ip.check(&client_ip().await)?;
     if accounts.verification == Verification::Off {
-        return signup_without_verification(state.pool, state.hasher, email, password).await;
+        return signup_without_verification(state.pool, state.hasher, email, password, display_name).await;
     }
     let mailer = mailer()?;
     // Hash first, whether or not the email has an account: both answers take the same work.
     let hash = state.hasher.hash_new(password).await?;
-    verification::sign_up(&state.pool, &mailer, &email, &hash, unix_now()).await?;
+    verification::sign_up(&state.pool, &mailer, &email, &hash, display_name.as_ref(), unix_now()).await?;
     crate::metrics::signup();
     mailer.nudge();
     accepted_or_redirect("/signup?sent=1");
@@ -73,13 +79,14 @@ async fn signup_without_verification(
     hasher: crate::passwords::Hasher,
     email: Email,
     password: Password,
+    display_name: Option<DisplayName>,
 ) -> Result<SignupOutcome, AppError> {
     if users::email_exists(&pool, &email).await? {
         return Err(AppError::EmailTaken);
     }
     let hash = hasher.hash_new(password).await?;
     // The unique index decides races: of concurrent sign-ups, exactly one gets the row.
-    let user = users::create(&pool, &email, &hash, None).await?;
+    let user = users::create(&pool, &email, &hash, None, display_name.as_ref()).await?;
     let mut auth = auth_session().await?;
     start_session(&mut auth, &user).await?;
     crate::metrics::signup();
@@ -308,10 +315,34 @@ pub async fn delete_account(password: String) -> Result<(), AppError> {
     Ok(())
 }
 
+pub async fn set_display_name(display_name: String) -> Result<DisplayNameInfo, AppError> {
+    let state = app_state()?;
+    let auth = auth_session().await?;
+    let user = signed_in(&auth)?;
+    // Here a name is required: an empty one is refused, not taken for "the default".
+    let name = DisplayName::parse(&display_name)?;
+    limits()?.display_names_per_account.check(&user.id)?;
+    let Some(stored) = users::set_display_name(&state.pool, user.id, &name).await? else {
+        // Deleted by another request meanwhile.
+        return Err(AppError::NotSignedIn);
+    };
+    tracing::info!(user.id = user.id, "display name changed");
+    if is_form_post() {
+        leptos_axum::redirect("/account?renamed=1");
+    }
+    Ok(DisplayNameInfo { display_name: stored })
+}
+
 pub async fn account() -> Result<AccountInfo, AppError> {
     let state = app_state()?;
     let auth = auth_session().await?;
     let user = signed_in(&auth)?;
     let created_on = users::created_on(&state.pool, user.id).await?.ok_or(AppError::NotSignedIn)?;
-    Ok(AccountInfo { email: user.email, email_verified: user.email_verified_at.is_some(), created_on })
+    let display_name = user.display_name_or_default();
+    Ok(AccountInfo {
+        email: user.email,
+        email_verified: user.email_verified_at.is_some(),
+        created_on,
+        display_name,
+    })
 }

@@ -4,8 +4,8 @@
 //!   address pair and per address, so they hold across restarts and instances, cannot be
 //!   raced (a guess takes its slot before the password is checked), and an attacker
 //!   elsewhere cannot lock an account's owner out.
-//! - Sign-ups, verification mails sent again and forgotten-password requests
-//!   ([`Limiter`]): every request counts, in memory, with the `governor` crate's GCRA.
+//! - Sign-ups, verification mails sent again, forgotten-password requests and display-name
+//!   changes ([`Limiter`]): every request counts, in memory, with the `governor` crate's GCRA.
 
 use std::{hash::Hash, net::IpAddr, num::NonZeroU32, time::Duration};
 
@@ -186,6 +186,8 @@ pub struct Limits {
     pub resends_per_ip: Limiter<IpAddr>,
     /// Forgotten-password requests per client address.
     pub resets_per_ip: Limiter<IpAddr>,
+    /// Display-name changes per user id (each one a write).
+    pub display_names_per_account: Limiter<i64>,
 }
 
 impl Limits {
@@ -195,6 +197,7 @@ impl Limits {
         self.resends_per_account.sweep();
         self.resends_per_ip.sweep();
         self.resets_per_ip.sweep();
+        self.display_names_per_account.sweep();
     }
 
     pub fn new(pool: &Pool, settings: LimitSettings) -> Self {
@@ -204,6 +207,10 @@ impl Limits {
             resends_per_account: Limiter::new("resends_per_account", settings.resends_per_account),
             resends_per_ip: Limiter::new("resends_per_ip", settings.resends_per_ip),
             resets_per_ip: Limiter::new("resets_per_ip", settings.resets_per_ip),
+            display_names_per_account: Limiter::new(
+                "display_names_per_account",
+                settings.display_names_per_account,
+            ),
         }
     }
 }

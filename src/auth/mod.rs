@@ -23,14 +23,19 @@ mod verification;
 
 pub use next::{safe_next, AFTER_LOGIN};
 pub use outcome::{ForgotOutcome, ResendOutcome, SignupOutcome};
-pub use user_info::{AccountInfo, UserInfo};
+pub use user_info::{AccountInfo, DisplayNameInfo, UserInfo};
 
 /// Starts an account. With email verification (the default) it answers 202
 /// `{"status":"check_your_inbox"}` whether or not the email has an account, and mails
 /// the address; with `CHATPASS_EMAIL_VERIFICATION=off` it signs the new account in.
+/// `display_name` is optional (missing or blank: the default from the email).
 #[server(prefix = "/api", endpoint = "signup")]
-pub async fn signup(email: String, password: String) -> Result<SignupOutcome, AppError> {
-    handlers::signup(email, password).await
+pub async fn signup(
+    email: String,
+    password: String,
+    display_name: Option<String>,
+) -> Result<SignupOutcome, AppError> {
+    handlers::signup(email, password, display_name).await
 }
 
 /// Uses the link's token: the email is proven, and this browser is signed in.
@@ -87,6 +92,12 @@ pub async fn change_password(current_password: String, new_password: String) -> 
 #[server(prefix = "/api", endpoint = "delete_account")]
 pub async fn delete_account(password: String) -> Result<(), AppError> {
     handlers::delete_account(password).await
+}
+
+/// Sets the signed-in user's display name; every session stays signed in.
+#[server(prefix = "/api", endpoint = "set_display_name")]
+pub async fn set_display_name(display_name: String) -> Result<DisplayNameInfo, AppError> {
+    handlers::set_display_name(display_name).await
 }
 
 /// The signed-in account, for the account page.

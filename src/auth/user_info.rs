@@ -18,4 +18,13 @@ pub struct AccountInfo {
     pub email_verified: bool,
     /// The day the account was made, `YYYY-MM-DD` (UTC).
     pub created_on: String,
+    /// The name the account is shown by: the one chosen, or the default from the email.
+    #[serde(default)]
+    pub display_name: String,
+}
+
+/// `POST /api/set_display_name`'s answer: the name as stored (trimmed, NFC-normalised).
+#[derive(Clone, Debug, PartialEq, Eq, Serialize, Deserialize)]
+pub struct DisplayNameInfo {
+    pub display_name: String,
 }

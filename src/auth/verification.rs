@@ -3,7 +3,7 @@
 
 use crate::{
     db::{Pool, Tx},
-    domain::Email,
+    domain::{DisplayName, Email},
     email_tokens::{self, Purpose},
     error::AppError,
     mail::{messages, outbox, Mailer},
@@ -46,12 +46,15 @@ async fn queue_verification(
 /// verification mail. An email with an account nobody has proven gets a verification
 /// mail that sets `password_hash` when used (the owner proves the address, the password
 /// is theirs). A proven account's owner gets a notice that someone tried (at most one
-/// an hour). The caller answers all three alike.
+/// an hour). The caller answers all three alike. `display_name` (chosen with this
+/// sign-up, if one was) is stored only with a new account: a sign-up for an email that
+/// has one changes nothing of it.
 pub async fn sign_up(
     pool: &Pool,
     mailer: &Mailer,
     email: &Email,
     password_hash: &str,
+    display_name: Option<&DisplayName>,
     now: i64,
 ) -> Result<(), AppError> {
     // Two rounds at most: a concurrent sign-up may create the account between our look
@@ -60,7 +63,7 @@ pub async fn sign_up(
         let existing = users::by_email(pool, email).await?;
         let mut tx = pool.begin().await?;
         let Some(found) = existing else {
-            match users::insert(&mut tx, email, password_hash, None).await {
+            match users::insert(&mut tx, email, password_hash, None, display_name).await {
                 Ok(user) => {
                     queue_verification(&mut tx, mailer, &user, None, now).await?;
                     tx.commit().await?;

@@ -1,4 +1,4 @@
-//! The budgets of the rate limits (`CHATPASS_LOGIN_FAILURES_*`, `CHATPASS_SIGNUPS_PER_IP`, `CHATPASS_RESENDS_PER_*`, `CHATPASS_RESETS_PER_IP`).
+//! The budgets of the rate limits (`CHATPASS_LOGIN_FAILURES_*`, `CHATPASS_SIGNUPS_PER_IP`, `CHATPASS_RESENDS_PER_*`, `CHATPASS_RESETS_PER_IP`, `CHATPASS_DISPLAY_NAMES_PER_ACCOUNT`).
 //! The limiters that spend them live with the feature that applies them (`auth::limits`).
 
 use std::time::Duration;
@@ -21,4 +21,6 @@ pub struct LimitSettings {
     pub resends_per_ip: Budget,
     /// Forgotten-password requests per client address (`CHATPASS_RESETS_PER_IP`).
     pub resets_per_ip: Budget,
+    /// Display-name changes per account (`CHATPASS_DISPLAY_NAMES_PER_ACCOUNT`).
+    pub display_names_per_account: Budget,
 }

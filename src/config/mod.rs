@@ -107,6 +107,9 @@ pub const DEFAULT_SIGNUPS_PER_IP: u32 = 20;
 pub const DEFAULT_RESENDS_PER_ACCOUNT: u32 = 5;
 pub const DEFAULT_RESENDS_PER_IP: u32 = 20;
 pub const DEFAULT_RESETS_PER_IP: u32 = 10;
+pub const DEFAULT_DISPLAY_NAMES_PER_ACCOUNT: u32 = 30;
+/// Window of the display-name budget.
+pub const DISPLAY_NAME_WINDOW: Duration = Duration::from_secs(3600);
 /// Window of the resend budgets.
 pub const RESEND_WINDOW: Duration = Duration::from_secs(3600);
 /// Window of the login-failure budgets.
@@ -128,6 +131,7 @@ pub const SETTINGS: &[&str] = &[
     "CHATPASS_RESENDS_PER_ACCOUNT",
     "CHATPASS_RESENDS_PER_IP",
     "CHATPASS_RESETS_PER_IP",
+    "CHATPASS_DISPLAY_NAMES_PER_ACCOUNT",
     "CHATPASS_EMAIL_VERIFICATION",
     "CHATPASS_CHAT_IDENTITY",
     "CHATPASS_SMTP_URL",
@@ -250,6 +254,11 @@ impl Config {
             )?,
             resends_per_ip: budget("CHATPASS_RESENDS_PER_IP", DEFAULT_RESENDS_PER_IP, RESEND_WINDOW)?,
             resets_per_ip: budget("CHATPASS_RESETS_PER_IP", DEFAULT_RESETS_PER_IP, RESEND_WINDOW)?,
+            display_names_per_account: budget(
+                "CHATPASS_DISPLAY_NAMES_PER_ACCOUNT",
+                DEFAULT_DISPLAY_NAMES_PER_ACCOUNT,
+                DISPLAY_NAME_WINDOW,
+            )?,
         };
         let default_outbox = match &database {
             Database::Sqlite { file: Some(file), .. } => {

@@ -1,12 +1,12 @@
 //! `/account`: the signed-in account (email, whether it is proven, since when), and its
-//! forms: change the password, delete the account. Signed-out visitors are sent to log
-//! in first (by the server, before any HTML).
+//! forms: change the display name, change the password, delete the account. Signed-out
+//! visitors are sent to log in first (by the server, before any HTML).
 
 use leptos::prelude::*;
 use leptos_router::hooks::use_query_map;
 
 use crate::{
-    auth::{account, AccountInfo, ChangePassword, DeleteAccount},
+    auth::{account, AccountInfo, ChangePassword, DeleteAccount, SetDisplayName},
     pages::form::{ErrorSummary, Field, ReturnedError},
 };
 
@@ -15,21 +15,26 @@ use crate::{
 pub fn AccountPage() -> impl IntoView {
     let query = use_query_map().get_untracked();
     let returned = ReturnedError::from_query(&query);
-    let (for_change, for_delete) = match &returned {
-        Some(r) if r.is_for("delete_account") => (None, returned.clone()),
-        _ => (returned.clone(), None),
+    let (for_name, for_change, for_delete) = match &returned {
+        Some(r) if r.is_for("delete_account") => (None, None, returned.clone()),
+        Some(r) if r.is_for("set_display_name") => (returned.clone(), None, None),
+        _ => (None, returned.clone(), None),
     };
-    // A change posted without JavaScript comes back here with `changed=1`.
+    // A change posted without JavaScript comes back here with `changed=1` (the password)
+    // or `renamed=1` (the display name).
     let changed = query.get("changed").is_some_and(|v| v == "1");
+    let renamed = query.get("renamed").is_some_and(|v| v == "1");
     let info = Resource::new(|| (), |_| account());
     view! {
         <Suspense fallback=|| ()>
             {move || Suspend::new({
-                let (for_change, for_delete) = (for_change.clone(), for_delete.clone());
+                let (for_name, for_change, for_delete) =
+                    (for_name.clone(), for_change.clone(), for_delete.clone());
                 async move {
                     match info.await {
                         Ok(info) => view! {
-                            <AccountSummary info />
+                            <AccountSummary info=info.clone() />
+                            <DisplayNameForm current=info.display_name returned=for_name renamed />
                             <ChangePasswordForm returned=for_change changed />
                             <DeleteAccountForm returned=for_delete />
                         }
@@ -63,6 +68,51 @@ fn AccountSummary(info: AccountInfo) -> impl IntoView {
                 <dt>"Member since"</dt>
                 <dd data-testid="account-created">{info.created_on}</dd>
             </dl>
+        </section>
+    }
+}
+
+/// The display name as saved, and a form to change it. The saved name shows here (not in
+/// the summary above, which is server HTML) so that a change made through the server
+/// function shows at once; without JavaScript the post comes back with `renamed=1` and
+/// the page reads the saved name afresh.
+#[island]
+fn DisplayNameForm(current: String, returned: Option<ReturnedError>, renamed: bool) -> impl IntoView {
+    if let Some(returned) = returned {
+        returned.provide();
+    }
+    let action = ServerAction::<SetDisplayName>::new();
+    let error = Signal::derive(move || action.value().get().and_then(Result::err));
+    let saved = move || match action.value().get() {
+        Some(Ok(info)) => info.display_name,
+        _ => current.clone(),
+    };
+    let done = move || renamed || matches!(action.value().get(), Some(Ok(_)));
+    view! {
+        <section class="card">
+            <h2>"Display name"</h2>
+            <dl class="account-facts">
+                <dt>"Shown as"</dt>
+                <dd data-testid="account-display-name">{saved.clone()}</dd>
+            </dl>
+            <p class="banner ok" role="status" data-testid="display-name-saved" hidden=move || !done()>
+                "Your display name was saved."
+            </p>
+            <ActionForm action attr:class="stack" attr:novalidate=true>
+                <ErrorSummary error fields=&["display_name"] />
+                <Field
+                    name="display_name"
+                    label="New display name"
+                    kind="text"
+                    autocomplete="nickname"
+                    hint="1 to 64 characters; no < or >, no invisible formatting characters."
+                    value=saved()
+                    error
+                />
+                <button type="submit" disabled=move || action.pending().get()>
+                    "Save display name"
+                </button>
+            </ActionForm>
         </section>
     }
 }

@@ -48,6 +48,8 @@ pub fn shadow_url_errors() {
     provide_context(ServerActionError::new("", ""));
 }
 
+/// A labelled input with its hint and inline error. Required unless `optional`; `value`
+/// fills it in.
 #[component]
 pub fn Field(
     name: &'static str,
@@ -56,6 +58,8 @@ pub fn Field(
     autocomplete: &'static str,
     #[prop(optional)] hint: Option<&'static str>,
     #[prop(into)] error: Signal<Option<AppError>>,
+    #[prop(optional)] optional: bool,
+    #[prop(optional, into)] value: Option<String>,
 ) -> impl IntoView {
     let id = format!("field-{name}");
     let error_id = format!("{id}-error");
@@ -82,7 +86,8 @@ pub fn Field(
                 name=name
                 type=kind
                 autocomplete=autocomplete
-                required=true
+                required=!optional
+                value=value
                 aria-invalid=move || message().is_some().then_some("true")
                 aria-describedby=described_by
             />

@@ -39,7 +39,7 @@ fn SignupForm(returned: Option<ReturnedError>, sent: bool, outbox: Option<String
                     view! {
                         <h1>"Sign up"</h1>
                         <ActionForm action attr:class="stack" attr:novalidate=true>
-                            <ErrorSummary error fields=&["email", "password"] />
+                            <ErrorSummary error fields=&["email", "password", "display_name"] />
                             <Field
                                 name="email"
                                 label="Email"
@@ -53,6 +53,15 @@ fn SignupForm(returned: Option<ReturnedError>, sent: bool, outbox: Option<String
                                 kind="password"
                                 autocomplete="new-password"
                                 hint="8 to 128 characters. Any characters; a common password is refused."
+                                error
+                            />
+                            <Field
+                                name="display_name"
+                                label="Display name (optional)"
+                                kind="text"
+                                autocomplete="nickname"
+                                hint="How you are shown: 1 to 64 characters. Left empty, the part of your email before the @."
+                                optional=true
                                 error
                             />
                             <button type="submit" disabled=move || action.pending().get()>

@@ -48,6 +48,7 @@ pub async fn chat_token() -> Result<IssuedChatToken, AppError> {
         token: signed.jwt,
         identity: identity.as_str().to_string(),
         email: user.email.clone(),
+        display_name: user.display_name_or_default(),
         issued_at: signed.iat,
         expires_at: signed.exp,
         ttl: issuer.ttl,

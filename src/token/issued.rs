@@ -12,6 +12,10 @@ pub struct IssuedChatToken {
     pub identity: String,
     /// The signed-in user's email, from the account (not from the token).
     pub email: String,
+    /// The name the signed-in user is shown by: the one they chose, or the default from
+    /// their email (its local part). From the account, read with the session.
+    #[serde(default)]
+    pub display_name: String,
     /// Seconds since the epoch when the token was issued (`iat`).
     pub issued_at: u64,
     /// Seconds since the epoch when the token expires (`exp`).

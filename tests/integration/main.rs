@@ -13,6 +13,7 @@ mod common;
 mod each_database {
     mod accounts;
     mod chat_token;
+    mod display_name;
     mod health;
     mod lifecycle;
     mod limits;

@@ -161,7 +161,7 @@ async fn concurrent_inserts_of_one_email_leave_one_row_and_name_the_rest_taken()
         tasks.push(tokio::spawn(async move {
             let email =
                 Email::parse(if i % 2 == 0 { "race@example.com" } else { "RACE@example.com" }).unwrap();
-            users::create(&pool, &email, "$argon2id$not-a-real-hash", None).await
+            users::create(&pool, &email, "$argon2id$not-a-real-hash", None, None).await
         }));
     }
     let (mut created, mut taken) = (0, 0);
