@@ -75,6 +75,8 @@ pub fn App() -> impl IntoView {
 fn Layout() -> impl IntoView {
     let logout = ServerAction::<Logout>::new();
     let user: UserResource = Resource::new(|| (), |_| current_user());
+    // Pages that say something different to signed-in visitors read the same answer.
+    provide_context(user);
 
     // In-order rendering: pages are complete HTML without JavaScript.
     view! {

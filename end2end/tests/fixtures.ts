@@ -163,10 +163,17 @@ export const PASSWORD = 'correct horse battery staple';
  * Signs up in the browser, reads the verification mail from `mailDir` (the server's file
  * outbox unless given), opens its link, presses the button, and lands on /chat signed in.
  */
-export async function signUpAndVerify(page: Page, server: ChatpassServer, email: string, mailDir?: string): Promise<void> {
+export async function signUpAndVerify(
+  page: Page,
+  server: ChatpassServer,
+  email: string,
+  mailDir?: string,
+  options: { displayName?: string } = {},
+): Promise<void> {
   await page.goto(server.url + '/signup');
   await expect(page.locator('body')).toHaveAttribute('data-hydrated', 'true');
   await page.getByLabel('Email').fill(email);
+  if (options.displayName !== undefined) await page.getByLabel('Display name').fill(options.displayName);
   await page.getByLabel('Password').fill(PASSWORD);
   await page.getByRole('button', { name: 'Create account' }).click();
   await expect(page.getByTestId('check-inbox')).toBeVisible();
@@ -182,6 +189,8 @@ const FAKE_SDK = path.join(__dirname, '..', 'fake', 'twilio-conversations.fake.j
 
 type Fixtures = {
   server: ChatpassServer;
+  /** Extra environment for the server under test. */
+  serverEnv: Record<string, string>;
   /** Serve Twilio's real SDK bundle instead of the recording fake (default: the fake). */
   realSdk: boolean;
   /** Ignore console errors (a page error still fails the test). */
@@ -200,8 +209,9 @@ export function watchErrors(page: Page, errors: string[]): void {
 }
 
 export const test = base.extend<Fixtures>({
-  server: async ({}, use) => {
-    const server = await ChatpassServer.start();
+  serverEnv: [{}, { option: true }],
+  server: async ({ serverEnv }, use) => {
+    const server = await ChatpassServer.start(serverEnv);
     await use(server);
     await server.stop();
     server.cleanup();

@@ -5,6 +5,8 @@ use js_sys::{Function, Promise, Reflect};
 use wasm_bindgen::{prelude::*, JsCast};
 use wasm_bindgen_futures::JsFuture;
 
+use super::errors::Reported;
+
 #[wasm_bindgen]
 extern "C" {
     /// `Twilio.Conversations.Client`.
@@ -33,6 +35,37 @@ extern "C" {
     #[wasm_bindgen(method, catch, js_name = createConversation)]
     pub fn create_conversation(this: &Client, options: &JsValue) -> Result<Promise, JsValue>;
 
+    /// The signed-in `User` (the token's identity).
+    #[wasm_bindgen(method, getter)]
+    pub fn user(this: &Client) -> User;
+
+    /// Resolves to the `User` with this identity.
+    #[wasm_bindgen(method, catch, js_name = getUser)]
+    pub fn get_user(this: &Client, identity: &str) -> Result<Promise, JsValue>;
+
+    /// A `User`: a chat identity and its friendly name.
+    #[derive(Clone)]
+    pub type User;
+
+    #[wasm_bindgen(method, getter)]
+    pub fn identity(this: &User) -> Option<String>;
+
+    #[wasm_bindgen(method, getter, js_name = friendlyName)]
+    pub fn friendly_name(this: &User) -> Option<String>;
+
+    /// Resolves to the user.
+    #[wasm_bindgen(method, catch, js_name = updateFriendlyName)]
+    pub fn update_friendly_name(this: &User, name: &str) -> Result<Promise, JsValue>;
+
+    /// A `Participant` of a conversation.
+    pub type Participant;
+
+    #[wasm_bindgen(method, getter)]
+    pub fn identity(this: &Participant) -> Option<String>;
+
+    #[wasm_bindgen(method, getter)]
+    pub fn conversation(this: &Participant) -> Conversation;
+
     /// A `Conversation`, as the client's promises and `conversationAdded` hand it out.
     /// Never constructed here, so only cast to (`unchecked_into`), never checked.
     #[derive(Clone)]
@@ -54,9 +87,25 @@ extern "C" {
     #[wasm_bindgen(method, catch)]
     pub fn join(this: &Conversation) -> Result<Promise, JsValue>;
 
-    /// Resolves to a `Paginator` of `Message`s (the newest page).
+    /// Resolves to a `Paginator` of `Message`s: the newest `page_size`.
     #[wasm_bindgen(method, catch, js_name = getMessages)]
-    pub fn get_messages(this: &Conversation) -> Result<Promise, JsValue>;
+    pub fn get_messages(this: &Conversation, page_size: u32) -> Result<Promise, JsValue>;
+
+    /// Resolves to an array of `Participant`s.
+    #[wasm_bindgen(method, catch, js_name = getParticipants)]
+    pub fn get_participants(this: &Conversation) -> Result<Promise, JsValue>;
+
+    /// Resolves to a number, or `null` when the user has no read horizon here yet.
+    #[wasm_bindgen(method, catch, js_name = getUnreadMessagesCount)]
+    pub fn get_unread_messages_count(this: &Conversation) -> Result<Promise, JsValue>;
+
+    /// Moves the read horizon to the last message.
+    #[wasm_bindgen(method, catch, js_name = setAllMessagesRead)]
+    pub fn set_all_messages_read(this: &Conversation) -> Result<Promise, JsValue>;
+
+    /// Tells the others this user is typing (the SDK ends it by itself after a while).
+    #[wasm_bindgen(method, catch)]
+    pub fn typing(this: &Conversation) -> Result<Promise, JsValue>;
 
     /// Resolves to the new message's index.
     #[wasm_bindgen(method, catch, js_name = sendMessage)]
@@ -68,6 +117,13 @@ extern "C" {
     #[wasm_bindgen(method, getter)]
     pub fn items(this: &Paginator) -> js_sys::Array;
 
+    #[wasm_bindgen(method, getter, js_name = hasPrevPage)]
+    pub fn has_prev_page(this: &Paginator) -> bool;
+
+    /// Resolves to the page before this one (older messages).
+    #[wasm_bindgen(method, catch, js_name = prevPage)]
+    pub fn prev_page(this: &Paginator) -> Result<Promise, JsValue>;
+
     /// A `Message`.
     pub type Message;
 
@@ -76,6 +132,16 @@ extern "C" {
 
     #[wasm_bindgen(method, getter)]
     pub fn body(this: &Message) -> Option<String>;
+
+    #[wasm_bindgen(method, getter)]
+    pub fn index(this: &Message) -> f64;
+
+    /// A `Date`, or `null`.
+    #[wasm_bindgen(method, getter, js_name = dateCreated)]
+    pub fn date_created(this: &Message) -> JsValue;
+
+    #[wasm_bindgen(method, getter)]
+    pub fn conversation(this: &Message) -> Conversation;
 }
 
 impl Paginator {
@@ -114,16 +180,31 @@ pub fn object(pairs: &[(&str, &str)]) -> JsValue {
     obj.into()
 }
 
-/// The message and error code of an SDK error or event payload.
-pub fn describe_error(error: &JsValue) -> String {
-    let message = string_field(error, "message")
-        .or_else(|| error.as_string())
-        .unwrap_or_else(|| "unknown error".into());
-    let code = number_field(error, "errorCode").or_else(|| number_field(error, "code"));
-    match code {
-        Some(code) => format!("{message} (Twilio error {code})"),
-        None => message,
+/// What can be read from an SDK error or event payload, whatever its shape: an
+/// `Error`, an object with `code`/`errorCode` and `message`, a string, `undefined`.
+pub fn reported(error: &JsValue) -> Reported {
+    if error.is_undefined() || error.is_null() {
+        return Reported::default();
     }
+    if let Some(text) = error.as_string() {
+        return Reported { message: Some(text), ..Reported::default() };
+    }
+    if !error.is_object() {
+        return Reported::default();
+    }
+    let whole_number = |v: f64| (v.is_finite() && v.fract() == 0.0).then_some(v as i64);
+    Reported {
+        message: string_field(error, "message"),
+        code: number_field(error, "errorCode").or_else(|| number_field(error, "code")).and_then(whole_number),
+        http_status: number_field(error, "httpStatusCode")
+            .or_else(|| number_field(error, "status"))
+            .and_then(whole_number),
+    }
+}
+
+/// The SDK error in words, after `what` (what the page was doing).
+pub fn explain(what: &str, error: &JsValue, demo: bool) -> String {
+    super::errors::explain(what, &reported(error), demo)
 }
 
 /// Resolves after `ms` milliseconds.

@@ -6,13 +6,35 @@ use leptos::prelude::*;
 
 use crate::{
     auth::{ResendOutcome, ResendVerification},
-    chat::state::{clock, countdown, ChatView},
-    token::IssuedChatToken,
+    chat::state::{break_points, clock, countdown, short_clock, typing_sentence, ChatView},
 };
 
-/// The whole page is one island: all of it is live in the browser.
-#[island]
+/// The page: the demo-mode notice, rendered on the server (it names the server's
+/// settings, which have no business in the WASM bundle), around the live chat.
+#[component]
 pub fn ChatPage() -> impl IntoView {
+    view! {
+        <h1>"Chat"</h1>
+        {crate::token::demo_instance().then(|| view! {
+            <div class="banner demo" data-testid="demo-banner">
+                <p>
+                    <strong>"Demo mode. "</strong>
+                    "This instance has no Twilio account configured, so chatpass signs your token with a random secret and placeholder SIDs. Twilio will refuse it (the page says \u{201c}refused\u{201d} or \u{201c}cannot reach Twilio\u{201d}); everything on this side of Twilio works."
+                </p>
+                <p>
+                    "To chat for real, set "
+                    {crate::token::LIVE_SETTINGS.map(|name| view! { <code>{name}</code>" " }).collect_view()}
+                    "on the server. The token panel shows exactly what a live token carries, with your real identity."
+                </p>
+            </div>
+        })}
+        <Chat />
+    }
+}
+
+/// The live chat: an island, all of it runs in the browser.
+#[island]
+fn Chat() -> impl IntoView {
     crate::pages::form::shadow_url_errors();
     let view = ChatView::new();
 
@@ -23,15 +45,18 @@ pub fn ChatPage() -> impl IntoView {
         }
     });
 
-    let token_field = move |f: fn(&IssuedChatToken) -> String| {
-        move || view.token.get().map(|t| f(&t)).unwrap_or_else(|| "–".into())
+    let remaining = move || match view.token.with(Option::is_some) {
+        true => countdown(view.token_expires_local.get().saturating_sub(view.now.get())),
+        false => "–".into(),
     };
-    let remaining = move || {
-        view.token
-            .get()
-            .map(|t| countdown(t.expires_at.saturating_sub(view.now.get())))
-            .unwrap_or_else(|| "–".into())
+    let state_line = move || {
+        if view.offline.get() {
+            "Offline: chatpass reconnects when the network returns.".to_string()
+        } else {
+            view.connection.get().words(view.demo()).to_string()
+        }
     };
+    let state_key = move || if view.offline.get() { "offline" } else { view.connection.get().key() };
     let conversation_name = RwSignal::new(String::new());
     let draft = RwSignal::new(String::new());
 
@@ -41,7 +66,7 @@ pub fn ChatPage() -> impl IntoView {
         #[cfg_attr(not(feature = "hydrate"), allow(unused_variables))]
         let name = conversation_name.get_untracked().trim().to_string();
         if name.is_empty() {
-            view.error.set(Some("Enter a conversation name.".into()));
+            view.error.set(Some("Enter a conversation name to join or create.".into()));
         } else {
             #[cfg(feature = "hydrate")]
             crate::chat::client::join_or_create(view, name);
@@ -57,15 +82,35 @@ pub fn ChatPage() -> impl IntoView {
             crate::chat::client::send(view, text);
         }
     };
+    let typing_line = move || {
+        let names: Vec<String> = view.typing.get().iter().map(|i| view.name_of(i)).collect();
+        typing_sentence(&names).unwrap_or_default()
+    };
+
+    // Newest message in view after an arrival; the same message in view after older
+    // ones are added above it.
+    let list = NodeRef::<leptos::html::Ul>::new();
+    #[cfg(feature = "hydrate")]
+    Effect::new(move |previous: Option<(Option<i64>, i32)>| {
+        let newest = view.messages.with(|m| m.last().map(|l| l.index));
+        let Some(ul) = list.get() else { return (newest, 0) };
+        let height = ul.scroll_height();
+        match previous {
+            Some((before, old_height)) if before == newest => {
+                ul.set_scroll_top(ul.scroll_top() + height - old_height)
+            }
+            _ => ul.set_scroll_top(height),
+        }
+        (newest, height)
+    });
+    let on_scroll = move |_| {
+        #[cfg(feature = "hydrate")]
+        if list.get_untracked().is_some_and(|ul| ul.scroll_top() <= 0) && view.has_older.get_untracked() {
+            crate::chat::client::load_older(view);
+        }
+    };
 
     view! {
-        <h1>"Chat"</h1>
-        <Show when=move || view.token.get().is_some_and(|t| t.demo)>
-            <p class="banner demo" data-testid="demo-banner">
-                <strong>"Demo token. "</strong>
-                "chatpass has no Twilio account configured, so this token is signed with a random secret and Twilio will refuse it. Set the four TWILIO_* settings to chat for real."
-            </p>
-        </Show>
         <Show when=move || view.unverified.get()>
             <UnverifiedBanner />
         </Show>
@@ -78,8 +123,8 @@ pub fn ChatPage() -> impl IntoView {
         <div class="chat-layout">
             <aside class="panel" aria-labelledby="status-heading">
                 <h2 id="status-heading">"Connection"</h2>
-                <p>
-                    "Twilio: " <span class="state" data-testid="connection-state">{move || view.connection.get()}</span>
+                <p class="state" data-testid="connection-state" data-state=state_key role="status">
+                    {state_line}
                 </p>
                 <p class="error" data-testid="chat-error" role="status">
                     {move || view.error.get()}
@@ -87,13 +132,13 @@ pub fn ChatPage() -> impl IntoView {
                 <h2 id="token-heading">"Token"</h2>
                 <dl aria-labelledby="token-heading" data-testid="token-panel">
                     <dt>"Identity"</dt>
-                    <dd data-testid="token-identity">{token_field(|t| t.identity.clone())}</dd>
+                    <dd data-testid="token-identity">{move || breakable(view.token.with(|t| t.as_ref().map(|t| t.identity.clone())))}</dd>
+                    <dt>"Shown as"</dt>
+                    <dd data-testid="token-display-name">{move || view.token.with(|t| t.as_ref().map(|t| t.display_name.clone())).unwrap_or_else(|| "–".into())}</dd>
                     <dt>"Service"</dt>
-                    <dd>{token_field(|t| t.service_sid.clone())}</dd>
+                    <dd>{move || breakable(view.token.with(|t| t.as_ref().map(|t| t.service_sid.clone())))}</dd>
                     <dt>"Issued"</dt>
-                    <dd>{token_field(|t| clock(t.issued_at))}</dd>
-                    <dt>"Expires"</dt>
-                    <dd>{token_field(|t| clock(t.expires_at))}</dd>
+                    <dd>{move || view.token.with(|t| t.as_ref().map(|t| clock(t.issued_at))).unwrap_or_else(|| "–".into())}</dd>
                     <dt>"Expires in"</dt>
                     <dd data-testid="token-countdown">{remaining}</dd>
                     <dt>"Refreshed"</dt>
@@ -107,25 +152,44 @@ pub fn ChatPage() -> impl IntoView {
                         }}
                     </dd>
                 </dl>
+                <Show when=move || view.token_json.with(Option::is_some)>
+                    <details class="token-json" open=move || view.demo()>
+                        <summary>"What the token carries"</summary>
+                        <h3>"Header"</h3>
+                        <pre data-testid="token-header">{move || view.token_json.get().map(|(h, _)| h)}</pre>
+                        <h3>"Claims"</h3>
+                        <pre data-testid="token-claims">{move || view.token_json.get().map(|(_, c)| c)}</pre>
+                    </details>
+                </Show>
             </aside>
             <section class="panel" aria-labelledby="conversations-heading">
                 <h2 id="conversations-heading">"Conversations"</h2>
-                <ul data-testid="conversations">
-                    <For each=move || view.conversations.get() key=|name| name.clone() let:name>
+                <ul class="conversations" data-testid="conversations">
+                    <For each=move || view.conversations.get() key=|c| (c.sid.clone(), c.unread) let:item>
                         <li>
                             <button
                                 type="button"
                                 class="secondary"
+                                aria-current={
+                                    let sid = item.sid.clone();
+                                    move || view.open.with(|o| o.as_ref().is_some_and(|(open, _)| *open == sid)).then_some("true")
+                                }
                                 on:click={
-                                    let name = name.clone();
+                                    #[cfg_attr(not(feature = "hydrate"), allow(unused_variables))]
+                                    let sid = item.sid.clone();
                                     move |_| {
-                                        conversation_name.set(name.clone());
                                         #[cfg(feature = "hydrate")]
-                                        crate::chat::client::join_or_create(view, name.clone());
+                                        crate::chat::client::open_listed(view, sid.clone());
                                     }
                                 }
                             >
-                                {name.clone()}
+                                <span class="name">{item.name.clone()}</span>
+                                {item.unread.filter(|n| *n > 0).map(|n| view! {
+                                    <span class="badge" data-testid="unread">
+                                        {n.to_string()}
+                                        <span class="visually-hidden">" unread"</span>
+                                    </span>
+                                })}
                             </button>
                         </li>
                     </For>
@@ -142,22 +206,44 @@ pub fn ChatPage() -> impl IntoView {
                     <button type="submit">"Join or create"</button>
                 </form>
                 <h2 id="messages-heading">
-                    {move || view.open.get().map(|n| format!("Messages in {n}")).unwrap_or_else(|| "Messages".into())}
+                    {move || view.open.get().map(|(_, n)| format!("Messages in {n}")).unwrap_or_else(|| "Messages".into())}
                 </h2>
-                <ul class="messages" aria-labelledby="messages-heading" aria-live="polite" data-testid="messages">
-                    {move || {
-                        view.messages
-                            .get()
-                            .into_iter()
-                            .map(|l| view! {
-                                <li>
-                                    <span class="author">{l.author}</span>
-                                    {l.body}
-                                </li>
-                            })
-                            .collect_view()
-                    }}
+                <Show when=move || view.open.with(Option::is_some)>
+                    <p class="participants" data-testid="participants">
+                        "Here: "
+                        {move || view.participants.get().iter().map(|i| view.name_of(i)).collect::<Vec<_>>().join(", ")}
+                    </p>
+                </Show>
+                <Show when=move || view.has_older.get()>
+                    <button
+                        type="button"
+                        class="secondary"
+                        disabled=move || view.loading_older.get()
+                        on:click=move |_| {
+                            #[cfg(feature = "hydrate")]
+                            crate::chat::client::load_older(view);
+                        }
+                    >
+                        "Load older messages"
+                    </button>
+                </Show>
+                <ul
+                    class="messages"
+                    aria-labelledby="messages-heading"
+                    data-testid="messages"
+                    tabindex="0"
+                    node_ref=list
+                    on:scroll=on_scroll
+                >
+                    <For each=move || view.messages.get() key=|l| (l.index, l.body.len()) let:line>
+                        <li data-index=line.index>
+                            <span class="author">{move || view.name_of(&line.author)}</span>
+                            {line.sent_at_ms.map(|ms| view! { <span class="time">{short_clock(ms)}</span> })}
+                            <span class="body" dir="auto">{line.body.clone()}</span>
+                        </li>
+                    </For>
                 </ul>
+                <p class="typing" data-testid="typing" aria-live="polite">{typing_line}</p>
                 <form class="row" on:submit=send>
                     <label for="message">"Message"</label>
                     <input
@@ -165,12 +251,27 @@ pub fn ChatPage() -> impl IntoView {
                         type="text"
                         autocomplete="off"
                         prop:value=move || draft.get()
-                        on:input=move |ev| draft.set(event_target_value(&ev))
+                        on:input=move |ev| {
+                            draft.set(event_target_value(&ev));
+                            #[cfg(feature = "hydrate")]
+                            crate::chat::client::typing();
+                        }
                     />
                     <button type="submit">"Send"</button>
                 </form>
             </section>
         </div>
+    }
+}
+
+/// Text with break opportunities after `@`, `.`, `-` …: long identities and SIDs wrap
+/// between their parts.
+fn breakable(text: Option<String>) -> impl IntoView {
+    match text {
+        None => view! { "–" }.into_any(),
+        Some(text) => {
+            break_points(&text).into_iter().map(|part| view! { <wbr />{part} }).collect_view().into_any()
+        }
     }
 }
 

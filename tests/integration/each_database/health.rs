@@ -65,7 +65,8 @@ async fn home_page_is_rendered_on_the_server_and_references_the_bundle() {
     assert!(html.contains("<h1>chatpass</h1>"));
     assert!(html.contains("/pkg/chatpass.js"), "hydration script referenced");
     assert!(html.contains("mod.hydrate()"), "hydration bootstrap present");
-    assert!(html.contains(r#"data-hydrated="false""#), "server render is not hydrated yet");
+    assert!(!html.contains("data-hydrated"), "the server render is not marked hydrated");
+    assert!(html.contains(r#"data-mode="demo""#), "the page says the instance runs in demo mode");
 }
 
 #[tokio::test]
