@@ -1,8 +1,9 @@
 // The chat page as people use it, against the recording stand-in for Twilio's SDK
 // (end2end/fake): display names, unread counts, typing, history, reconnecting, errors in
 // words. Everything of chatpass's own is real: the server, its database, the WASM page.
-import { test, expect, signUpAndVerify, type ChatpassServer } from './fixtures';
+import { test, expect, mailsIn, signUpAndVerify, PASSWORD, type ChatpassServer } from './fixtures';
 import type { Page } from '@playwright/test';
+import path from 'node:path';
 
 const BO = 'bo@example.com';
 const CY = 'cy@example.com';
@@ -345,5 +346,37 @@ test('a long identity wraps between its parts and nothing overflows at 320 px', 
   lines.slice(1).forEach((line, i) => {
     const breaksAtAPart = /^[@.\-+_]/.test(line) || lines[i].endsWith('-');
     expect(breaksAtAPart, JSON.stringify(lines)).toBe(true);
+  });
+});
+
+test.describe('bad display names', () => {
+  test.use({ allowedStatuses: [400] });
+
+  test('a display name at sign-up: too long, control, bidi or markup is refused on the field and makes nothing', async ({ page, server }) => {
+    await page.goto(server.url + '/signup');
+    await expect(page.locator('body')).toHaveAttribute('data-hydrated', 'true');
+    const bad: [string, RegExp][] = [
+      ['n'.repeat(65), /at most 64 characters/],
+      ['Ana\u0007', /control or invisible formatting characters/],
+      ['Ana\u202Egnp.exe', /U\+202E/],
+      ['<b>Ana</b>', /cannot contain < or >/],
+    ];
+    for (const [name, why] of bad) {
+      await page.getByLabel('Email').fill('named@example.com');
+      await page.getByLabel('Password').fill(PASSWORD);
+      await page.getByLabel('Display name').fill(name);
+      await page.getByRole('button', { name: 'Create account' }).click();
+      await expect(page.locator('#field-display_name-error'), JSON.stringify(name)).toHaveText(why);
+      await expect(page.getByLabel('Display name')).toHaveAttribute('aria-invalid', 'true');
+      await expect(page.getByTestId('check-inbox')).toHaveCount(0);
+    }
+    // Nothing was made: no mail went out, and the address is still free.
+    expect(mailsIn(path.join(server.dir, 'outbox'))).toEqual([]);
+    await page.getByLabel('Display name').fill('   ');
+    await page.getByRole('button', { name: 'Create account' }).click();
+    await expect(page.getByTestId('check-inbox')).toBeVisible();
+    await page.goto(await server.verificationLink('named@example.com'));
+    await page.getByRole('button', { name: 'Confirm my email' }).click();
+    await expect(page.getByTestId('token-display-name')).toHaveText('named');
   });
 });
