@@ -7,7 +7,7 @@
 // lets a test play Twilio's part:
 //   const t = window.__fakeTwilio;
 //   t.clients.at(-1).emit('tokenAboutToExpire');          // any client event
-//   t.seed('general', { participants: ['bo@x'], messages: 500 });
+//   t.seed('general', { participants: ['bo@x'], messages: 500, friendlyName: 'General' });
 //   t.receive('general', 'bo@x', 'hi');                   // a message from someone else
 //   t.addUser('bo@x', 'Bo');                               // a user's friendly name
 //   t.startTyping('general', 'bo@x'); t.stopTyping('general', 'bo@x');
@@ -175,6 +175,10 @@
     }
     async join() {
       await record('join', [this.uniqueName]);
+      // Like Twilio: joining twice is refused (409 Conflict, "Member already exists").
+      if (this.participants.has(state.identity)) {
+        throw Object.assign(new Error('Conflict'), { code: 50433 });
+      }
       this.addParticipant(state.identity);
       return this;
     }
@@ -187,6 +191,10 @@
       await pageGate();
       const end = anchor === undefined ? this.messages.length : anchor + 1;
       return messagePage(this, end, pageSize);
+    }
+    async getMessagesCount() {
+      await record('getMessagesCount', [this.uniqueName]);
+      return this.messages.length;
     }
     async getUnreadMessagesCount() {
       await record('getUnreadMessagesCount', [this.uniqueName]);
@@ -216,11 +224,13 @@
       this.isShutdown = false;
       this.connectionState = 'connecting';
       state.identity = identityOf(token);
-      this.user = userOf(state.identity);
+      // Like the SDK: an empty placeholder user until the client is initialised.
+      this.user = new User('', '');
       state.clients.push(this);
       setTimeout(() => {
         if (this.isShutdown) return;
         this.emit('connectionStateChanged', 'connecting');
+        this.user = userOf(state.identity);
         this.connectionState = 'connected';
         this.emit('connectionStateChanged', 'connected');
         this.emit('initialized');
@@ -245,6 +255,12 @@
       const items = Object.values(state.conversations).filter((c) => c.participants.has(state.identity));
       return { items, hasPrevPage: false, hasNextPage: false };
     }
+    async getConversationBySid(sid) {
+      await record('getConversationBySid', [sid]);
+      const found = Object.values(state.conversations).find((c) => c.sid === sid);
+      if (found) return found;
+      throw Object.assign(new Error('Not Found'), { code: 50350 });
+    }
     async getConversationByUniqueName(name) {
       await record('getConversationByUniqueName', [name]);
       if (state.conversations[name]) return state.conversations[name];
@@ -267,8 +283,9 @@
     userOf(identity).friendlyName = friendlyName;
     return identity;
   };
-  state.seed = (name, { participants = [], messages = 0 } = {}) => {
+  state.seed = (name, { participants = [], messages = 0, friendlyName } = {}) => {
     const conversation = (state.conversations[name] ||= new Conversation(name));
+    if (friendlyName !== undefined) conversation.friendlyName = friendlyName;
     conversation.addParticipant(state.identity);
     for (const identity of participants) conversation.addParticipant(identity);
     const authors = [state.identity, ...participants];

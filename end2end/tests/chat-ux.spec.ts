@@ -380,3 +380,74 @@ test.describe('bad display names', () => {
     await expect(page.getByTestId('token-display-name')).toHaveText('named');
   });
 });
+
+test('a friendly name that already matches the display name is left alone', async ({ page, server }) => {
+  await page.addInitScript(() => {
+    (window as any).__fakeTwilioSetup = (t: any) => t.addUser('same@example.com', 'Same Name');
+  });
+  await ready(page, server, 'same@example.com', 'Same Name');
+  await page.getByLabel('Conversation name').fill('quiet');
+  await page.getByRole('button', { name: 'Join or create' }).click();
+  await page.getByLabel('Message', { exact: true }).fill('hi');
+  await page.getByRole('button', { name: 'Send' }).click();
+  await expect(messages(page).locator('.author')).toHaveText(['Same Name']);
+  expect(await fake(page, (t) => t.callsOf('updateFriendlyName'))).toEqual([]);
+  expect(await fake(page, (t) => t.callsOf('getUser'))).toEqual([]);
+});
+
+test('switching conversations while the first one loads shows only the second', async ({ page, server }) => {
+  await ready(page, server, 'switcher@example.com');
+  await fake(page, (t, bo) => {
+    t.seed('first', { participants: [bo], messages: [{ author: bo, body: 'from first' }] });
+    t.seed('second', { participants: [bo], messages: [{ author: bo, body: 'from second' }] });
+    t.holdPages();
+  }, BO);
+  await page.getByTestId('conversations').getByRole('button', { name: /^first/ }).click();
+  await expect.poll(() => fake(page, (t) => t.callsOf('getMessages').length)).toBe(1);
+  await openListed(page, 'second');
+  await expect.poll(() => fake(page, (t) => t.callsOf('getMessages').length)).toBe(2);
+  await fake(page, (t) => t.releasePages());
+  await expect(messages(page)).toHaveText([/from second/]);
+  await fake(page, (t, bo) => t.receive('first', bo, 'late in first'), BO);
+  // "first" was never shown, so it has no read horizon: both its messages are unread.
+  await expect(page.getByTestId('conversations').getByRole('button', { name: /^first/ }).getByTestId('unread')).toHaveText('2 unread');
+  await expect(messages(page)).toHaveText([/from second/]);
+});
+
+test('a conversation never opened shows all its messages as unread', async ({ page, server }) => {
+  await ready(page, server, 'fresh@example.com');
+  await fake(page, (t, bo) => t.seed('invited', { participants: [bo], messages: 3 }), BO);
+  const badge = page.getByTestId('conversations').getByRole('button', { name: /^invited/ }).getByTestId('unread');
+  await expect(badge).toHaveText('3 unread');
+  await openListed(page, 'invited');
+  await expect(badge).toHaveCount(0);
+});
+
+test('after a reconnect the open conversation is found again by its sid, never created anew', async ({ page, server }) => {
+  await ready(page, server, 'reopen@example.com');
+  await fake(page, (t, bo) => t.seed('proj-x', { participants: [bo], messages: 2, friendlyName: 'Project X' }), BO);
+  await openListed(page, 'Project X');
+  await page.evaluate(() => (window as any).__fakeTwilio.clients.at(-1).emit('connectionStateChanged', 'disconnected'));
+  await page.context().setOffline(true);
+  await page.context().setOffline(false);
+  await expect.poll(() => page.evaluate(() => (window as any).__fakeTwilio.clients.length)).toBe(2);
+  await expect.poll(() => fake(page, (t) => t.callsOf('getConversationBySid').length)).toBe(1);
+  await expect(page.getByRole('heading', { name: 'Messages in Project X' })).toBeVisible();
+  await expect(messages(page)).toHaveCount(2);
+  expect(await fake(page, (t) => t.callsOf('createConversation'))).toEqual([]);
+});
+
+test('tokenExpired and waking up at once make one new client, not two', async ({ page, server }) => {
+  await page.clock.install();
+  await ready(page, server, 'once@example.com');
+  await setVisibility(page, 'hidden');
+  await page.clock.fastForward('02:00:00');
+  await page.evaluate(() => {
+    (window as any).__fakeTwilio.clients.at(-1).emit('tokenExpired');
+    Object.defineProperty(document, 'visibilityState', { value: 'visible', configurable: true });
+    document.dispatchEvent(new Event('visibilitychange'));
+  });
+  await expect(page.getByTestId('connection-state')).toHaveAttribute('data-state', 'connected');
+  await expect(page.getByTestId('token-refreshes')).toHaveText('1 times');
+  expect(await page.evaluate(() => (window as any).__fakeTwilio.clients.length)).toBe(2);
+});

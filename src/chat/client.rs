@@ -30,7 +30,7 @@ use wasm_bindgen::{prelude::*, JsCast};
 
 use super::{
     sdk::{self, Client, Conversation, Message, Paginator, Participant, User},
-    state::{merge_lines, ChatView, Connection, ConversationItem, Line},
+    state::{merge_lines, shown_name, ChatView, Connection, ConversationItem, Line},
 };
 use crate::{
     error::AppError,
@@ -39,6 +39,9 @@ use crate::{
 
 /// Where chatpass serves Twilio's SDK bundle.
 pub const SDK_PATH: &str = "/vendor/twilio-conversations.min.js";
+
+/// Twilio's "not found" (no conversation has that unique name).
+const NOT_FOUND: i64 = 50350;
 
 /// Messages per history page.
 const PAGE_SIZE: u32 = 30;
@@ -61,6 +64,32 @@ thread_local! {
     static ASKED: RefCell<HashSet<String>> = RefCell::new(HashSet::new());
     static LAST_TYPING_MS: Cell<f64> = const { Cell::new(f64::NEG_INFINITY) };
     static RECOVERING: Cell<bool> = const { Cell::new(false) };
+    /// A new token and client are on their way: a second reason to replace is dropped.
+    static REPLACING: Cell<bool> = const { Cell::new(false) };
+    /// Bumped by every request to open a conversation (and by a new client): an open
+    /// that is no longer the latest stops at its next step.
+    static OPENING: Cell<u32> = const { Cell::new(0) };
+    /// The latest unread-count request per conversation sid: older answers are dropped.
+    static UNREAD_ASKS: RefCell<HashMap<String, u32>> = RefCell::new(HashMap::new());
+}
+
+fn next_open() -> u32 {
+    OPENING.with(|o| {
+        o.set(o.get().wrapping_add(1));
+        o.get()
+    })
+}
+
+fn still_opening(seq: u32) -> bool {
+    OPENING.with(Cell::get) == seq
+}
+
+/// Shuts a client down. The SDK's promise rejects for a client that never started
+/// (a refused token): that is not worth an error, and must not go unhandled.
+fn shut_down(client: Client) {
+    spawn_local(async move {
+        let _ = sdk::settle(client.shutdown()).await;
+    });
 }
 
 fn current_client() -> Option<Client> {
@@ -83,7 +112,7 @@ fn tab_visible() -> bool {
 
 /// Shows an SDK failure in words.
 fn fail(view: ChatView, what: &str, error: &JsValue) {
-    view.error.set(Some(sdk::explain(what, error, view.demo())));
+    view.error.set(Some(sdk::explain(what, error, view.demo_untracked())));
 }
 
 /// Starts everything once the page is hydrated.
@@ -226,8 +255,10 @@ fn decode_token(token: &str) -> Option<(String, String)> {
 fn sign_out(view: ChatView) {
     view.signed_out.set(true);
     view.connection.set(Connection::SignedOut);
+    // The old client's last events ("disconnected") must not overwrite this.
+    GENERATION.with(|g| g.set(g.get() + 1));
     if let Some(client) = CLIENT.with(|c| c.borrow_mut().take()) {
-        let _ = client.shutdown();
+        shut_down(client);
     }
 }
 
@@ -260,7 +291,15 @@ fn create_client(view: ChatView, token: &IssuedChatToken) {
         g.set(g.get() + 1);
         g.get()
     });
+    // Nothing of the old client is used again: its conversations, pages and lookups.
     CONVERSATIONS.with(|c| c.borrow_mut().clear());
+    OPEN.with(|o| *o.borrow_mut() = None);
+    OLDER.with(|o| *o.borrow_mut() = None);
+    ASKED.with(|a| a.borrow_mut().clear());
+    UNREAD_ASKS.with(|u| u.borrow_mut().clear());
+    LAST_TYPING_MS.with(|t| t.set(f64::NEG_INFINITY));
+    next_open();
+    view.loading_older.set(false);
     view.connection.set(Connection::Connecting);
     on(&client, generation, "connectionStateChanged", move |state| {
         let state = Connection::from_sdk(&state.as_string().unwrap_or_default());
@@ -306,13 +345,20 @@ async fn refresh_token(view: ChatView) {
     }
 }
 
+/// A new token and a new client. `tokenExpired` and a wake-up can both ask at once;
+/// one replacement runs, the other asks are dropped.
 async fn replace_client(view: ChatView) {
-    let Some(token) = fetch_token(view).await else { return };
-    if let Some(old) = CLIENT.with(|c| c.borrow_mut().take()) {
-        let _ = old.shutdown();
+    if REPLACING.with(|r| r.replace(true)) {
+        return;
     }
-    view.refreshes.update(|n| *n += 1);
-    create_client(view, &token);
+    if let Some(token) = fetch_token(view).await {
+        if let Some(old) = CLIENT.with(|c| c.borrow_mut().take()) {
+            shut_down(old);
+        }
+        view.refreshes.update(|n| *n += 1);
+        create_client(view, &token);
+    }
+    REPLACING.with(|r| r.set(false));
 }
 
 /// After the network returns or the tab wakes: a new token and client when needed.
@@ -322,9 +368,12 @@ async fn recover(view: ChatView) {
         return;
     }
     let left = view.token_expires_local.get_untracked().saturating_sub(now_secs());
-    let connected = view.connection.get_untracked() == Connection::Connected;
-    if left > 0 && connected {
-        if left <= RENEW_WITHIN_SECS {
+    // Connecting: the SDK is already on it. Retrying (waiting out a backoff), disconnected,
+    // denied or failed: start over now that the network is back.
+    let state = view.connection.get_untracked();
+    let connected = state == Connection::Connected;
+    if left > 0 && (connected || state == Connection::Connecting) {
+        if left <= RENEW_WITHIN_SECS && connected {
             refresh_token(view).await;
         }
     } else {
@@ -382,12 +431,12 @@ fn learn_name(view: ChatView, identity: &str) {
     });
 }
 
+/// A conversation's friendly name (else its unique name, else its sid), cleaned like a
+/// user's name: it comes from Twilio, unchecked.
 fn conversation_name(conversation: &Conversation) -> String {
-    conversation
-        .friendly_name()
-        .or_else(|| conversation.unique_name())
-        .or_else(|| conversation.sid())
-        .unwrap_or_else(|| "(unnamed)".into())
+    let name =
+        conversation.friendly_name().filter(|n| !n.trim().is_empty()).or_else(|| conversation.unique_name());
+    shown_name(name.as_deref(), &conversation.sid().unwrap_or_else(|| "(unnamed)".into()))
 }
 
 fn add_conversation(view: ChatView, conversation: Conversation) {
@@ -407,10 +456,40 @@ fn add_conversation(view: ChatView, conversation: Conversation) {
     }
 }
 
+/// Starts a new unread-count request for `sid`; earlier ones' answers are dropped.
+fn ask_unread(sid: &str) -> u32 {
+    UNREAD_ASKS.with(|u| {
+        let mut asks = u.borrow_mut();
+        let ask = asks.entry(sid.to_string()).or_insert(0);
+        *ask = ask.wrapping_add(1);
+        *ask
+    })
+}
+
+fn latest_unread_ask(sid: &str, ask: u32) -> bool {
+    UNREAD_ASKS.with(|u| u.borrow().get(sid) == Some(&ask))
+}
+
+/// The open conversation in a visible tab is read; others are asked for their count.
+fn shown_as_read(sid: &str) -> bool {
+    tab_visible() && is_open(&Some(sid.to_string()))
+}
+
 async fn count_unread(view: ChatView, conversation: Conversation) {
     let Some(sid) = conversation.sid() else { return };
+    if shown_as_read(&sid) {
+        return;
+    }
+    let ask = ask_unread(&sid);
     let Ok(count) = sdk::settle(conversation.get_unread_messages_count()).await else { return };
-    set_unread(view, &sid, count.as_f64().map(|n| n.max(0.0) as u32));
+    // `null`: no read horizon here yet (never opened): every message is unread.
+    let count = match count.as_f64() {
+        Some(n) => Some(n),
+        None => sdk::settle(conversation.get_messages_count()).await.ok().and_then(|n| n.as_f64()),
+    };
+    if latest_unread_ask(&sid, ask) && !shown_as_read(&sid) {
+        set_unread(view, &sid, count.map(|n| n.max(0.0) as u32));
+    }
 }
 
 fn set_unread(view: ChatView, sid: &str, unread: Option<u32>) {
@@ -431,14 +510,26 @@ async fn load_conversations(view: ChatView) {
         }
         Err(e) => fail(view, "Listing your conversations", &e),
     }
-    // A new client after a reconnect: open again what was open.
-    if let Some((_, name)) = view.open.get_untracked() {
-        join_or_create(view, name);
+    // A new client after a reconnect: open again what was open, by its sid.
+    if let Some((sid, _)) = view.open.get_untracked() {
+        reopen(view, client, sid);
     }
+}
+
+fn reopen(view: ChatView, client: Client, sid: String) {
+    let seq = next_open();
+    spawn_local(async move {
+        match sdk::settle(client.get_conversation_by_sid(&sid)).await {
+            Ok(conversation) => open(view, conversation.unchecked_into(), seq).await,
+            Err(e) if still_opening(seq) => fail(view, "Opening the conversation again", &e),
+            Err(_) => {}
+        }
+    });
 }
 
 /// Opens the conversation `name`, creating it when there is none, and joins it.
 pub fn join_or_create(view: ChatView, name: String) {
+    let seq = next_open();
     spawn_local(async move {
         let Some(client) = current_client() else {
             view.error.set(Some(
@@ -448,6 +539,9 @@ pub fn join_or_create(view: ChatView, name: String) {
         };
         let conversation = match sdk::settle(client.get_conversation_by_unique_name(&name)).await {
             Ok(c) => c.unchecked_into::<Conversation>(),
+            Err(e) if sdk::reported(&e).code != Some(NOT_FOUND) => {
+                return fail(view, &format!("Opening \u{201c}{name}\u{201d}"), &e);
+            }
             Err(_) => {
                 let options = sdk::object(&[("uniqueName", &name), ("friendlyName", &name)]);
                 match sdk::settle(client.create_conversation(&options)).await {
@@ -458,21 +552,25 @@ pub fn join_or_create(view: ChatView, name: String) {
         };
         // Already a participant is fine.
         let _ = sdk::settle(conversation.join()).await;
-        open(view, conversation).await;
+        open(view, conversation, seq).await;
     });
 }
 
 /// Opens a conversation from the list.
 pub fn open_listed(view: ChatView, sid: String) {
     let Some(conversation) = CONVERSATIONS.with(|c| c.borrow().get(&sid).cloned()) else { return };
-    spawn_local(open(view, conversation));
+    spawn_local(open(view, conversation, next_open()));
 }
 
 fn is_open(sid: &Option<String>) -> bool {
     sid.is_some() && open_conversation().and_then(|c| c.sid()) == *sid
 }
 
-async fn open(view: ChatView, conversation: Conversation) {
+/// Shows `conversation`, unless another open was asked for since `seq`.
+async fn open(view: ChatView, conversation: Conversation, seq: u32) {
+    if !still_opening(seq) {
+        return;
+    }
     let sid = conversation.sid();
     add_conversation(view, conversation.clone());
     OPEN.with(|o| *o.borrow_mut() = Some(conversation.clone()));
@@ -482,9 +580,11 @@ async fn open(view: ChatView, conversation: Conversation) {
     view.participants.set(Vec::new());
     view.typing.set(Vec::new());
     view.has_older.set(false);
+    view.loading_older.set(false);
+    LAST_TYPING_MS.with(|t| t.set(f64::NEG_INFINITY));
 
     match sdk::settle(conversation.get_participants()).await {
-        Ok(list) if is_open(&sid) => {
+        Ok(list) if still_opening(seq) => {
             let identities: Vec<String> = js_sys::Array::from(&list)
                 .iter()
                 .filter_map(|p| p.unchecked_into::<Participant>().identity())
@@ -504,7 +604,7 @@ async fn open(view: ChatView, conversation: Conversation) {
         Err(e) => fail(view, "Listing the participants", &e),
     }
     match sdk::settle(conversation.get_messages(PAGE_SIZE)).await {
-        Ok(page) if is_open(&sid) => show_page(view, page.unchecked_into()),
+        Ok(page) if still_opening(seq) => show_page(view, page.unchecked_into()),
         Ok(_) => return,
         Err(e) => fail(view, "Loading the messages", &e),
     }
@@ -526,12 +626,16 @@ pub fn load_older(view: ChatView) {
         return;
     }
     let Some(page) = OLDER.with(|o| o.borrow_mut().take()) else { return };
-    let sid = open_conversation().and_then(|c| c.sid());
+    let seq = OPENING.with(Cell::get);
     view.loading_older.set(true);
     spawn_local(async move {
-        match sdk::settle(page.prev_page()).await {
-            Ok(older) if is_open(&sid) => show_page(view, older.unchecked_into()),
-            Ok(_) => {}
+        let result = sdk::settle(page.prev_page()).await;
+        // Another conversation (or client) since: this page is not for it.
+        if !still_opening(seq) {
+            return;
+        }
+        match result {
+            Ok(older) => show_page(view, older.unchecked_into()),
             Err(e) => {
                 OLDER.with(|o| *o.borrow_mut() = Some(page));
                 fail(view, "Loading older messages", &e);
@@ -574,10 +678,11 @@ fn mark_read(view: ChatView) {
         return;
     }
     let Some(sid) = conversation.sid() else { return };
+    // Counts asked for before this are stale.
+    ask_unread(&sid);
+    set_unread(view, &sid, Some(0));
     spawn_local(async move {
-        if sdk::settle(conversation.set_all_messages_read()).await.is_ok() {
-            set_unread(view, &sid, Some(0));
-        }
+        let _ = sdk::settle(conversation.set_all_messages_read()).await;
     });
 }
 
@@ -633,15 +738,25 @@ pub fn typing() {
 }
 
 /// Sends `text` to the open conversation.
-pub fn send(view: ChatView, text: String) {
+/// `draft` gets the text back when sending fails (unless something new was typed).
+pub fn send(view: ChatView, text: String, draft: RwSignal<String>) {
+    let give_back = move |text: String| {
+        draft.update(|d| {
+            if d.is_empty() {
+                *d = text
+            }
+        })
+    };
     spawn_local(async move {
         let Some(conversation) = open_conversation() else {
             view.error
                 .set(Some("Open a conversation first: pick one from the list or join one by name.".into()));
+            give_back(text);
             return;
         };
         if let Err(e) = sdk::settle(conversation.send_message(&text)).await {
             fail(view, "Sending the message", &e);
+            give_back(text);
         }
     });
 }

@@ -32,6 +32,10 @@ extern "C" {
     #[wasm_bindgen(method, catch, js_name = getConversationByUniqueName)]
     pub fn get_conversation_by_unique_name(this: &Client, name: &str) -> Result<Promise, JsValue>;
 
+    /// Resolves to the `Conversation` with this sid.
+    #[wasm_bindgen(method, catch, js_name = getConversationBySid)]
+    pub fn get_conversation_by_sid(this: &Client, sid: &str) -> Result<Promise, JsValue>;
+
     #[wasm_bindgen(method, catch, js_name = createConversation)]
     pub fn create_conversation(this: &Client, options: &JsValue) -> Result<Promise, JsValue>;
 
@@ -98,6 +102,10 @@ extern "C" {
     /// Resolves to a number, or `null` when the user has no read horizon here yet.
     #[wasm_bindgen(method, catch, js_name = getUnreadMessagesCount)]
     pub fn get_unread_messages_count(this: &Conversation) -> Result<Promise, JsValue>;
+
+    /// Resolves to the number of messages in the conversation.
+    #[wasm_bindgen(method, catch, js_name = getMessagesCount)]
+    pub fn get_messages_count(this: &Conversation) -> Result<Promise, JsValue>;
 
     /// Moves the read horizon to the last message.
     #[wasm_bindgen(method, catch, js_name = setAllMessagesRead)]

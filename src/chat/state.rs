@@ -167,6 +167,11 @@ impl ChatView {
         self.token.with(|t| t.as_ref().is_some_and(|t| t.demo))
     }
 
+    /// [`Self::demo`], outside the page's reactive code (SDK callbacks).
+    pub fn demo_untracked(&self) -> bool {
+        self.token.with_untracked(|t| t.as_ref().is_some_and(|t| t.demo))
+    }
+
     /// The name to show for `identity`.
     pub fn name_of(&self, identity: &str) -> String {
         self.names.with(|names| shown_name(names.get(identity).map(String::as_str), identity))

@@ -57,6 +57,8 @@ fn Chat() -> impl IntoView {
         }
     };
     let state_key = move || if view.offline.get() { "offline" } else { view.connection.get().key() };
+    // Open in demo mode; a refreshed token does not open it again once closed.
+    let demo_once = Memo::new(move |_| view.demo());
     let conversation_name = RwSignal::new(String::new());
     let draft = RwSignal::new(String::new());
 
@@ -79,7 +81,7 @@ fn Chat() -> impl IntoView {
         if !text.trim().is_empty() {
             draft.set(String::new());
             #[cfg(feature = "hydrate")]
-            crate::chat::client::send(view, text);
+            crate::chat::client::send(view, text, draft);
         }
     };
     let typing_line = move || {
@@ -153,7 +155,7 @@ fn Chat() -> impl IntoView {
                     </dd>
                 </dl>
                 <Show when=move || view.token_json.with(Option::is_some)>
-                    <details class="token-json" open=move || view.demo()>
+                    <details class="token-json" open=demo_once>
                         <summary>"What the token carries"</summary>
                         <h3>"Header"</h3>
                         <pre data-testid="token-header">{move || view.token_json.get().map(|(h, _)| h)}</pre>
@@ -165,7 +167,7 @@ fn Chat() -> impl IntoView {
             <section class="panel" aria-labelledby="conversations-heading">
                 <h2 id="conversations-heading">"Conversations"</h2>
                 <ul class="conversations" data-testid="conversations">
-                    <For each=move || view.conversations.get() key=|c| (c.sid.clone(), c.unread) let:item>
+                    <For each=move || view.conversations.get() key=|c| c.sid.clone() let:item>
                         <li>
                             <button
                                 type="button"
@@ -184,12 +186,21 @@ fn Chat() -> impl IntoView {
                                 }
                             >
                                 <span class="name">{item.name.clone()}</span>
-                                {item.unread.filter(|n| *n > 0).map(|n| view! {
-                                    <span class="badge" data-testid="unread">
-                                        {n.to_string()}
-                                        <span class="visually-hidden">" unread"</span>
-                                    </span>
-                                })}
+                                {
+                                    // Keyed by sid alone, so a count changing keeps the button (and its focus).
+                                    let sid = item.sid.clone();
+                                    move || {
+                                        let unread = view.conversations.with(|list| {
+                                            list.iter().find(|c| c.sid == sid).and_then(|c| c.unread).filter(|n| *n > 0)
+                                        });
+                                        unread.map(|n| view! {
+                                            <span class="badge" data-testid="unread">
+                                                {n.to_string()}
+                                                <span class="visually-hidden">" unread"</span>
+                                            </span>
+                                        })
+                                    }
+                                }
                             </button>
                         </li>
                     </For>

@@ -11,6 +11,20 @@ use crate::{
     token::{demo_instance, LIVE_SETTINGS},
 };
 
+/// Whether an account must prove its email before it gets a token
+/// (`CHATPASS_EMAIL_VERIFICATION`). Server-rendered pages only.
+fn proof_required() -> bool {
+    #[cfg(feature = "ssr")]
+    {
+        use crate::config::{AccountSettings, Verification};
+        use_context::<AccountSettings>().is_none_or(|a| a.verification == Verification::Required)
+    }
+    #[cfg(not(feature = "ssr"))]
+    {
+        true
+    }
+}
+
 #[component]
 pub fn HomePage() -> impl IntoView {
     // Where deleting an account lands (`/?deleted=1`).
@@ -60,7 +74,7 @@ pub fn HomePage() -> impl IntoView {
             <Transition fallback=|| ()>
                 {move || Suspend::new(async move {
                     match user.await {
-                        Ok(Some(user)) if user.email_verified => view! {
+                        Ok(Some(user)) if user.email_verified || !proof_required() => view! {
                             <p>"You are signed in as " <strong class="identity">{user.email}</strong> "."</p>
                             <p><a class="button" href="/chat">"Open the chat"</a></p>
                         }.into_any(),
