@@ -41,6 +41,8 @@ pub enum Pool {
 
 /// Runs `$body` with `$p` bound to the concrete pool (`&SqlitePool` or `&PgPool`), so
 /// one query text serves both databases.
+use std::sync::atomic::{AtomicU64, Ordering};
+
 macro_rules! with_pool {
     ($pool:expr, $p:ident => $body:expr) => {
         match $pool {
@@ -78,13 +80,32 @@ pub(crate) use with_tx;
 
 impl Tx {
     /// Makes every write of the transaction visible at once. Dropping a `Tx` without
-    /// committing rolls it back.
+    /// committing rolls it back. Every transaction writes accounts (users, sessions, their
+    /// links), so a commit counts as [`accounts_changed`].
     pub async fn commit(self) -> Result<(), sqlx::Error> {
         match self {
             Tx::Sqlite(t) => t.commit().await,
             Tx::Postgres(t) => t.commit().await,
-        }
+        }?;
+        accounts_changed();
+        Ok(())
     }
+}
+
+/// Counts the committed writes to accounts (users and sessions) this process made: a
+/// transaction's commit, a session row created, saved or deleted, a display name set.
+static ACCOUNTS_EPOCH: AtomicU64 = AtomicU64::new(0);
+
+/// Now's count of account writes. A cache of account rows keeps an entry only while the
+/// count is what it was when the entry was read from the database: anything written
+/// since (on this instance) makes it read again.
+pub fn accounts_epoch() -> u64 {
+    ACCOUNTS_EPOCH.load(Ordering::Acquire)
+}
+
+/// Call after (never before) a write to accounts outside a [`Tx`] has completed.
+pub fn accounts_changed() {
+    ACCOUNTS_EPOCH.fetch_add(1, Ordering::AcqRel);
 }
 
 impl Pool {

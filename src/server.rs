@@ -139,7 +139,10 @@ fn router(state: AppState, features: FeatureState, config: &Config) -> Router {
                     )
                 })
                 .on_request(())
-                .on_response(DefaultOnResponse::new().level(Level::INFO)),
+                // One line per answer costs about a quarter of a token request's time
+                // (make bench): debug, so `RUST_LOG=info,tower_http=debug` brings it back.
+                // Server errors are still logged (on_failure), and /metrics counts all.
+                .on_response(DefaultOnResponse::new().level(Level::DEBUG)),
         )
         .layer(middleware::from_fn(http_metrics))
         .layer(middleware::from_fn(security::request_id))
@@ -376,7 +379,7 @@ pub async fn prepare(config: &Config) -> Result<Prepared, StartError> {
         accounts: config.accounts,
         trusted_proxies: Arc::new(config.trusted_proxies.clone()),
     };
-    let state = AppState { leptos_options: options, pool: pool.clone(), hasher };
+    let state = AppState::new(options, pool.clone(), hasher);
     Ok(Prepared {
         listener,
         router: router(state, features, config),

@@ -2,7 +2,10 @@
 //! a feature's own state (the token issuer, the rate limits), the auth session and the
 //! client's address. Everything here sits below the features that use it.
 
-use std::net::{IpAddr, SocketAddr};
+use std::{
+    net::{IpAddr, SocketAddr},
+    sync::Arc,
+};
 
 use axum::extract::{ConnectInfo, FromRef};
 use leptos::prelude::{use_context, LeptosOptions};
@@ -18,12 +21,38 @@ use crate::{
 /// What every part of the server shares: handed to axum as router state and to server
 /// functions as Leptos context. A feature's own state (the token issuer, the rate
 /// limits) is provided beside it as a context value of its own type, so this module
-/// needs to know nothing about features.
-#[derive(Clone, Debug, FromRef)]
-pub struct AppState {
+/// needs to know nothing about features. Cloned for every request, so it is one `Arc`:
+/// a clone is one atomic increment, not a copy of the Leptos options and the hasher.
+#[derive(Clone, Debug)]
+pub struct AppState(Arc<Shared>);
+
+/// What [`AppState`] holds (reached through it: `state.pool`).
+#[derive(Debug)]
+pub struct Shared {
     pub leptos_options: LeptosOptions,
     pub pool: Pool,
     pub hasher: Hasher,
+}
+
+impl AppState {
+    pub fn new(leptos_options: LeptosOptions, pool: Pool, hasher: Hasher) -> Self {
+        AppState(Arc::new(Shared { leptos_options, pool, hasher }))
+    }
+}
+
+impl std::ops::Deref for AppState {
+    type Target = Shared;
+
+    fn deref(&self) -> &Shared {
+        &self.0
+    }
+}
+
+/// leptos_axum renders pages with the options it takes from the router state.
+impl FromRef<AppState> for LeptosOptions {
+    fn from_ref(state: &AppState) -> Self {
+        state.leptos_options.clone()
+    }
 }
 
 /// The shared state, inside a server function.

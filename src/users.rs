@@ -268,9 +268,11 @@ pub async fn set_display_name(
     name: &DisplayName,
 ) -> Result<Option<String>, sqlx::Error> {
     const UPDATE: &str = "UPDATE users SET display_name = $1 WHERE id = $2 RETURNING display_name";
-    with_pool!(pool, p => {
+    let stored = with_pool!(pool, p => {
         sqlx::query_scalar::<_, String>(UPDATE).bind(name.as_str()).bind(user_id).fetch_optional(p).await
-    })
+    });
+    crate::db::accounts_changed();
+    stored
 }
 
 /// Marks `user_id`'s email proven at `now` (unless it already was), inside `tx`.

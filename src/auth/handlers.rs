@@ -60,7 +60,14 @@ pub async fn signup(
     let display_name = DisplayName::parse_optional(display_name.as_deref())?;
     limits()?.signups_per_ip.check(&client_ip().await)?;
     if accounts.verification == Verification::Off {
-        return signup_without_verification(state.pool, state.hasher, email, password, display_name).await;
+        return signup_without_verification(
+            state.pool.clone(),
+            state.hasher.clone(),
+            email,
+            password,
+            display_name,
+        )
+        .await;
     }
     let mailer = mailer()?;
     // Hash first, whether or not the email has an account: both answers take the same work.

@@ -12,3 +12,4 @@ pub mod store;
 pub use backend::{AuthSession, Backend, Credentials};
 pub use layers::stack;
 pub use record::{mark_login, COOKIE_NAME};
+pub use store::CACHE_FOR;

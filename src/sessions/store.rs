@@ -1,7 +1,13 @@
 //! The session store: tower-sessions records in the app's own database, so a session
 //! survives a restart and logout deletes it for good.
 
+use std::{
+    sync::Arc,
+    time::{Duration, Instant},
+};
+
 use async_trait::async_trait;
+use quick_cache::sync::Cache;
 use sqlx::Row as _;
 use tower_sessions::{
     session::{Id, Record},
@@ -24,9 +30,45 @@ use crate::{
 /// for that request takes it from there instead of asking the database again. The column
 /// is only a hint: axum-login still checks the user's id and password hash against what
 /// the session holds, and without the hint it queries as before.
-#[derive(Clone, Debug)]
+#[derive(Clone)]
 pub struct Store {
     pool: Pool,
+    cache: Arc<Cache<Id, Arc<Cached>>>,
+}
+
+impl std::fmt::Debug for Store {
+    fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
+        f.debug_struct("Store").field("cached", &self.cache.len()).finish_non_exhaustive()
+    }
+}
+
+/// How long a session read stays in this instance's memory. A logout, a password change
+/// or any other account write made *here* drops it at once (see `db::accounts_epoch`);
+/// one made on *another* instance is seen here at most this long after it committed.
+pub const CACHE_FOR: Duration = Duration::from_secs(1);
+
+/// Sessions kept in memory at most (the least used go first).
+const CACHE_ENTRIES: usize = 100_000;
+
+/// A session row and its joined-in user, as read, and when that stops being good.
+struct Cached {
+    record: Record,
+    user: Option<User>,
+    epoch: u64,
+    until: Instant,
+}
+
+/// Marks a write to the sessions table, when it is over (dropped), however it ended: the
+/// session's cached read goes, and every cached read is stale (`db::accounts_changed`).
+struct Written<'a>(&'a Cache<Id, Arc<Cached>>, Option<Id>);
+
+impl Drop for Written<'_> {
+    fn drop(&mut self) {
+        crate::db::accounts_changed();
+        if let Some(id) = self.1 {
+            self.0.remove(&id);
+        }
+    }
 }
 
 fn backend_error(e: sqlx::Error) -> session_store::Error {
@@ -83,7 +125,15 @@ const POSTGRES: Statements = statements!("tower_sessions.session");
 
 impl Store {
     pub fn new(pool: &Pool) -> Self {
-        Store { pool: pool.clone() }
+        Store { pool: pool.clone(), cache: Arc::new(Cache::new(CACHE_ENTRIES)) }
+    }
+
+    /// The cached read of session `id`, when nothing was written to accounts on this
+    /// instance since, it is younger than [`CACHE_FOR`], and the session has not expired.
+    fn cached(&self, id: &Id, epoch: u64, now: time::OffsetDateTime) -> Option<Arc<Cached>> {
+        self.cache
+            .get(id)
+            .filter(|c| c.epoch == epoch && Instant::now() < c.until && c.record.expiry_date > now)
     }
 
     fn sql(&self) -> &'static Statements {
@@ -103,6 +153,7 @@ impl Store {
     ) -> session_store::Result<Result<u64, sqlx::Error>> {
         let data = encode(record)?;
         let id = record.id.to_string();
+        let _written = Written(&self.cache, Some(record.id));
         Ok(with_pool!(&self.pool, p => {
             sqlx::query(statement)
                 .bind(id)
@@ -122,6 +173,7 @@ impl Store {
         T: for<'q> sqlx::Encode<'q, sqlx::Postgres> + sqlx::Type<sqlx::Postgres>,
         T: Send,
     {
+        let _written = Written(&self.cache, None);
         with_pool!(&self.pool, p => {
             sqlx::query(statement).bind(key).execute(p).await.map(drop)
         })
@@ -163,7 +215,18 @@ impl SessionStore for Store {
     }
 
     async fn load(&self, id: &Id) -> session_store::Result<Option<Record>> {
-        let (statement, id, now) = (self.sql().load, id.to_string(), time::OffsetDateTime::now_utc());
+        let now = time::OffsetDateTime::now_utc();
+        // Read before the query: a write that commits while it runs changes the epoch,
+        // so what the query saw is not kept past it.
+        let epoch = crate::db::accounts_epoch();
+        if let Some(cached) = self.cached(id, epoch, now) {
+            if let Some(user) = &cached.user {
+                slot::keep_for_request(user.clone());
+            }
+            return Ok(Some(cached.record.clone()));
+        }
+        let key = *id;
+        let (statement, id) = (self.sql().load, id.to_string());
         // Decoded inside the match: the two databases' rows are different types.
         let row: Option<(Vec<u8>, Option<User>)> = with_pool!(&self.pool, p => {
             match sqlx::query(statement).bind(id).bind(now).fetch_optional(p).await {
@@ -176,6 +239,7 @@ impl SessionStore for Store {
         })
         .map_err(backend_error)?;
         let Some((data, user)) = row else {
+            self.cache.remove(&key);
             return Ok(None);
         };
         // A row we cannot read (written by something else, or damaged) is no session: the
@@ -184,6 +248,15 @@ impl SessionStore for Store {
             tracing::warn!("a session row could not be decoded; treating it as no session");
             return Ok(None);
         };
+        self.cache.insert(
+            key,
+            Arc::new(Cached {
+                record: record.clone(),
+                user: user.clone(),
+                epoch,
+                until: Instant::now() + CACHE_FOR,
+            }),
+        );
         if let Some(user) = user {
             slot::keep_for_request(user);
         }

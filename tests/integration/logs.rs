@@ -38,6 +38,8 @@ async fn json_logs_are_one_object_per_line_and_every_request_line_carries_its_id
     let outbox = dir.path().join("outbox").display().to_string();
     let at = Instance::start(&[
         ("CHATPASS_LOG_FORMAT", "json"),
+        // The per-request lines are debug (they cost a quarter of a token request).
+        ("RUST_LOG", "info,tower_http=debug"),
         ("DATABASE_URL", &db),
         ("CHATPASS_OUTBOX_DIR", &outbox),
     ]);

@@ -120,6 +120,79 @@ async fn a_session_made_on_one_instance_works_and_ends_on_the_other() {
     assert_eq!(whoami(&client, &b).await.as_deref(), Some("ann@example.com"));
 }
 
+/// A request with exactly this session cookie (no cookie jar: a logout's Set-Cookie must
+/// not stop the old cookie from being tried again).
+async fn token_status(at: &Instance, cookie: &str) -> u16 {
+    reqwest::Client::new()
+        .post(at.url("/api/chat_token"))
+        .header("origin", PUBLIC_URL)
+        .header("accept", "application/json")
+        .header("cookie", cookie)
+        .send()
+        .await
+        .expect("request")
+        .status()
+        .as_u16()
+}
+
+/// Each instance keeps a session it read for at most `CACHE_FOR` (1 s) in memory. A
+/// logout and a password change take effect at once on the instance that made them, and
+/// on the others within that bound, never later, however hard they are being asked.
+#[tokio::test]
+async fn a_logout_or_password_change_on_one_instance_holds_on_the_other_within_the_cache_bound() {
+    let bound = chatpass::sessions::CACHE_FOR;
+    let database = postgres::fresh_database(&postgres::server_url()).await;
+    let a = instance(&database);
+    let b = instance(&database);
+    for ending in ["logout", "change_password"] {
+        let client = browser();
+        let email = format!("{ending}@example.com");
+        let response = signup(&client, &a, &email).await;
+        assert_eq!(response.status(), 200);
+        let cookie =
+            response.headers()["set-cookie"].to_str().unwrap().split(';').next().unwrap().to_string();
+        // Both instances have just read (and keep) the session.
+        assert_eq!(token_status(&a, &cookie).await, 200);
+        assert_eq!(token_status(&b, &cookie).await, 200);
+
+        let form: &[(&str, &str)] = match ending {
+            "logout" => &[],
+            _ => &[("current_password", GOOD), ("new_password", "an entirely new passphrase")],
+        };
+        let ended = reqwest::Client::new()
+            .post(b.url(&format!("/api/{ending}")))
+            .header("origin", PUBLIC_URL)
+            .header("accept", "application/json")
+            .header("cookie", &cookie)
+            .form(form)
+            .send()
+            .await
+            .unwrap();
+        assert_eq!(ended.status(), 200, "{ending}");
+        let committed = Instant::now();
+        // On B, which made the change: at once.
+        assert_eq!(token_status(&b, &cookie).await, 401, "{ending}: B at once");
+        // On A: within the bound, asked as often as it can answer.
+        let refused = loop {
+            let status = token_status(&a, &cookie).await;
+            if status == 401 {
+                break committed.elapsed();
+            }
+            assert_eq!(status, 200, "{ending}");
+            assert!(
+                committed.elapsed() < bound + Duration::from_millis(500),
+                "{ending}: A still takes the old session after {:?}",
+                committed.elapsed()
+            );
+        };
+        assert!(refused <= bound + Duration::from_millis(500), "{ending}: {refused:?}");
+        // And from then on.
+        for _ in 0..20 {
+            assert_eq!(token_status(&a, &cookie).await, 401, "{ending}: A after the bound");
+        }
+    }
+}
+
 /// Failed logins are counted in the shared database: guesses spread over two instances
 /// spend one budget, and neither instance lets the pair through once it is spent.
 #[tokio::test]
@@ -190,6 +263,7 @@ async fn a_database_outage_is_503_and_the_app_recovers_without_a_restart() {
     let client = browser();
     assert_eq!(signup(&client, &app, "ann@example.com").await.status(), 200);
     assert_eq!(post(&client, &app, "/api/chat_token", &[]).await.status(), 200);
+    let last_session_read = Instant::now();
 
     cluster.stop();
 
@@ -200,6 +274,9 @@ async fn a_database_outage_is_503_and_the_app_recovers_without_a_restart() {
     assert_eq!(client.get(app.url("/healthz")).send().await.unwrap().status(), 200, "alive all the same");
     let origin =
         |r: reqwest::RequestBuilder| r.header("origin", PUBLIC_URL).header("accept", "application/json");
+    // A session read less than CACHE_FOR ago is still answered from memory (the README's
+    // bound); past it, a request with a session needs the database.
+    tokio::time::sleep_until((last_session_read + chatpass::sessions::CACHE_FOR).into()).await;
     expect_503(origin(client.post(app.url("/api/chat_token"))), "chat_token with a session").await;
     expect_503(origin(client.post(app.url("/api/current_user"))), "current_user with a session").await;
     expect_503(client.get(app.url("/chat")), "the chat page with a session").await;

@@ -326,6 +326,9 @@ impl TestApp {
             Pool::Sqlite(p) => sqlx::query(&sql).bind(data).bind(id).execute(p).await.map(drop).unwrap(),
             Pool::Postgres(p) => sqlx::query(&sql).bind(data).bind(id).execute(p).await.map(drop).unwrap(),
         }
+        // A write behind the server's back is announced as one (the server is in this
+        // process), or its session cache would keep the old row for up to CACHE_FOR.
+        chatpass::db::accounts_changed();
     }
 
     /// A POST to `path` (a server function without arguments) of `session_id`'s session that is in flight while `meanwhile` runs: sent
@@ -381,12 +384,14 @@ impl TestApp {
             .as_u16()
     }
 
-    /// Runs a statement on the server's database, behind its back.
+    /// Runs a statement on the server's database, behind its back, and announces it as
+    /// an account write (see `set_session_value`).
     pub async fn execute(&self, sql: &str) {
         match &self.pool {
             Pool::Sqlite(p) => sqlx::query(sql).execute(p).await.map(drop).unwrap(),
             Pool::Postgres(p) => sqlx::query(sql).execute(p).await.map(drop).unwrap(),
         }
+        chatpass::db::accounts_changed();
     }
 
     /// Stops the server gracefully and waits until it has.

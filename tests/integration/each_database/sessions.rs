@@ -183,6 +183,8 @@ async fn the_idle_timeout_refuses_the_request_that_crosses_it() {
             sqlx::query(&sql).bind(expired).execute(p).await.map(drop).unwrap()
         }
     }
+    // Time passing, written behind the server's back: announced (see TestApp::execute).
+    chatpass::db::accounts_changed();
     assert_eq!(chat_token_status(&app, &app.client).await, 401);
     assert_eq!(app.get("/chat").await.status(), 302);
 }
