@@ -146,6 +146,7 @@ e2e: browser bundle test-build $(E2E_DEPS) $(SMTP_PY)
 ## make bench: benchmarks and budgets (a budget miss fails make bench, never make test)
 bench: tools site $(BENCH_NODE) $(BENCH_PY)
 	@scripts/install-tools.sh bench
+	cargo build --release --features ssr --example token_floor
 	.tools/bench-venv/bin/python bench/run.py
 
 $(BENCH_NODE): bench/node/package.json bench/node/package-lock.json
