@@ -371,27 +371,6 @@ def observability_cost(tmp):
     }
 
 
-def http_and_flood(tmp):
-    results = chatpass_http(tmp)
-    with Postgres() as pg:
-        results["postgres"] = chatpass_http(tmp, pg.url)
-
-    # The same, on Twilio's Node sample-style server.
-    port = free_port()
-    node = subprocess.Popen(["node", "bench/node/server.js"], cwd=ROOT, env={**os.environ, "PORT": str(port)}, stdout=subprocess.DEVNULL)
-    try:
-        url = f"http://127.0.0.1:{port}"
-        results["node_startup_s"] = wait_ok(url + "/healthz")
-        _, cookie = post(url + "/login", {"email": "bench@example.com"})
-        wrk_script(f"{tmp}/node.lua", "POST", {"Cookie": cookie, "Content-Type": "application/x-www-form-urlencoded"})
-        results["node_token"] = wrk(url + "/token", f"{tmp}/node.lua")
-        results["node_peak_rss_mib"] = peak_rss_mib(node.pid)
-    finally:
-        node.terminate()
-        node.wait(timeout=10)
-    return results
-
-
 def weight(files):
     import brotli
 
@@ -409,6 +388,23 @@ def page_weight():
         "chat": weight(bundle),
         "twilio_sdk": weight([SITE / "vendor/twilio-conversations.min.js"]),
     }
+
+
+def pages_without_islands(tmp):
+    """The pages with nothing interactive must not name the WebAssembly bundle."""
+    app = Chatpass(tmp)
+    try:
+        found = {}
+        for path in ["/", "/verify?token=x", "/no-such-page"]:
+            try:
+                with urllib.request.urlopen(app.url + path, timeout=10) as r:
+                    html = r.read().decode()
+            except urllib.error.HTTPError as e:
+                html = e.read().decode()
+            found[path] = "/pkg/chatpass.wasm" in html or "/pkg/chatpass.js" in html
+        return found
+    finally:
+        app.stop()
 
 
 def startup(tmp):
@@ -432,6 +428,7 @@ def main():
         r["observability"] = observability_cost(tmp)
         r["observability"]["layers"] = request_layers()
         r["page_weight"] = page_weight()
+        r["page_weight"]["loads_wasm"] = pages_without_islands(tmp)
         r["startup"] = startup(tmp)
     h = r["http"]
     p = h["postgres"]
@@ -454,6 +451,7 @@ def main():
         ("botnet flood: RSS <= 128 MiB", f["peak_rss_mib"] <= 128, f'{f["peak_rss_mib"]:.0f} MiB'),
         ("botnet flood: only 401 and 429", bool(f["flood_statuses"]) and set(f["flood_statuses"]) <= {401, 429}, str(f["flood_statuses"])),
         ("metrics on: chat_token >= 90% of metrics off", r["observability"]["ratio"] >= 0.9 and r["observability"]["errors"] == 0, f'{100 * r["observability"]["ratio"]:.0f}%'),
+        ("pages with nothing interactive load no WebAssembly", not any(r["page_weight"]["loads_wasm"].values()), str(r["page_weight"]["loads_wasm"])),
         ("/login bundle <= 150 KB brotli", r["page_weight"]["login"]["brotli"] <= 150_000, f'{r["page_weight"]["login"]["brotli"] / 1000:.0f} KB'),
     ]
     r["budgets"] = [{"budget": b, "ok": ok, "value": v} for b, ok, v in budgets]

@@ -34,6 +34,7 @@ pub fn shell(options: LeptosOptions) -> impl IntoView {
             response.insert_header(axum::http::header::CONTENT_SECURITY_POLICY, value);
         }
     }
+    let interactive = page_is_interactive();
     view! {
         <!DOCTYPE html>
         <html lang="en">
@@ -43,13 +44,32 @@ pub fn shell(options: LeptosOptions) -> impl IntoView {
                 <link rel="icon" href="/favicon.ico" />
                 // Renders only under `cargo leptos watch` (make dev): the live-reload script.
                 <AutoReload options=options.clone() />
-                <HydrationScripts options islands=true />
+                // Only a page with an island loads the WASM bundle.
+                {interactive.then(|| view! { <HydrationScripts options islands=true /> })}
                 <MetaTags />
             </head>
             <body>
                 <App />
             </body>
         </html>
+    }
+}
+
+/// The pages with an `#[island]`: only they load the WASM bundle. The others (home,
+/// the verification link's page, not found) are complete HTML, and their forms post
+/// without JavaScript.
+pub const INTERACTIVE_PAGES: &[&str] = &["/login", "/signup", "/forgot", "/reset", "/account", "/chat"];
+
+/// Whether the page being rendered is one of [`INTERACTIVE_PAGES`].
+fn page_is_interactive() -> bool {
+    #[cfg(feature = "ssr")]
+    {
+        use_context::<axum::http::request::Parts>()
+            .is_none_or(|parts| INTERACTIVE_PAGES.contains(&parts.uri.path()))
+    }
+    #[cfg(not(feature = "ssr"))]
+    {
+        true
     }
 }
 
@@ -100,7 +120,7 @@ fn Layout() -> impl IntoView {
 }
 
 /// Marks the document once the WASM bundle has hydrated the page's islands (the
-/// browser tests wait for this). Every page has it, so every page loads the bundle.
+/// browser tests wait for this). On a page without the bundle it never runs.
 #[island]
 fn HydrationMark() -> impl IntoView {
     Effect::new(move |_| {

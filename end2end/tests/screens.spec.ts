@@ -19,7 +19,7 @@ for (const width of WIDTHS) {
   test(`/, /chat and /account pass an accessibility scan at ${width} px; screenshots of / and /chat`, async ({ page, server }) => {
     await page.setViewportSize({ width, height: 900 });
     await page.goto(server.url + '/');
-    await expect(page.locator('body')).toHaveAttribute('data-hydrated', 'true');
+    await page.waitForLoadState('load');
     await clean(page, `/ at ${width}`);
     await page.screenshot({ path: path.join(ARTIFACTS, `home-${width}px.png`), fullPage: true });
 

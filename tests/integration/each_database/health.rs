@@ -55,7 +55,7 @@ async fn without_a_database_healthz_stays_ok_and_readyz_is_503() {
 }
 
 #[tokio::test]
-async fn home_page_is_rendered_on_the_server_and_references_the_bundle() {
+async fn home_page_is_rendered_on_the_server_and_only_interactive_pages_load_the_bundle() {
     let app = TestApp::spawn().await;
     let response = app.get("/").await;
     assert_eq!(response.status(), 200);
@@ -63,9 +63,16 @@ async fn home_page_is_rendered_on_the_server_and_references_the_bundle() {
     let html = response.text().await.unwrap();
     assert!(html.starts_with("<!DOCTYPE html>"), "{html}");
     assert!(html.contains("<h1>chatpass</h1>"));
-    assert!(html.contains("/pkg/chatpass.js"), "hydration script referenced");
-    assert!(html.contains("mod.hydrate()"), "hydration bootstrap present");
+    // Nothing on the home page is interactive: it loads no WebAssembly.
+    assert!(
+        !html.contains("/pkg/chatpass.js") && !html.contains("/pkg/chatpass.wasm"),
+        "the home page loads no bundle: {html}"
+    );
     assert!(!html.contains("data-hydrated"), "the server render is not marked hydrated");
+    // A page with an island does.
+    let login = app.get("/login").await.text().await.unwrap();
+    assert!(login.contains("/pkg/chatpass.js"), "hydration script referenced");
+    assert!(login.contains("mod.hydrate()"), "hydration bootstrap present");
     assert!(html.contains(r#"data-mode="demo""#), "the page says the instance runs in demo mode");
 }
 
@@ -92,7 +99,7 @@ async fn html_is_compressed_when_asked() {
 #[tokio::test]
 async fn the_bundle_is_served_and_compressed_when_asked() {
     let app = TestApp::spawn().await;
-    let html = app.get("/").await.text().await.unwrap();
+    let html = app.get("/login").await.text().await.unwrap();
     assert!(html.contains("/pkg/chatpass.wasm"), "the page names the bundle cargo-leptos builds");
     let raw = reqwest::Client::builder().no_gzip().no_brotli().build().unwrap();
     for (path, content_type) in
