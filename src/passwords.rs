@@ -2,7 +2,8 @@
 //!
 //! Each hash costs ~19 MiB and tens of milliseconds of CPU. A semaphore caps how many run
 //! at once, so a login flood can neither exhaust memory nor starve other requests; a
-//! request that waits too long for a turn is answered 503.
+//! request that waits too long for a turn is answered 429 with `Retry-After` (too many
+//! password checks at once: the flood is the cause, not an outage).
 //!
 //! Hashes run on a fixed set of threads of our own (one per slot), not on tokio's
 //! blocking pool: the allocator keeps a freed 19 MiB block in the arena of the thread that
@@ -30,7 +31,7 @@ use tokio::sync::Semaphore;
 
 use crate::{domain::Password, error::AppError};
 
-/// How long a request may wait for a hashing slot before it gets 503.
+/// How long a request may wait for a hashing slot before it gets 429.
 pub const QUEUE_TIMEOUT: Duration = Duration::from_secs(10);
 
 type Job = Box<dyn FnOnce() + Send>;
@@ -149,7 +150,9 @@ impl Hasher {
         let permit = tokio::time::timeout(QUEUE_TIMEOUT, self.slots.clone().acquire_owned()).await;
         drop(in_queue);
         crate::metrics::hash_wait(queued.elapsed().as_secs_f64());
-        let permit = permit.map_err(|_| AppError::Unavailable)?.map_err(|_| AppError::Unavailable)?;
+        let permit = permit
+            .map_err(|_| AppError::RateLimited { retry_after: QUEUE_TIMEOUT.as_secs() })?
+            .map_err(|_| AppError::Unavailable)?;
         let (done, result) = tokio::sync::oneshot::channel();
         let job: Job = Box::new(move || {
             let out = work();

@@ -15,6 +15,10 @@ use std::{
 use axum::{extract::State, routing::post, Json, Router};
 use chatpass::token::{ChatGrant, Mode, TokenIssuer};
 
+/// The same allocator as the chatpass binary: the floor differs by what chatpass does.
+#[global_allocator]
+static ALLOCATOR: mimalloc::MiMalloc = mimalloc::MiMalloc;
+
 async fn chat_token(State(issuer): State<Arc<TokenIssuer>>) -> Json<serde_json::Value> {
     let now = SystemTime::now().duration_since(UNIX_EPOCH).map(|d| d.as_secs()).unwrap_or(0);
     match issuer.issue("bench@example.com", now) {
