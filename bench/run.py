@@ -347,18 +347,16 @@ def observability_cost(tmp):
     """chat_token with metrics on (CHATPASS_METRICS_ADDR) against off, same binary, alternating
     rounds; the median round of each. Request ids are always on, so their cost is in both."""
     runs = {"off": [], "on": []}
-    apps = {}
+    apps, scripts = {}, {}
     try:
         for key, env in [("off", {}), ("on", {"CHATPASS_METRICS_ADDR": f"127.0.0.1:{free_port()}"})]:
             db = Path(tmp) / f"obs-{key}"
             db.mkdir()
             apps[key] = app = Chatpass(str(db), env)
-            _, cookie = post(app.url + "/api/signup", {"email": "bench@example.com", "password": PASSWORD})
-            headers = {"Cookie": cookie, "Origin": app.url, "Accept": "application/json", "Content-Type": "application/x-www-form-urlencoded"}
-            wrk_script(f"{db}/token.lua", "POST", headers)
+            scripts[key] = signed_in(app, str(db), "bench")
         for _ in range(ROUNDS):
             for key in ("off", "on"):
-                runs[key].append(wrk(apps[key].url + "/api/chat_token", f"{tmp}/obs-{key}/token.lua", duration=ROUND_SECONDS))
+                runs[key].append(wrk(apps[key].url + "/api/chat_token", scripts[key], duration=ROUND_SECONDS))
     finally:
         for app in apps.values():
             app.stop()

@@ -36,7 +36,10 @@ async fn chat_token(State(issuer): State<Arc<TokenIssuer>>) -> Json<serde_json::
 
 #[tokio::main]
 async fn main() {
-    let port: u16 = std::env::args().nth(1).and_then(|p| p.parse().ok()).expect("usage: token_floor PORT");
+    let Some(port) = std::env::args().nth(1).and_then(|p| p.parse::<u16>().ok()) else {
+        eprintln!("usage: token_floor PORT (a port number)");
+        std::process::exit(2);
+    };
     let issuer = TokenIssuer::new(
         "AC00000000000000000000000000000000".into(),
         "SK00000000000000000000000000000000".into(),

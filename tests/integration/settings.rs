@@ -180,11 +180,21 @@ fn bad_mail_and_account_settings_are_one_line_without_the_smtp_password() {
     let dir = tempfile::tempdir().unwrap();
     // (settings, the variable the error names, a fragment of its reason)
     type Case = (&'static [(&'static str, &'static str)], &'static str, &'static str);
-    let cases: [Case; 16] = [
+    let cases: [Case; 18] = [
         (&[("CHATPASS_MAIL_RETRY_SECS", "0")], "CHATPASS_MAIL_RETRY_SECS", "out of range"),
         (&[("CHATPASS_MAIL_RETRY_SECS", "soon")], "CHATPASS_MAIL_RETRY_SECS", "not a whole number"),
         (&[("CHATPASS_RESENDS_PER_ACCOUNT", "-1")], "CHATPASS_RESENDS_PER_ACCOUNT", "not a whole number"),
         (&[("CHATPASS_RESENDS_PER_IP", "0")], "CHATPASS_RESENDS_PER_IP", "out of range"),
+        (
+            &[("CHATPASS_DISPLAY_NAMES_PER_ACCOUNT", "0")],
+            "CHATPASS_DISPLAY_NAMES_PER_ACCOUNT",
+            "out of range",
+        ),
+        (
+            &[("CHATPASS_DISPLAY_NAMES_PER_ACCOUNT", "lots")],
+            "CHATPASS_DISPLAY_NAMES_PER_ACCOUNT",
+            "not a whole number",
+        ),
         (
             &[("CHATPASS_SMTP_URL", "http://u:Hunter2Secret@mail.example.com")],
             "CHATPASS_SMTP_URL",
