@@ -10,6 +10,10 @@ use chatpass::token::{ChatGrant, Mode, TokenIssuer};
 use hmac::{Hmac, Mac};
 use sha2::Sha256;
 
+/// The allocator the server runs with (`src/main.rs`), so the figure is the server's.
+#[global_allocator]
+static ALLOCATOR: mimalloc::MiMalloc = mimalloc::MiMalloc;
+
 const SECRET: &str = "bench-secret-0123456789abcdef0123";
 const IDENTITY: &str = "ann.lee@example.com";
 const RUN: Duration = Duration::from_secs(2);

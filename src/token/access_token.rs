@@ -11,7 +11,11 @@
 //!   `"`, `\`, and control characters, leaving U+2028 and non-ASCII as raw UTF-8);
 //! - base64url without padding; HMAC-SHA256 keyed with the secret's UTF-8 bytes.
 
+use std::cell::RefCell;
+use std::sync::atomic::{AtomicU64, Ordering};
+
 use base64::{engine::general_purpose::URL_SAFE_NO_PAD, Engine as _};
+use jsonwebtoken::crypto::{rust_crypto::DEFAULT_PROVIDER, JwtSigner};
 use jsonwebtoken::{Algorithm, EncodingKey};
 use serde::Serialize;
 
@@ -38,15 +42,49 @@ pub enum TokenError {
 #[derive(Clone)]
 pub struct SigningKey {
     key: EncodingKey,
+    /// Names this key in each thread's signer cache; clones share it (same bytes).
+    id: u64,
 }
 
 impl SigningKey {
     /// The key is the secret's UTF-8 bytes, as twilio-node uses it.
     pub fn new(secret: &str) -> Result<Self, TokenError> {
+        static NEXT_ID: AtomicU64 = AtomicU64::new(0);
         if secret.is_empty() {
             return Err(TokenError::EmptySecret);
         }
-        Ok(Self { key: EncodingKey::from_secret(secret.as_bytes()) })
+        Ok(Self {
+            key: EncodingKey::from_secret(secret.as_bytes()),
+            id: NEXT_ID.fetch_add(1, Ordering::Relaxed),
+        })
+    }
+
+    /// HMAC-SHA256 of `message` by jsonwebtoken's signer for this key.
+    ///
+    /// `jsonwebtoken::crypto::sign` builds a boxed signer and keys the HMAC (two SHA-256
+    /// blocks) on every call. Its signer is not `Send`, so it cannot live in the key, which
+    /// worker threads share: each thread keeps the signers of its last few keys instead.
+    fn sign(&self, message: &[u8]) -> Result<Vec<u8>, TokenError> {
+        /// Keys alive at once are few (one issuer per process; tests make more).
+        const KEPT: usize = 4;
+        thread_local! {
+            static SIGNERS: RefCell<Vec<(u64, Box<dyn JwtSigner>)>> = const { RefCell::new(Vec::new()) };
+        }
+        SIGNERS.with_borrow_mut(|signers| {
+            let at = match signers.iter().position(|(id, _)| *id == self.id) {
+                Some(at) => at,
+                None => {
+                    let signer = (DEFAULT_PROVIDER.signer_factory)(&Algorithm::HS256, &self.key)
+                        .map_err(|_| TokenError::Signing)?;
+                    if signers.len() == KEPT {
+                        signers.remove(0);
+                    }
+                    signers.push((self.id, signer));
+                    signers.len() - 1
+                }
+            };
+            signers[at].1.try_sign(message).map_err(|_| TokenError::Signing)
+        })
     }
 }
 
@@ -88,6 +126,15 @@ pub struct SignedToken {
     pub jti: String,
     pub iat: u64,
     pub exp: u64,
+}
+
+/// The encoded header of every token without a region: `{"alg":"HS256","typ":"JWT","cty":"twilio-fpa;v=1"}`
+/// (a test checks it against `Header`).
+const HEADER: &str = "eyJhbGciOiJIUzI1NiIsInR5cCI6IkpXVCIsImN0eSI6InR3aWxpby1mcGE7dj0xIn0";
+
+/// Length of `n` bytes in base64url without padding.
+const fn encoded_len(n: usize) -> usize {
+    (n * 4).div_ceil(3)
 }
 
 #[derive(Serialize)]
@@ -148,7 +195,6 @@ impl AccessToken<'_> {
         }
         let jti = format!("{}-{}", self.api_key_sid, now);
         let exp = now + u64::from(self.ttl);
-        let header = Header { alg: "HS256", typ: "JWT", cty: CONTENT_TYPE, twr: present(self.region) };
         let payload = Payload {
             jti: &jti,
             grants: Grants {
@@ -166,16 +212,32 @@ impl AccessToken<'_> {
             iss: self.api_key_sid,
             sub: self.account_sid,
         };
-        let header = serde_json::to_vec(&header).map_err(|_| TokenError::Signing)?;
-        let payload = serde_json::to_vec(&payload).map_err(|_| TokenError::Signing)?;
-        let mut jwt = String::with_capacity((header.len() + payload.len()) * 4 / 3 + 48);
-        URL_SAFE_NO_PAD.encode_string(&header, &mut jwt);
+        let mut json = Vec::with_capacity(320);
+        serde_json::to_writer(&mut json, &payload).map_err(|_| TokenError::Signing)?;
+        // Sized exactly: header, payload, the 43 characters of the signature, two dots.
+        let header = match present(self.region) {
+            None => None,
+            Some(region) => Some(
+                serde_json::to_vec(&Header {
+                    alg: "HS256",
+                    typ: "JWT",
+                    cty: CONTENT_TYPE,
+                    twr: Some(region),
+                })
+                .map_err(|_| TokenError::Signing)?,
+            ),
+        };
+        let header_len = header.as_ref().map_or(HEADER.len(), |h| encoded_len(h.len()));
+        let mut jwt = String::with_capacity(header_len + encoded_len(json.len()) + encoded_len(32) + 2);
+        match &header {
+            None => jwt.push_str(HEADER),
+            Some(header) => URL_SAFE_NO_PAD.encode_string(header, &mut jwt),
+        }
         jwt.push('.');
-        URL_SAFE_NO_PAD.encode_string(&payload, &mut jwt);
-        let signature = jsonwebtoken::crypto::sign(jwt.as_bytes(), &self.secret.key, Algorithm::HS256)
-            .map_err(|_| TokenError::Signing)?;
+        URL_SAFE_NO_PAD.encode_string(&json, &mut jwt);
+        let signature = self.secret.sign(jwt.as_bytes())?;
         jwt.push('.');
-        jwt.push_str(&signature);
+        URL_SAFE_NO_PAD.encode_string(&signature, &mut jwt);
         Ok(SignedToken { jwt, jti, iat: now, exp })
     }
 }
@@ -269,6 +331,47 @@ mod tests {
             chat: &chat,
         };
         assert_eq!(token.to_jwt(0).unwrap_err(), TokenError::EmptyIdentity);
+    }
+
+    #[test]
+    fn the_stored_header_is_the_header_encoded() {
+        let header = Header { alg: "HS256", typ: "JWT", cty: CONTENT_TYPE, twr: None };
+        assert_eq!(HEADER, URL_SAFE_NO_PAD.encode(serde_json::to_vec(&header).unwrap()));
+    }
+
+    #[test]
+    fn each_key_signs_with_its_own_secret_however_many_keys_a_thread_has_seen() {
+        use hmac::{Hmac, Mac};
+        let chat = grant();
+        // More keys than a thread keeps, then the first ones again (evicted and re-made),
+        // and a clone, which shares its original's cached signer.
+        let keys: Vec<(String, SigningKey)> = (0..10)
+            .map(|i| format!("secret-{i}"))
+            .map(|s| (s.clone(), SigningKey::new(&s).unwrap()))
+            .collect();
+        let clone = keys[3].1.clone();
+        let rounds = keys.iter().chain(keys.iter().take(3)).map(|(s, k)| (s.as_str(), k));
+        for (secret, key) in rounds.chain([("secret-3", &clone)]) {
+            let token = AccessToken {
+                account_sid: ACCOUNT,
+                api_key_sid: KEY,
+                secret: key,
+                identity: "ann@example.com",
+                ttl: 3600,
+                nbf: None,
+                region: None,
+                chat: &chat,
+            };
+            let jwt = token.to_jwt(1_700_000_000).unwrap().jwt;
+            let (input, signature) = jwt.rsplit_once('.').unwrap();
+            let mut mac = Hmac::<sha2::Sha256>::new_from_slice(secret.as_bytes()).unwrap();
+            mac.update(input.as_bytes());
+            assert_eq!(
+                signature,
+                URL_SAFE_NO_PAD.encode(mac.finalize().into_bytes()),
+                "signed with {secret}"
+            );
+        }
     }
 
     #[test]
