@@ -40,10 +40,12 @@ run: site
 	LEPTOS_SITE_ROOT=target/site ./target/release/chatpass serve
 
 ## make dev: debug build, rebuilt and reloaded in the browser on every save (cargo leptos watch)
+# Every build is `--split`: the `#[island(lazy)]` islands import their code from chunks that
+# only the split build writes, so a bundle built without it does not start.
 # Its own target directory: a watch build compiles Leptos with LEPTOS_WATCH set, and sharing
 # target/debug with the test build would make each of them rebuild Leptos after the other.
 dev: tools $(SDK)
-	CARGO_TARGET_DIR=target/dev cargo leptos watch
+	CARGO_TARGET_DIR=target/dev cargo leptos watch --split
 
 ## make test: format, lints, the release bundle, every Rust test, then the browser tests
 # The release bundle (wasm32, target/front) and the linted test build (target/debug) do
@@ -83,7 +85,7 @@ lint-guard:
 site: tools $(SDK) $(RELEASE_STAMP)
 
 $(RELEASE_STAMP): $(SOURCES) $(SDK)
-	cargo leptos build --release
+	cargo leptos build --release --split
 	touch $@
 
 # The release browser bundle alone (what the browser tests load), linted as the
@@ -91,7 +93,7 @@ $(RELEASE_STAMP): $(SOURCES) $(SDK)
 bundle: tools $(SDK) $(BUNDLE_STAMP)
 
 $(BUNDLE_STAMP): $(SOURCES) $(SDK)
-	$(LINTED) cargo leptos build --release --frontend-only
+	$(LINTED) cargo leptos build --release --frontend-only --split
 	touch $@
 
 # Every Rust target with the server features (lib, binary, tests, benches), linted as it
@@ -144,7 +146,7 @@ e2e: browser bundle test-build $(E2E_DEPS) $(SMTP_PY)
 	cd end2end && CHATPASS_BIN=$(CURDIR)/$(TEST_BIN) npx playwright test
 
 ## make bench: benchmarks and budgets (a budget miss fails make bench, never make test)
-bench: tools site $(BENCH_NODE) $(BENCH_PY)
+bench: tools site browser $(E2E_DEPS) $(BENCH_NODE) $(BENCH_PY)
 	@scripts/install-tools.sh bench
 	cargo build --release --features ssr --example token_floor
 	.tools/bench-venv/bin/python bench/run.py

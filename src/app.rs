@@ -119,16 +119,12 @@ fn Layout() -> impl IntoView {
     }
 }
 
-/// Marks the document once the WASM bundle has hydrated the page's islands (the
-/// browser tests wait for this). On a page without the bundle it never runs.
+/// On every interactive page, so that `data-hydrated` is set there even before (or
+/// without) the page's own islands (see `pages::hydration`). On a page without the
+/// bundle it never runs.
 #[island]
 fn HydrationMark() -> impl IntoView {
-    Effect::new(move |_| {
-        #[cfg(feature = "hydrate")]
-        if let Some(body) = document().body() {
-            let _ = body.set_attribute("data-hydrated", "true");
-        }
-    });
+    crate::pages::hydration::island_hydrated();
 }
 
 #[component]

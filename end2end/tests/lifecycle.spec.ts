@@ -53,6 +53,8 @@ test('forgot password: the mail from a real SMTP server sets a new password, sig
     await other.getByRole('button', { name: 'Log in' }).click();
     await expect(other).toHaveURL(server.url + '/account');
     await other.context().close();
+    // Stop this server only once the page has loaded what it fetches (its lazy island).
+    await expect(page.locator('body')).toHaveAttribute('data-hydrated', 'true');
   } finally {
     await server.stop();
     server.cleanup();

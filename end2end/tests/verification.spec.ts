@@ -24,6 +24,8 @@ test('sign up, read the mail from a real SMTP server, open the link, confirm, an
     // With real mail the sign-up page does not talk about mail files.
     await page.goto(server.url + '/signup');
     await expect(page.getByTestId('outbox-notice')).toHaveCount(0);
+    // Stop this server only once the page has loaded what it fetches (its lazy island).
+    await expect(page.locator('body')).toHaveAttribute('data-hydrated', 'true');
   } finally {
     await server.stop();
     server.cleanup();

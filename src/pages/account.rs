@@ -76,8 +76,9 @@ fn AccountSummary(info: AccountInfo) -> impl IntoView {
 /// the summary above, which is server HTML) so that a change made through the server
 /// function shows at once; without JavaScript the post comes back with `renamed=1` and
 /// the page reads the saved name afresh.
-#[island]
+#[island(lazy)]
 fn DisplayNameForm(current: String, returned: Option<ReturnedError>, renamed: bool) -> impl IntoView {
+    crate::pages::hydration::island_hydrated();
     if let Some(returned) = returned {
         returned.provide();
     }
@@ -117,8 +118,9 @@ fn DisplayNameForm(current: String, returned: Option<ReturnedError>, renamed: bo
     }
 }
 
-#[island]
+#[island(lazy)]
 fn ChangePasswordForm(returned: Option<ReturnedError>, changed: bool) -> impl IntoView {
+    crate::pages::hydration::island_hydrated();
     if let Some(returned) = returned {
         returned.provide();
     }
@@ -156,8 +158,9 @@ fn ChangePasswordForm(returned: Option<ReturnedError>, changed: bool) -> impl In
     }
 }
 
-#[island]
+#[island(lazy)]
 fn DeleteAccountForm(returned: Option<ReturnedError>) -> impl IntoView {
+    crate::pages::hydration::island_hydrated();
     if let Some(returned) = returned {
         returned.provide();
     }

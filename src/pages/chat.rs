@@ -33,8 +33,9 @@ pub fn ChatPage() -> impl IntoView {
 }
 
 /// The live chat: an island, all of it runs in the browser.
-#[island]
+#[island(lazy)]
 fn Chat() -> impl IntoView {
+    crate::pages::hydration::island_hydrated();
     crate::pages::form::shadow_url_errors();
     let view = ChatView::new();
 

@@ -19,8 +19,9 @@ pub fn ForgotPage() -> impl IntoView {
     view! { <ForgotForm returned sent outbox=outbox_dir() /> }
 }
 
-#[island]
+#[island(lazy)]
 fn ForgotForm(returned: Option<ReturnedError>, sent: bool, outbox: Option<String>) -> impl IntoView {
+    crate::pages::hydration::island_hydrated();
     if let Some(returned) = returned {
         returned.provide();
     }

@@ -20,6 +20,7 @@ pub fn LoginPage() -> impl IntoView {
 /// The form: works as a plain HTML form, and through the server function once hydrated.
 #[island]
 fn LoginForm(next: String, returned: Option<ReturnedError>) -> impl IntoView {
+    crate::pages::hydration::island_hydrated();
     if let Some(returned) = returned {
         returned.provide();
     }

@@ -5,6 +5,7 @@ pub mod chat;
 pub mod forgot;
 pub mod form;
 pub mod home;
+pub mod hydration;
 pub mod login;
 pub mod not_found;
 pub mod reset;

@@ -19,8 +19,9 @@ pub fn ResetPage() -> impl IntoView {
     view! { <ResetForm token returned /> }
 }
 
-#[island]
+#[island(lazy)]
 fn ResetForm(token: String, returned: Option<ReturnedError>) -> impl IntoView {
+    crate::pages::hydration::island_hydrated();
     if let Some(returned) = returned {
         returned.provide();
     }

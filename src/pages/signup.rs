@@ -22,8 +22,9 @@ pub fn SignupPage() -> impl IntoView {
 }
 
 /// The form: works as a plain HTML form, and through the server function once hydrated.
-#[island]
+#[island(lazy)]
 fn SignupForm(returned: Option<ReturnedError>, sent: bool, outbox: Option<String>) -> impl IntoView {
+    crate::pages::hydration::island_hydrated();
     if let Some(returned) = returned {
         returned.provide();
     }
