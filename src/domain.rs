@@ -286,6 +286,19 @@ impl DisplayName {
     /// is left out, the rest is cut to 64 characters, and an empty result is `user`.
     pub fn default_for_stored_email(email: &str) -> Self {
         let local = email.rsplit_once('@').map_or(email, |(local, _)| local);
+        // Every chat token carries this name: for the usual local part, printable ASCII
+        // without `<` or `>`, nothing is refused and NFC changes nothing, so the general
+        // path below would only trim and cut it (one byte is one character).
+        if local.bytes().all(|b| (0x20..0x7f).contains(&b) && b != b'<' && b != b'>') {
+            let trimmed = local.trim();
+            let name = trimmed[..trimmed.len().min(DISPLAY_NAME_MAX_CHARS)].trim();
+            return DisplayName(if name.is_empty() { DISPLAY_NAME_FALLBACK } else { name }.to_string());
+        }
+        Self::default_for_any_stored_email(local)
+    }
+
+    /// [`DisplayName::default_for_stored_email`] for any local part.
+    fn default_for_any_stored_email(local: &str) -> Self {
         let kept: String = local.chars().filter(|c| display_name_refuses(*c).is_none()).collect();
         let normalized: String = kept.trim().nfc().take(DISPLAY_NAME_MAX_CHARS).collect();
         let name = normalized.trim();
@@ -607,6 +620,31 @@ mod tests {
         for raw in ["", "a\tb\n@x", "\u{1F468}\u{200D}\u{1F469}@x", &"\u{E9}".repeat(300), "  \u{3000} @x"] {
             let made = stored(raw).into_string();
             assert_eq!(DisplayName::parse(&made).map(DisplayName::into_string), Ok(made.clone()), "{raw:?}");
+        }
+    }
+
+    #[test]
+    fn the_ascii_shortcut_to_a_default_name_agrees_with_the_general_path() {
+        let long = format!("  {} x ", "a".repeat(70));
+        let tail_space = format!("{} b", "a".repeat(63));
+        for local in [
+            "ann.lee",
+            " ann ",
+            "",
+            "   ",
+            "o'neil+chat",
+            "{}|~!#$%&'*+-/=?^_`",
+            &long,
+            &tail_space,
+            "a b",
+            "\\",
+        ] {
+            let email = format!("{local}@example.com");
+            assert_eq!(
+                DisplayName::default_for_stored_email(&email).into_string(),
+                DisplayName::default_for_any_stored_email(local).into_string(),
+                "{local:?}"
+            );
         }
     }
 
