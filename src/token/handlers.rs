@@ -52,8 +52,8 @@ pub async fn chat_token() -> Result<IssuedChatToken, AppError> {
         issued_at: signed.iat,
         expires_at: signed.exp,
         ttl: issuer.ttl,
-        service_sid: issuer.chat.service_sid.clone(),
-        region: issuer.region.clone(),
+        service_sid: issuer.chat().service_sid.clone(),
+        region: issuer.region().map(str::to_owned),
         demo: issuer.is_demo(),
     })
 }

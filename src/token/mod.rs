@@ -16,7 +16,7 @@ mod issued;
 pub mod issuer;
 
 #[cfg(feature = "ssr")]
-pub use access_token::{AccessToken, ChatGrant, SignedToken, SigningKey, TokenError};
+pub use access_token::{AccessToken, ChatGrant, SignedToken, SigningKey, Template, TokenError};
 pub use issued::IssuedChatToken;
 #[cfg(feature = "ssr")]
 pub use issuer::{Mode, TokenIssuer};
