@@ -1,6 +1,6 @@
 //! What the request id and the metrics cost per request: the router with a handler that
-//! does nothing, bare, with `security::request_id`, and with `server::http_metrics` as
-//! well (the recorder installed, as with `CHATPASS_METRICS_ADDR`). Three alternating rounds
+//! does nothing, bare, and with `server::edge`, the one layer that does both (the
+//! recorder installed, as with `CHATPASS_METRICS_ADDR`). Three alternating rounds
 //! each, on one thread; prints one JSON line of the medians. `bench/run.py` reports them
 //! beside chat_token's own rate.
 //!
@@ -38,16 +38,12 @@ async fn rate(router: &Router) -> f64 {
 fn main() {
     chatpass::metrics::handle();
     let bare: Router = Router::new().route("/api/chat_token", post(|| async { "{}" }));
-    let with_id = bare.clone().layer(middleware::from_fn(chatpass::security::request_id));
-    let with_both = bare
-        .clone()
-        .layer(middleware::from_fn(chatpass::server::http_metrics))
-        .layer(middleware::from_fn(chatpass::security::request_id));
+    let with_edge = bare.clone().layer(middleware::from_fn(chatpass::server::edge));
     let runtime = tokio::runtime::Builder::new_current_thread().enable_all().build().expect("runtime");
-    let mut rounds: [Vec<f64>; 3] = Default::default();
+    let mut rounds: [Vec<f64>; 2] = Default::default();
     runtime.block_on(async {
         for _ in 0..3 {
-            for (i, router) in [&bare, &with_id, &with_both].into_iter().enumerate() {
+            for (i, router) in [&bare, &with_edge].into_iter().enumerate() {
                 rounds[i].push(rate(router).await);
             }
         }
@@ -56,12 +52,10 @@ fn main() {
         v.sort_by(f64::total_cmp);
         v[v.len() / 2]
     };
-    let [mut a, mut b, mut c] = rounds;
-    let (bare, with_id, with_both) = (median(&mut a), median(&mut b), median(&mut c));
-    let ns = |fast: f64, slow: f64| 1e9 / slow - 1e9 / fast;
+    let [mut a, mut b] = rounds;
+    let (bare, with_edge) = (median(&mut a), median(&mut b));
     println!(
-        "{{\"bare_per_s\":{bare:.0},\"request_id_per_s\":{with_id:.0},\"both_per_s\":{with_both:.0},\"request_id_ns\":{:.0},\"metrics_ns\":{:.0}}}",
-        ns(bare, with_id),
-        ns(with_id, with_both)
+        "{{\"bare_per_s\":{bare:.0},\"edge_per_s\":{with_edge:.0},\"edge_ns\":{:.0}}}",
+        1e9 / with_edge - 1e9 / bare
     );
 }

@@ -86,18 +86,6 @@ pub fn cross_site_reason(own: &OwnOrigin, method: &Method, headers: &HeaderMap) 
     (!matches).then_some("Origin is not this site")
 }
 
-pub async fn verify_origin(State(own): State<OwnOrigin>, request: Request, next: Next) -> Response {
-    if let Some(reason) = cross_site_reason(&own, request.method(), request.headers()) {
-        tracing::warn!(reason, path = %request.uri().path(), "refused cross-site request");
-        return (
-            StatusCode::FORBIDDEN,
-            Json(serde_json::json!({"error": "cross_site", "reason": "Cross-site requests are refused."})),
-        )
-            .into_response();
-    }
-    next.run(request).await
-}
-
 /// The Content-Security-Policy for an HTML page whose inline scripts carry `nonce`:
 /// scripts from this site only (plus Leptos's nonced inline ones, and WebAssembly),
 /// network to this site and the Twilio hosts the Conversations SDK uses, no framing.
@@ -119,13 +107,34 @@ pub fn page_csp(nonce: &str, live_reload: Option<u32>) -> String {
 /// For everything that is not a page (JSON, the bundle, files): nothing may run or frame it.
 const DEFAULT_CSP: &str = "default-src 'none'; frame-ancestors 'none'";
 
-/// Middleware: security headers on every response. Pages set their own CSP (with the
-/// nonce of their inline scripts); everything else gets the strict default.
-pub async fn security_headers(State(https): State<HttpsOnly>, request: Request, next: Next) -> Response {
+/// What [`guard`] needs to know of this site.
+#[derive(Clone, Debug)]
+pub struct Guard {
+    pub own: OwnOrigin,
+    pub https: HttpsOnly,
+}
+
+/// Middleware, one layer for two jobs (each layer is a cost on every request): refuses a
+/// cross-site request with 403 before any handler runs, and puts the security headers on
+/// every answer, that 403 included. Pages set their own CSP (with the nonce of their
+/// inline scripts); everything else gets the strict default.
+pub async fn guard(State(guard): State<std::sync::Arc<Guard>>, request: Request, next: Next) -> Response {
     let api = request.uri().path().starts_with("/api/");
-    let mut response = next.run(request).await;
+    let mut response = match cross_site_reason(&guard.own, request.method(), request.headers()) {
+        Some(reason) => {
+            tracing::warn!(reason, path = %request.uri().path(), "refused cross-site request");
+            (
+                StatusCode::FORBIDDEN,
+                Json(
+                    serde_json::json!({"error": "cross_site", "reason": "Cross-site requests are refused."}),
+                ),
+            )
+                .into_response()
+        }
+        None => next.run(request).await,
+    };
     let headers = response.headers_mut();
-    if https.0 {
+    if guard.https.0 {
         // Two years, the preload list's minimum; only when the public URL is https.
         headers.insert(header::STRICT_TRANSPORT_SECURITY, HeaderValue::from_static("max-age=63072000"));
     }
@@ -142,24 +151,21 @@ pub async fn security_headers(State(https): State<HttpsOnly>, request: Request, 
     response
 }
 
-/// The request id header: taken from the request when it is a sane value (1 to 64 of
+/// The request id header.
+pub const REQUEST_ID: &str = "x-request-id";
+
+/// The request's id: taken from the request when it is a sane value (1 to 64 of
 /// `A-Z a-z 0-9 - _ . :`; a proxy's or load balancer's id then follows the request
 /// through), else a new random one. Set on the request (the trace span reads it, so every
-/// log line of the request carries it) and on the response.
-pub async fn request_id(mut request: Request, next: Next) -> Response {
-    const HEADER: &str = "x-request-id";
-    let given = request.headers().get(HEADER).and_then(|v| v.to_str().ok()).filter(|v| is_sane_request_id(v));
-    let id = match given {
-        Some(id) => id.to_string(),
-        None => random_hex(16),
+/// log line of the request carries it); returned, for the server to set on the response.
+pub fn request_id(request: &mut Request) -> HeaderValue {
+    let given = request.headers().get(REQUEST_ID).filter(|v| v.to_str().is_ok_and(is_sane_request_id));
+    let value = match given {
+        Some(given) => given.clone(),
+        None => HeaderValue::try_from(random_hex(16)).unwrap_or_else(|_| HeaderValue::from_static("-")),
     };
-    let Ok(value) = HeaderValue::from_str(&id) else {
-        return next.run(request).await;
-    };
-    request.headers_mut().insert(HEADER, value.clone());
-    let mut response = next.run(request).await;
-    response.headers_mut().insert(HEADER, value);
-    response
+    request.headers_mut().insert(REQUEST_ID, value.clone());
+    value
 }
 
 fn is_sane_request_id(id: &str) -> bool {

@@ -18,6 +18,7 @@ use axum::{
 use leptos::prelude::*;
 use leptos_axum::{generate_route_list, LeptosRoutes};
 use tokio::net::TcpListener;
+use tower::ServiceBuilder;
 use tower_http::{
     compression::CompressionLayer,
     limit::RequestBodyLimitLayer,
@@ -28,7 +29,7 @@ use tracing::Level;
 use crate::{
     app::{shell, App},
     auth::limits::Limits,
-    config::{AccountSettings, Config, TrustedProxies},
+    config::{AccountSettings, Config, SessionSettings, TrustedProxies},
     db::{self, DbError, Pool},
     error::AppError,
     mail::{sender, Mailer},
@@ -90,10 +91,17 @@ pub fn leptos_options(config: &Config) -> LeptosOptions {
 }
 
 /// The full router: pages, server functions, `/healthz`, static files, and layers.
+///
+/// Each layer costs every request a clone of what is inside it, so the layers are few:
+/// jobs that sit next to each other in the order share one (`edge`, `security::guard`,
+/// `gate`), and each group is one `ServiceBuilder`, boxed once per route.
 fn router(state: AppState, features: FeatureState, config: &Config) -> Router {
-    let own_origin = OwnOrigin(config.public_origin.clone());
-    let https =
-        security::HttpsOnly(config.public_origin.as_deref().is_some_and(|o| o.starts_with("https://")));
+    let guard = Arc::new(security::Guard {
+        own: OwnOrigin(config.public_origin.clone()),
+        https: security::HttpsOnly(
+            config.public_origin.as_deref().is_some_and(|o| o.starts_with("https://")),
+        ),
+    });
     let routes = route_list();
     let (pool, hasher) = (state.pool.clone(), state.hasher.clone());
     let readiness = Readiness { pool: pool.clone(), mailer: features.mailer.clone() };
@@ -104,6 +112,7 @@ fn router(state: AppState, features: FeatureState, config: &Config) -> Router {
             features.provide();
         }
     };
+    let sessions = config.sessions;
     let app = Router::new()
         .leptos_routes_with_context(&state, routes, context, {
             let options = state.leptos_options.clone();
@@ -111,41 +120,42 @@ fn router(state: AppState, features: FeatureState, config: &Config) -> Router {
         })
         .fallback(leptos_axum::file_and_error_handler::<AppState, _>(shell))
         .with_state(state)
-        // Innermost first: error statuses and the /chat guard see the session's user.
-        .layer(middleware::from_fn(require_login))
-        .layer(middleware::from_fn(server_fn_error_status));
+        // Inside the session layers: sees the session's user.
+        .layer(middleware::from_fn(move |request: Request, next: Next| gate(sessions, request, next)));
     // The probes sit outside the session layers: they never load a session (a probe
     // that sends a cookie must not need the database to be alive).
     let probes =
         Router::new().route("/healthz", get(healthz)).route("/readyz", get(readyz).with_state(readiness));
-    sessions::stack(app, &pool, &hasher, config)
-        .merge(probes)
-        .layer(RequestBodyLimitLayer::new(BODY_LIMIT))
-        .layer(middleware::from_fn_with_state(own_origin, security::verify_origin))
-        .layer(middleware::from_fn_with_state(https, security::security_headers))
-        .layer(CompressionLayer::new())
-        .layer(
-            TraceLayer::new_for_http()
-                .make_span_with(|request: &axum::http::Request<_>| {
-                    // The path only: query strings and headers (cookies) stay out of logs.
-                    // The id is set (and made sane) by `security::request_id`, outside.
-                    let id =
-                        request.headers().get("x-request-id").and_then(|v| v.to_str().ok()).unwrap_or("");
-                    tracing::info_span!(
-                        "request",
-                        request_id = %id,
-                        method = %request.method(),
-                        path = %request.uri().path()
-                    )
-                })
-                .on_request(())
-                // One line per answer costs about a quarter of a token request's time
-                // (make bench): debug, so `RUST_LOG=info,tower_http=debug` brings it back.
-                // Server errors are still logged (on_failure), and /metrics counts all.
-                .on_response(DefaultOnResponse::new().level(Level::DEBUG)),
-        )
-        .layer(middleware::from_fn(http_metrics))
-        .layer(middleware::from_fn(security::request_id))
+    sessions::stack(app, &pool, &hasher, config).merge(probes).layer(
+        ServiceBuilder::new()
+            .layer(middleware::from_fn(edge))
+            .layer(
+                TraceLayer::new_for_http()
+                    .make_span_with(|request: &axum::http::Request<_>| {
+                        // The path only: query strings and headers (cookies) stay out of logs.
+                        // The id is set (and made sane) by `edge`, outside.
+                        let id = request
+                            .headers()
+                            .get(security::REQUEST_ID)
+                            .and_then(|v| v.to_str().ok())
+                            .unwrap_or("");
+                        tracing::info_span!(
+                            "request",
+                            request_id = %id,
+                            method = %request.method(),
+                            path = %request.uri().path()
+                        )
+                    })
+                    .on_request(())
+                    // One line per answer costs about a quarter of a token request's time
+                    // (make bench): debug, so `RUST_LOG=info,tower_http=debug` brings it back.
+                    // Server errors are still logged (on_failure), and /metrics counts all.
+                    .on_response(DefaultOnResponse::new().level(Level::DEBUG)),
+            )
+            .layer(CompressionLayer::new())
+            .layer(middleware::from_fn_with_state(guard, security::guard))
+            .layer(RequestBodyLimitLayer::new(BODY_LIMIT)),
+    )
 }
 
 /// The app's routes, generated once per process. Generating them runs the app with
@@ -174,12 +184,15 @@ async fn metrics(State(pool): State<Pool>) -> impl IntoResponse {
     ([(header::CONTENT_TYPE, "text/plain; version=0.0.4")], crate::metrics::render())
 }
 
-/// Latency of every answer, and its 429s and 503s, by route (a fixed set of names: a
-/// path nobody routes is `other`, so scanners cannot grow the label set).
-pub async fn http_metrics(request: Request, next: Next) -> Response {
+/// Middleware, outermost: the request's id (`security::request_id`), on the request and
+/// on its answer; and the latency of every answer, and its 429s and 503s, by route (a
+/// fixed set of names: a path nobody routes is `other`, so scanners cannot grow the label set).
+pub async fn edge(mut request: Request, next: Next) -> Response {
     let route = route_label(request.uri().path());
     let started = std::time::Instant::now();
-    let response = next.run(request).await;
+    let id = security::request_id(&mut request);
+    let mut response = next.run(request).await;
+    response.headers_mut().insert(security::REQUEST_ID, id);
     crate::metrics::request(route, response.status().as_u16(), started.elapsed().as_secs_f64());
     response
 }
@@ -252,33 +265,36 @@ async fn readyz(State(ready): State<Readiness>) -> Response {
     }
 }
 
-/// `/chat` and `/account` are for signed-in users: anyone else is sent to log in first,
-/// before any HTML, and comes back after.
-async fn require_login(auth: AuthSession, request: Request, next: Next) -> Response {
-    if auth.user.is_none() {
-        let to_login = match request.uri().path() {
-            "/chat" => Some("/login?next=/chat"),
-            "/account" => Some("/login?next=/account"),
-            _ => None,
-        };
-        if let Some(location) = to_login {
-            return (StatusCode::FOUND, [(header::LOCATION, location)]).into_response();
-        }
-    }
-    next.run(request).await
+/// Middleware, inside the session layers, in front of every page and server function:
+/// the session's timeouts (`sessions::layers::enforce_timeouts`), then `/chat` and
+/// `/account` only for signed-in users (anyone else is sent to log in first, before any
+/// HTML, and comes back after), then the real status of a server function's error
+/// ([`server_fn_error_status`]).
+async fn gate(sessions: SessionSettings, mut request: Request, next: Next) -> Response {
+    sessions::layers::enforce_timeouts(sessions, &mut request).await;
+    let signed_in = request.extensions().get::<AuthSession>().is_some_and(|auth| auth.user.is_some());
+    let to_login = match request.uri().path() {
+        "/chat" if !signed_in => Some("/login?next=/chat"),
+        "/account" if !signed_in => Some("/login?next=/account"),
+        _ => None,
+    };
+    let response = match to_login {
+        Some(location) => (StatusCode::FOUND, [(header::LOCATION, location)]).into_response(),
+        None => next.run(request).await,
+    };
+    server_fn_error_status(response).await
 }
 
 /// Server functions answer every error with 500 and the error as JSON. This reads our
 /// [`AppError`] back and sets its real status (400, 401, 409, 429 and 503 with
 /// `Retry-After`). Plain form posts (redirected back to the form with the error) are left alone.
 ///
-/// Why a middleware and not `ResponseOptions::set_status` in each server function: in
+/// Why after the fact and not `ResponseOptions::set_status` in each server function: in
 /// Leptos 0.8 the errors that arise before our code runs (a body that does not decode
 /// into the function's arguments, a missing field: 400) are answered by server_fn
 /// itself with 500, so no code of ours could set their status; and `ResponseOptions`'s
 /// status also overrides the 302 that sends a no-JavaScript form post back to its page.
-async fn server_fn_error_status(request: Request, next: Next) -> Response {
-    let mut response = next.run(request).await;
+async fn server_fn_error_status(mut response: Response) -> Response {
     if response.status().is_redirection() {
         // A no-JavaScript form post sent back to its page with the error in the URL: sign
         // it, so the page shows only errors this server wrote (see `ReturnedError`).

@@ -8,7 +8,7 @@ use std::{
 };
 
 use axum::extract::{ConnectInfo, FromRef};
-use leptos::prelude::{use_context, LeptosOptions};
+use leptos::prelude::{use_context, with_context, LeptosOptions};
 
 use crate::{
     config::{proxies::limit_key, TrustedProxies},
@@ -69,9 +69,16 @@ pub fn feature_state<T: Clone + 'static>() -> Result<T, AppError> {
     })
 }
 
-/// The axum-login session of this request (who is signed in, log in and out).
+/// The axum-login session of this request (who is signed in, log in and out): the login
+/// layer's own, read where it left it (what `leptos_axum::extract` would read, without
+/// first copying every header and extension of the request).
 pub async fn auth_session() -> Result<AuthSession, AppError> {
-    leptos_axum::extract::<AuthSession>().await.map_err(|_| AppError::Internal)
+    with_context::<axum::http::request::Parts, _>(|parts| parts.extensions.get::<AuthSession>().cloned())
+        .flatten()
+        .ok_or_else(|| {
+            tracing::error!("no auth session: the login layer is missing");
+            AppError::Internal
+        })
 }
 
 /// The client this request is counted as by the per-address limits: the TCP peer, or,

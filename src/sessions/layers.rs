@@ -1,11 +1,13 @@
 //! The session middleware, stacked in one place ([`stack`]) in the order it needs:
 //!
 //! ```text
-//! outermost  store_unavailable   a bare 500 from the layers below becomes 503 when the database is down
-//!            user_slot           gives the request the slot the store puts the joined-in user in
+//! outermost  store_unavailable   gives the request the slot the store puts the joined-in user in;
+//!                                a bare 500 from the layers below becomes 503 when the database is down
 //!            session + auth      tower-sessions (loads the row, joins the user) and axum-login
-//! innermost  enforce_timeouts    the absolute and idle timeouts, before any handler runs
 //! ```
+//!
+//! and [`enforce_timeouts`], which the server's innermost layer calls before any handler
+//! runs (one layer fewer for every request to pass through).
 
 use std::time::Duration;
 
@@ -17,6 +19,7 @@ use axum::{
     Json, Router,
 };
 use axum_login::AuthManagerLayerBuilder;
+use tower::ServiceBuilder;
 use tower_sessions::{cookie::SameSite, session_store::ExpiredDeletion, Expiry, SessionManagerLayer};
 
 use super::{
@@ -35,7 +38,7 @@ use crate::{
 /// How often expired sessions are swept from the table.
 const SWEEP_EVERY: Duration = Duration::from_secs(3600);
 
-/// Wraps `router` in every session layer, in order (see the module docs). Starts the
+/// Wraps `router` in the session layers, in order (see the module docs). Starts the
 /// sweeper of expired sessions, so call it inside the runtime.
 pub fn stack<S>(router: Router<S>, pool: &Pool, hasher: &Hasher, config: &Config) -> Router<S>
 where
@@ -46,14 +49,11 @@ where
         session_layer(pool, config),
     )
     .build();
-    let settings = config.sessions;
-    router
-        .layer(middleware::from_fn(move |request: Request, next: Next| {
-            enforce_timeouts(settings, request, next)
-        }))
-        .layer(auth)
-        .layer(middleware::from_fn(slot::user_slot))
-        .layer(middleware::from_fn_with_state(pool.clone(), store_unavailable))
+    router.layer(
+        ServiceBuilder::new()
+            .layer(middleware::from_fn_with_state(pool.clone(), store_unavailable))
+            .layer(auth),
+    )
 }
 
 /// The tower-sessions layer over our store, and the sweeper of expired rows. The cookie
@@ -91,25 +91,27 @@ fn session_layer(pool: &Pool, config: &Config) -> SessionManagerLayer<Store> {
 /// signed in): a request that crosses a timeout is refused itself, not the one after.
 /// Absolute: ends a login older than `settings.absolute`, however active. Idle: the
 /// store drops a session `settings.idle` after its last save; an active session is saved
-/// again (extending that) once per refresh interval, not on every request.
-async fn enforce_timeouts(settings: SessionSettings, mut request: Request, next: Next) -> Response {
-    if let Some(auth) = request.extensions_mut().get_mut::<AuthSession>() {
-        if auth.user.is_some() {
-            let now = unix_now();
-            let login_at: Option<u64> = auth.session.get(LOGIN_AT_KEY).await.ok().flatten();
-            if timed_out(login_at, now, settings.absolute) {
-                tracing::info!("session reached its absolute timeout");
-                let _ = auth.logout().await;
-            } else {
-                let refresh_every = (settings.idle.as_secs() / 2).min(3600);
-                let seen_at: Option<u64> = auth.session.get(SEEN_AT_KEY).await.ok().flatten();
-                if seen_at.is_none_or(|at| now.saturating_sub(at) >= refresh_every) {
-                    let _ = auth.session.insert(SEEN_AT_KEY, now).await;
-                }
-            }
+/// again (extending that) once per refresh interval, not on every request. Call it
+/// inside the session layers, before the handler.
+pub async fn enforce_timeouts(settings: SessionSettings, request: &mut Request) {
+    let Some(auth) = request.extensions_mut().get_mut::<AuthSession>() else {
+        return;
+    };
+    if auth.user.is_none() {
+        return;
+    }
+    let now = unix_now();
+    let login_at: Option<u64> = auth.session.get(LOGIN_AT_KEY).await.ok().flatten();
+    if timed_out(login_at, now, settings.absolute) {
+        tracing::info!("session reached its absolute timeout");
+        let _ = auth.logout().await;
+    } else {
+        let refresh_every = (settings.idle.as_secs() / 2).min(3600);
+        let seen_at: Option<u64> = auth.session.get(SEEN_AT_KEY).await.ok().flatten();
+        if seen_at.is_none_or(|at| now.saturating_sub(at) >= refresh_every) {
+            let _ = auth.session.insert(SEEN_AT_KEY, now).await;
         }
     }
-    next.run(request).await
 }
 
 /// Whether a login at `login_at` (none recorded: treated as too old) is past `absolute` at `now`.
@@ -117,6 +119,8 @@ fn timed_out(login_at: Option<u64>, now: u64, absolute: Duration) -> bool {
     login_at.is_none_or(|at| now.saturating_sub(at) >= absolute.as_secs())
 }
 
+/// Gives the request its user slot (`sessions::slot`), for the layers below.
+///
 /// The session and login layers (tower-sessions, axum-login) answer a bare, empty 500
 /// when they cannot load or save a session; the store's typed error does not reach us.
 /// Their only IO is the database: when it does not answer a ping either, say 503 (with
@@ -124,7 +128,7 @@ fn timed_out(login_at: Option<u64>, now: u64, absolute: Duration) -> bool {
 /// 500, with a body. Everything of ours answers errors with a body, so nothing else is
 /// rewritten.
 async fn store_unavailable(State(pool): State<Pool>, request: Request, next: Next) -> Response {
-    let response = next.run(request).await;
+    let response = slot::scope(next.run(request)).await;
     let bare = response.status() == StatusCode::INTERNAL_SERVER_ERROR
         && !response.headers().contains_key(header::CONTENT_TYPE)
         && axum::body::HttpBody::size_hint(response.body()).exact() == Some(0);

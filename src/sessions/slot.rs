@@ -4,13 +4,11 @@
 
 use std::cell::Cell;
 
-use axum::{extract::Request, middleware::Next, response::Response};
-
 use crate::users::User;
 
 tokio::task_local! {
     /// The user the session load of the current request joined in, until the login
-    /// layer takes it. One slot per request (see [`user_slot`]); never shared.
+    /// layer takes it. One slot per request (see [`scope`]); never shared.
     static REQUEST_USER: Cell<Option<User>>;
 }
 
@@ -26,7 +24,8 @@ pub fn take_request_user(id: i64) -> Option<User> {
     REQUEST_USER.try_with(|slot| slot.take()).ok().flatten().filter(|u| u.id == id)
 }
 
-/// Middleware, outside the session and login layers: gives the request its user slot.
-pub async fn user_slot(request: Request, next: Next) -> Response {
-    REQUEST_USER.scope(Cell::new(None), next.run(request)).await
+/// Runs `request` (the session and login layers, and what they wrap) with a user slot
+/// of its own.
+pub async fn scope<T>(request: impl std::future::Future<Output = T>) -> T {
+    REQUEST_USER.scope(Cell::new(None), request).await
 }

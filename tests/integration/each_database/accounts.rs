@@ -325,6 +325,17 @@ async fn cross_site_posts_to_every_server_function_are_403_before_any_handler() 
                 .await
                 .unwrap();
             assert_eq!(response.status(), 403, "{path} with {header}: {value}");
+            // The refusal is an answer like any other: security headers and a request id.
+            let headers = response.headers();
+            for (name, expected) in [
+                ("x-content-type-options", "nosniff"),
+                ("x-frame-options", "DENY"),
+                ("cache-control", "no-store"),
+                ("content-security-policy", "default-src 'none'; frame-ancestors 'none'"),
+            ] {
+                assert_eq!(headers.get(name).and_then(|v| v.to_str().ok()), Some(expected), "{path}: {name}");
+            }
+            assert!(headers.get("x-request-id").is_some_and(|id| id.len() == 32), "{path}: a request id");
         }
     }
     assert_eq!(app.user_count().await, 1, "no sign-up went through");
