@@ -56,8 +56,12 @@ impl Drop for Queued<'_> {
     }
 }
 
+/// The hashing threads' front door. Cloned with every request's login backend, so it is
+/// one `Arc`: a clone is one increment.
 #[derive(Clone)]
-pub struct Hasher {
+pub struct Hasher(Arc<Inner>);
+
+struct Inner {
     slots: Arc<Semaphore>,
     /// To the hashing threads. The semaphore admits at most one job per thread, so a job
     /// never waits here.
@@ -70,7 +74,7 @@ pub struct Hasher {
 
 impl std::fmt::Debug for Hasher {
     fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
-        f.debug_struct("Hasher").field("free_slots", &self.slots.available_permits()).finish()
+        f.debug_struct("Hasher").field("free_slots", &self.0.slots.available_permits()).finish()
     }
 }
 
@@ -133,18 +137,18 @@ impl Hasher {
                 })
                 .expect("spawn a hashing thread");
         }
-        Hasher {
+        Hasher(Arc::new(Inner {
             slots: Arc::new(Semaphore::new(concurrency)),
             jobs,
             dummy_hash: dummy.into(),
             waiting: Arc::new(AtomicUsize::new(0)),
-        }
+        }))
     }
 
     async fn run<T: Send + 'static>(&self, work: impl FnOnce() -> T + Send + 'static) -> Result<T, AppError> {
         let queued = std::time::Instant::now();
-        let in_queue = Queued::enter(&self.waiting);
-        let permit = tokio::time::timeout(QUEUE_TIMEOUT, self.slots.clone().acquire_owned()).await;
+        let in_queue = Queued::enter(&self.0.waiting);
+        let permit = tokio::time::timeout(QUEUE_TIMEOUT, self.0.slots.clone().acquire_owned()).await;
         drop(in_queue);
         crate::metrics::hash_wait(queued.elapsed().as_secs_f64());
         let permit = permit
@@ -156,7 +160,7 @@ impl Hasher {
             drop(permit);
             let _ = done.send(out);
         });
-        self.jobs.send(job).map_err(|_| AppError::Internal)?;
+        self.0.jobs.send(job).map_err(|_| AppError::Internal)?;
         // A dropped sender means the job panicked.
         result.await.map_err(|_| AppError::Internal)
     }
@@ -177,7 +181,7 @@ impl Hasher {
 
     /// True when `password` matches `stored`; with no stored hash, does the same work and says false.
     pub async fn verify(&self, password: Password, stored: Option<String>) -> Result<bool, AppError> {
-        let dummy = self.dummy_hash.clone();
+        let dummy = self.0.dummy_hash.clone();
         self.run(move || {
             let (hash, known) = match &stored {
                 Some(hash) => (hash.as_str(), true),

@@ -105,6 +105,8 @@ fn router(state: AppState, features: FeatureState, config: &Config) -> Router {
     let routes = route_list();
     let (pool, hasher) = (state.pool.clone(), state.hasher.clone());
     let readiness = Readiness { pool: pool.clone(), mailer: features.mailer.clone() };
+    // Cloned for every server-function request: two increments.
+    let features = Arc::new(features);
     let context = {
         let state = state.clone();
         move || {
