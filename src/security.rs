@@ -111,7 +111,8 @@ const DEFAULT_CSP: &str = "default-src 'none'; frame-ancestors 'none'";
 #[derive(Clone, Debug)]
 pub struct Guard {
     pub own: OwnOrigin,
-    pub https: HttpsOnly,
+    /// The public URL is https: answers then carry `Strict-Transport-Security`.
+    pub https: bool,
 }
 
 /// Middleware, one layer for two jobs (each layer is a cost on every request): refuses a
@@ -134,7 +135,7 @@ pub async fn guard(State(guard): State<std::sync::Arc<Guard>>, request: Request,
         None => next.run(request).await,
     };
     let headers = response.headers_mut();
-    if guard.https.0 {
+    if guard.https {
         // Two years, the preload list's minimum; only when the public URL is https.
         headers.insert(header::STRICT_TRANSPORT_SECURITY, HeaderValue::from_static("max-age=63072000"));
     }
@@ -172,10 +173,6 @@ fn is_sane_request_id(id: &str) -> bool {
     (1..=64).contains(&id.len())
         && id.bytes().all(|b| b.is_ascii_alphanumeric() || matches!(b, b'-' | b'_' | b'.' | b':'))
 }
-
-/// Whether the public URL is https (then responses carry `Strict-Transport-Security`).
-#[derive(Clone, Copy, Debug)]
-pub struct HttpsOnly(pub bool);
 
 /// The key that signs errors a no-JavaScript form carries back to its page in the URL
 /// (`__err`): random per process, so only an error this server wrote is shown as text.

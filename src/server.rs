@@ -98,9 +98,7 @@ pub fn leptos_options(config: &Config) -> LeptosOptions {
 fn router(state: AppState, features: FeatureState, config: &Config) -> Router {
     let guard = Arc::new(security::Guard {
         own: OwnOrigin(config.public_origin.clone()),
-        https: security::HttpsOnly(
-            config.public_origin.as_deref().is_some_and(|o| o.starts_with("https://")),
-        ),
+        https: config.public_origin.as_deref().is_some_and(|o| o.starts_with("https://")),
     });
     let routes = route_list();
     let (pool, hasher) = (state.pool.clone(), state.hasher.clone());
@@ -114,7 +112,7 @@ fn router(state: AppState, features: FeatureState, config: &Config) -> Router {
             features.provide();
         }
     };
-    let sessions = config.sessions;
+    let timeouts = config.sessions;
     let app = Router::new()
         .leptos_routes_with_context(&state, routes, context, {
             let options = state.leptos_options.clone();
@@ -123,7 +121,7 @@ fn router(state: AppState, features: FeatureState, config: &Config) -> Router {
         .fallback(leptos_axum::file_and_error_handler::<AppState, _>(shell))
         .with_state(state)
         // Inside the session layers: sees the session's user.
-        .layer(middleware::from_fn(move |request: Request, next: Next| gate(sessions, request, next)));
+        .layer(middleware::from_fn(move |request: Request, next: Next| gate(timeouts, request, next)));
     // The probes sit outside the session layers: they never load a session (a probe
     // that sends a cookie must not need the database to be alive).
     let probes =
@@ -272,8 +270,8 @@ async fn readyz(State(ready): State<Readiness>) -> Response {
 /// `/account` only for signed-in users (anyone else is sent to log in first, before any
 /// HTML, and comes back after), then the real status of a server function's error
 /// ([`server_fn_error_status`]).
-async fn gate(sessions: SessionSettings, mut request: Request, next: Next) -> Response {
-    sessions::layers::enforce_timeouts(sessions, &mut request).await;
+async fn gate(timeouts: SessionSettings, mut request: Request, next: Next) -> Response {
+    sessions::layers::enforce_timeouts(timeouts, &mut request).await;
     let signed_in = request.extensions().get::<AuthSession>().is_some_and(|auth| auth.user.is_some());
     let to_login = match request.uri().path() {
         "/chat" if !signed_in => Some("/login?next=/chat"),
