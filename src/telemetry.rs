@@ -1,30 +1,28 @@
 //! Structured logs with `tracing`: level from `RUST_LOG` (default `info`), written to
-//! stdout by a background thread (so a request never waits on a write; it writes each batch
-//! of lines at once), leaving stderr
+//! stdout by a background thread in batches (`batched`: a request never waits on a write
+//! or wakes a thread to log a line), leaving stderr
 //! for the one-line fatal error, if any. `CHATPASS_LOG_FORMAT=json` writes one JSON object
 //! per line: `timestamp`, `level`, `target`, `message` and the event's fields at the top,
 //! and `spans`, outermost first: the request's (`request_id`, `method`, `path`), then any
 //! inside it.
 
+mod batched;
+
 use std::io::IsTerminal;
 
-use tracing_appender::non_blocking::WorkerGuard;
+pub use batched::Guard;
 use tracing_subscriber::{fmt, EnvFilter};
 
 use crate::config::LogFormat;
 
-/// Installs the subscriber. Keep the guard alive until exit: dropping it flushes the logs.
-pub fn init(format: LogFormat) -> WorkerGuard {
+/// Installs the subscriber. Keep the guard alive until exit: dropping it writes what is
+/// queued. Fails only when the writer thread cannot be started.
+pub fn init(format: LogFormat) -> std::io::Result<Guard> {
     let filter = EnvFilter::try_from_default_env().unwrap_or_else(|_| {
         EnvFilter::new("info,sqlx=warn,tower_sessions=warn,tower_sessions_core=warn,axum_login=warn")
     });
-    // Lossless: when the buffer is full, a writer waits rather than dropping lines. The
-    // background thread writes what has queued up since it last ran and then flushes (a
-    // line never waits for the next one): buffered, that is one write for all of them
-    // rather than one per line.
-    let stdout = std::io::BufWriter::with_capacity(64 * 1024, std::io::stdout());
-    let (writer, guard) =
-        tracing_appender::non_blocking::NonBlockingBuilder::default().lossy(false).finish(stdout);
+    // Lossless: a thread that logs waits when the queue is full (see `batched`).
+    let (writer, guard) = batched::spawn(std::io::stdout())?;
     // try_init: a test process may call this more than once.
     let _ = match format {
         LogFormat::Text => fmt()
@@ -43,5 +41,5 @@ pub fn init(format: LogFormat) -> WorkerGuard {
             .with_writer(writer)
             .try_init(),
     };
-    guard
+    Ok(guard)
 }
