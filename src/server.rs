@@ -96,10 +96,8 @@ pub fn leptos_options(config: &Config) -> LeptosOptions {
 /// jobs that sit next to each other in the order share one (`edge`, `security::guard`,
 /// `gate`), and each group is one `ServiceBuilder`, boxed once per route.
 fn router(state: AppState, features: FeatureState, config: &Config) -> Router {
-    let guard = Arc::new(security::Guard {
-        own: OwnOrigin(config.public_origin.clone()),
-        https: config.public_origin.as_deref().is_some_and(|o| o.starts_with("https://")),
-    });
+    let guard =
+        Arc::new(security::Guard { own: OwnOrigin(config.public_origin.clone()), https: config.is_https() });
     let routes = route_list();
     let (pool, hasher) = (state.pool.clone(), state.hasher.clone());
     let readiness = Readiness { pool: pool.clone(), mailer: features.mailer.clone() };

@@ -173,6 +173,12 @@ fn check_value(var: &'static str, value: &str) -> Result<(), ConfigError> {
 }
 
 impl Config {
+    /// Whether browsers reach this server over https (the public URL says so): the
+    /// session cookie is then `Secure` and `__Host-`, and answers carry HSTS.
+    pub fn is_https(&self) -> bool {
+        self.public_origin.as_deref().is_some_and(|o| o.starts_with("https://"))
+    }
+
     /// Reads the process environment (after loading `.env`, which the caller does). A
     /// setting whose value is not UTF-8 is refused, not ignored.
     pub fn from_env() -> Result<Self, ConfigError> {
@@ -410,6 +416,9 @@ mod tests {
     fn public_url_becomes_an_origin_and_numbers_are_range_checked() {
         let config = parse(&[("CHATPASS_PUBLIC_URL", "https://Chat.Example.com/app/")]).unwrap();
         assert_eq!(config.public_origin.as_deref(), Some("https://chat.example.com"));
+        assert!(config.is_https());
+        assert!(!parse(&[("CHATPASS_PUBLIC_URL", "http://chat.example.com")]).unwrap().is_https());
+        assert!(!parse(&[]).unwrap().is_https(), "no public URL: the request's own scheme, not https");
         assert_eq!(parse(&[("CHATPASS_PUBLIC_URL", "ftp://x")]).unwrap_err().var, "CHATPASS_PUBLIC_URL");
         assert_eq!(
             parse(&[("CHATPASS_SESSION_IDLE_SECS", "5")]).unwrap_err().var,

@@ -74,7 +74,7 @@ fn session_layer(pool: &Pool, config: &Config) -> SessionManagerLayer<Store> {
             }
         }
     });
-    let secure = config.public_origin.as_deref().is_some_and(|o| o.starts_with("https://"));
+    let secure = config.is_https();
     let idle = time::Duration::seconds(i64::try_from(config.sessions.idle.as_secs()).unwrap_or(i64::MAX));
     SessionManagerLayer::new(store)
         // `__Host-`: the browser then accepts the cookie only from this host, over https,
