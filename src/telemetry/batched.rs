@@ -6,8 +6,9 @@
 //! `write` per request.)
 //!
 //! Lossless: when the queue holds [`FULL`] bytes (the sink cannot keep up), a thread that
-//! logs waits for the writer to take them. Dropping the [`Guard`] writes what is queued
-//! and stops the thread; lines logged after that are dropped.
+//! logs waits for the writer to take them. Dropping the [`Guard`] writes what is queued,
+//! and the line of any thread waiting for room, and stops the thread; lines logged after
+//! that are dropped (as they are if the thread ever died).
 
 use std::{
     io::{self, Write},
@@ -18,8 +19,8 @@ use std::{
 
 use tracing_subscriber::fmt::MakeWriter;
 
-/// How long a line waits, at most, before it is written (unless the queue grows to
-/// [`EARLY`] first).
+/// How long the writer lets a batch gather before it writes it (unless the queue grows to
+/// [`EARLY`] first): a line waits about this long, plus any write already under way.
 pub const EVERY: Duration = Duration::from_millis(20);
 /// A queue this large is written at once, without waiting for [`EVERY`].
 pub const EARLY: usize = 256 * 1024;
@@ -81,14 +82,26 @@ pub fn spawn<W: Write + Send + 'static>(sink: W) -> io::Result<(Batched, Guard)>
     Ok((Batched(shared.clone()), Guard { shared, thread: Some(thread) }))
 }
 
+/// Marks the writer stopped however its thread ends (a panic included), and lets out any
+/// thread waiting for room: their lines are then dropped rather than waited on forever.
+struct Stopped<'a>(&'a Shared);
+
+impl Drop for Stopped<'_> {
+    fn drop(&mut self) {
+        self.0.lock().stopped = true;
+        self.0.room.notify_all();
+    }
+}
+
 fn run<W: Write>(shared: &Shared, mut sink: W) {
+    let _stopped = Stopped(shared);
     let mut batch = Vec::with_capacity(EARLY);
     loop {
         {
             let mut queue = shared.lock();
             while queue.bytes.is_empty() {
-                if queue.closing {
-                    queue.stopped = true;
+                // Not while a thread waits for room: its line goes in the last batch.
+                if queue.closing && queue.waiting == 0 {
                     return;
                 }
                 queue.idle = true;
@@ -135,13 +148,14 @@ impl Write for Lines<'_> {
     fn write(&mut self, buf: &[u8]) -> io::Result<usize> {
         let shared = self.0;
         let mut queue = shared.lock();
-        if queue.stopped {
-            return Ok(buf.len());
-        }
-        while queue.bytes.len() >= FULL && !queue.closing {
+        // Closing or not, the queue stays bounded: the writer drains it until nobody waits.
+        while queue.bytes.len() >= FULL && !queue.stopped {
             queue.waiting += 1;
             queue = shared.room.wait(queue).unwrap_or_else(PoisonError::into_inner);
             queue.waiting -= 1;
+        }
+        if queue.stopped {
+            return Ok(buf.len());
         }
         let before = queue.bytes.len();
         queue.bytes.extend_from_slice(buf);
@@ -181,10 +195,13 @@ mod tests {
     struct Sink {
         batches: mpsc::Sender<Vec<u8>>,
         gate: Arc<Mutex<()>>,
+        /// Told when a write begins (before it waits at the gate).
+        began: mpsc::Sender<()>,
     }
 
     impl Write for Sink {
         fn write(&mut self, buf: &[u8]) -> io::Result<usize> {
+            let _ = self.began.send(());
             let _open = self.gate.lock().unwrap();
             self.batches.send(buf.to_vec()).unwrap();
             Ok(buf.len())
@@ -195,9 +212,18 @@ mod tests {
     }
 
     fn sink() -> (Sink, mpsc::Receiver<Vec<u8>>, Arc<Mutex<()>>) {
+        let (sink, batches, gate, _began) = watched_sink();
+        (sink, batches, gate)
+    }
+
+    /// The sink, its batches, its gate, and word of each write beginning.
+    type Watched = (Sink, mpsc::Receiver<Vec<u8>>, Arc<Mutex<()>>, mpsc::Receiver<()>);
+
+    fn watched_sink() -> Watched {
         let (tx, rx) = mpsc::channel();
+        let (began_tx, began) = mpsc::channel();
         let gate = Arc::new(Mutex::new(()));
-        (Sink { batches: tx, gate: gate.clone() }, rx, gate)
+        (Sink { batches: tx, gate: gate.clone(), began: began_tx }, rx, gate, began)
     }
 
     fn write_line(writer: &Batched, line: &str) {
@@ -283,16 +309,20 @@ mod tests {
 
     #[test]
     fn dropping_the_guard_writes_what_is_queued_and_later_lines_are_dropped() {
-        let (sink, batches, gate) = sink();
+        let (sink, batches, gate, began) = watched_sink();
         let (writer, guard) = spawn(sink).unwrap();
         let shut = gate.lock().unwrap();
         write_line(&writer, "a\n");
+        // The writer has taken "a" and is stuck in the shut sink: "b" and "c" are queued
+        // behind it when the guard goes.
+        began.recv_timeout(Duration::from_secs(10)).expect("the writer began writing");
         write_line(&writer, "b\n");
+        write_line(&writer, "c\n");
         let closer = std::thread::spawn(move || drop(guard));
         drop(shut);
         closer.join().unwrap();
         let text: Vec<u8> = batches.try_iter().flatten().collect();
-        assert_eq!(text, b"a\nb\n");
+        assert_eq!(text, b"a\nb\nc\n");
         write_line(&writer, "after\n");
         assert!(batches.try_recv().is_err(), "a line after the guard went is not written");
     }
