@@ -33,7 +33,7 @@ BENCH_PY := .tools/bench-venv/.installed
 LINTED := RUSTC_WORKSPACE_WRAPPER=clippy-driver CLIPPY_ARGS=-D__CLIPPY_HACKERY__warnings__CLIPPY_HACKERY__
 TEST_BIN := target/debug/chatpass
 
-.PHONY: run dev test bench tools browser deploy-tools fmt lint-guard installer-test bundle test-build unit e2e site oracles clean-data
+.PHONY: run dev test bench tools disk-check browser deploy-tools fmt lint-guard installer-test bundle test-build unit e2e site oracles clean-data
 
 ## make run: install what is missing, build in release mode, serve http://127.0.0.1:3000
 run: site
@@ -51,12 +51,22 @@ dev: tools $(SDK)
 # The release bundle (wasm32, target/front) and the linted test build (target/debug) do
 # not share a target directory, so they build side by side, while the npm and PyPI test
 # packages download; each target's output is printed whole when it finishes.
-test: tools fmt installer-test lint-guard
+test: tools fmt installer-test lint-guard disk-check
 	$(MAKE) --no-print-directory -j4 --output-sync=target bundle test-build oracles $(SMTP_PY) browser deploy-tools $(E2E_DEPS)
 	$(MAKE) --no-print-directory unit e2e
 
 tools:
 	@scripts/install-tools.sh build
+
+# A first `make test` writes about $(TEST_DISK_GB) GB (target/, test packages); on a fuller
+# disk the build fails late, as a linker error. Say so up front (a warning: an existing
+# target/ needs far less).
+TEST_DISK_GB := 4
+disk-check:
+	@free=$$(df -Pk . | awk 'NR == 2 { print int($$4 / 1048576) }'); \
+	if [ ! -d target/debug ] && [ "$$free" -lt $(TEST_DISK_GB) ]; then \
+		echo "warning: $$free GB free on this disk; a first make test writes about $(TEST_DISK_GB) GB (a full disk fails the build as a linker error)" >&2; \
+	fi
 
 browser:
 	@scripts/install-tools.sh browser

@@ -1,6 +1,6 @@
 //! Structured logs with `tracing`: level from `RUST_LOG` (default `info`), written to
-//! stdout by a background thread in batches (`batched`: a request never waits on a write
-//! or wakes a thread to log a line), leaving stderr
+//! stdout by a background thread in batches (`batched`: logging a line wakes no thread and
+//! makes no system call; a request waits only if 4 MiB of lines are queued), leaving stderr
 //! for the one-line fatal error, if any. `CHATPASS_LOG_FORMAT=json` writes one JSON object
 //! per line: `timestamp`, `level`, `target`, `message` and the event's fields at the top,
 //! and `spans`, outermost first: the request's (`request_id`, `method`, `path`), then any

@@ -70,6 +70,11 @@ impl Shared {
 
 /// Starts the writer thread, writing to `sink`.
 pub fn spawn<W: Write + Send + 'static>(sink: W) -> io::Result<(Batched, Guard)> {
+    spawn_gathering(sink, EVERY)
+}
+
+/// [`spawn`] with a batch gathering for `every` instead of [`EVERY`].
+fn spawn_gathering<W: Write + Send + 'static>(sink: W, every: Duration) -> io::Result<(Batched, Guard)> {
     let shared = Arc::new(Shared {
         queue: Mutex::new(Queue { bytes: Vec::with_capacity(EARLY), ..Queue::default() }),
         writer: Condvar::new(),
@@ -77,7 +82,7 @@ pub fn spawn<W: Write + Send + 'static>(sink: W) -> io::Result<(Batched, Guard)>
     });
     let thread = std::thread::Builder::new().name("log-writer".into()).spawn({
         let shared = shared.clone();
-        move || run(&shared, sink)
+        move || run(&shared, sink, every)
     })?;
     Ok((Batched(shared.clone()), Guard { shared, thread: Some(thread) }))
 }
@@ -93,7 +98,7 @@ impl Drop for Stopped<'_> {
     }
 }
 
-fn run<W: Write>(shared: &Shared, mut sink: W) {
+fn run<W: Write>(shared: &Shared, mut sink: W, every: Duration) {
     let _stopped = Stopped(shared);
     let mut batch = Vec::with_capacity(EARLY);
     loop {
@@ -109,7 +114,7 @@ fn run<W: Write>(shared: &Shared, mut sink: W) {
                 queue.idle = false;
             }
             // Let the batch gather, unless it is already large or we are closing.
-            let until = Instant::now() + EVERY;
+            let until = Instant::now() + every;
             while queue.bytes.len() < EARLY && !queue.closing {
                 let left = until.saturating_duration_since(Instant::now());
                 if left.is_zero() {
@@ -274,6 +279,21 @@ mod tests {
             let batch = batches.recv_timeout(Duration::from_secs(10)).expect("the line was written");
             assert_eq!(batch, format!("line {round}\n").into_bytes());
         }
+    }
+
+    #[test]
+    fn a_large_batch_is_written_without_waiting_for_the_interval() {
+        let (sink, batches, _gate) = sink();
+        // A batch would gather for an hour: only reaching EARLY can get it written.
+        let (writer, _guard) = spawn_gathering(sink, Duration::from_secs(3600)).unwrap();
+        let line = "z".repeat(1023) + "\n";
+        let lines = EARLY / line.len();
+        for _ in 0..lines {
+            write_line(&writer, &line);
+        }
+        let batch =
+            batches.recv_timeout(Duration::from_secs(30)).expect("a batch of EARLY bytes was written early");
+        assert_eq!(batch.len(), lines * line.len());
     }
 
     #[test]
