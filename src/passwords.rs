@@ -211,4 +211,43 @@ mod tests {
         assert_ne!(own_policy(), libc::SCHED_IDLE, "requests are served at the normal policy");
         assert_eq!(hasher.run(own_policy).await.unwrap(), libc::SCHED_IDLE);
     }
+
+    /// Tokio's clock is paused: it jumps to the next timer whenever every task waits, so
+    /// the ten seconds pass at once and nothing here sleeps.
+    #[tokio::test(start_paused = true)]
+    async fn a_hash_that_waits_past_the_queue_timeout_is_refused_with_retry_after() {
+        let hasher = Hasher::new(1);
+        // Hold the only slot: the job starts, says so, and waits to be let go.
+        let (started, has_started) = tokio::sync::oneshot::channel();
+        let (let_go, held) = mpsc::channel::<()>();
+        let holder = tokio::spawn({
+            let hasher = hasher.clone();
+            async move {
+                hasher
+                    .run(move || {
+                        started.send(()).unwrap();
+                        held.recv().unwrap();
+                    })
+                    .await
+            }
+        });
+        has_started.await.unwrap();
+
+        let waited = tokio::time::Instant::now();
+        let refused = hasher.run(|| ()).await;
+        assert!(
+            matches!(refused, Err(AppError::RateLimited { retry_after }) if retry_after == QUEUE_TIMEOUT.as_secs()),
+            "{refused:?}"
+        );
+        let waited = waited.elapsed();
+        assert!(
+            waited >= QUEUE_TIMEOUT && waited < QUEUE_TIMEOUT + Duration::from_secs(1),
+            "refused after {waited:?}"
+        );
+        assert_eq!(hasher.0.waiting.load(Ordering::Relaxed), 0, "the refused hash left the queue");
+
+        let_go.send(()).unwrap();
+        holder.await.unwrap().unwrap();
+        assert_eq!(hasher.run(|| 7).await.unwrap(), 7, "the slot is free again");
+    }
 }
