@@ -221,6 +221,29 @@ pub enum DisplayNameError {
     Invisible(u32),
     #[error("Display names cannot contain < or >.")]
     Markup,
+    /// Shown beside messages, a name that reads as an address would pass for its owner.
+    #[error("A display name cannot be an email address.")]
+    LooksLikeEmail,
+    /// Words that claim to speak for the service (`chatpass admin`).
+    #[error("This display name is reserved: it could be taken for the service's own staff.")]
+    Reserved,
+    /// Another account is shown by a name that looks the same.
+    #[error("Another account is shown by a name that looks like this one. Choose another.")]
+    Taken,
+}
+
+/// Words a display name cannot contain (compared on the name's [`DisplayName::key`]): a
+/// name that holds one could be taken for the service speaking.
+const RESERVED_WORDS: &[&str] =
+    &["admin", "administrator", "moderator", "mod", "staff", "support", "system", "official"];
+/// Names no display name may hold anywhere, even run together with other letters.
+const RESERVED_INSIDE: &[&str] = &["chatpass", "twilio"];
+
+/// See [`DisplayName::key`].
+fn look_alike_key(text: &str) -> String {
+    let folded: String = text.nfkc().flat_map(char::to_lowercase).collect();
+    let skeleton: String = unicode_security::skeleton(&folded).flat_map(char::to_lowercase).collect();
+    skeleton.split_whitespace().collect::<Vec<_>>().join(" ")
 }
 
 impl From<DisplayNameError> for AppError {
@@ -263,7 +286,27 @@ impl DisplayName {
         if let Some(refused) = normalized.chars().find_map(display_name_refuses) {
             return Err(refused);
         }
-        Ok(DisplayName(normalized))
+        let name = DisplayName(normalized);
+        let folded: String = name.0.nfkc().flat_map(char::to_lowercase).collect();
+        if folded.contains('@') || folded.contains('\u{FE6B}') || Email::parse(&folded).is_ok() {
+            return Err(DisplayNameError::LooksLikeEmail);
+        }
+        let key = name.key();
+        let joined: String = key.chars().filter(|c| c.is_alphanumeric()).collect();
+        let mut words = key.split(|c: char| !c.is_alphanumeric());
+        if words.any(|word| RESERVED_WORDS.iter().any(|w| look_alike_key(w) == word))
+            || RESERVED_INSIDE.iter().any(|w| joined.contains(&look_alike_key(w)))
+        {
+            return Err(DisplayNameError::Reserved);
+        }
+        Ok(name)
+    }
+
+    /// What two names that look alike share (stored in `users.display_name_key`, unique):
+    /// NFKC, lowercase, Unicode's confusable skeleton (UTS #39: Cyrillic `а` and Latin
+    /// `a` meet), lowercase again, and runs of whitespace as one space.
+    pub fn key(&self) -> String {
+        look_alike_key(&self.0)
     }
 
     /// A display name from a form field that may be left out: missing, empty or only
@@ -555,6 +598,39 @@ mod tests {
         // "<" + combining long solidus overlay is "≮" after NFC: refused for its "<".
         assert_eq!(name("<\u{338}"), Err(DisplayNameError::Markup));
         assert_eq!(name(">\u{338}"), Err(DisplayNameError::Markup));
+    }
+
+    #[test]
+    fn names_that_pose_as_an_address_or_the_service_are_refused() {
+        for raw in ["real.ann@example.com", "ann@example", "ann\u{FF20}example.com", "ann\u{FE6B}example.com"]
+        {
+            assert_eq!(name(raw), Err(DisplayNameError::LooksLikeEmail), "{raw:?}");
+        }
+        for raw in [
+            "chatpass admin",
+            "Admin",
+            "ChatPass",
+            "the moderator",
+            "Twilio Support",
+            "chatpassteam",
+            "\u{0430}dmin",
+        ] {
+            assert_eq!(name(raw), Err(DisplayNameError::Reserved), "{raw:?}");
+        }
+        // Ordinary names that merely hold the letters of a reserved word are fine.
+        for raw in ["Badminton Club", "Ann Lee", "Sysadmina", "Supporter"] {
+            assert!(name(raw).is_ok(), "{raw:?}");
+        }
+    }
+
+    #[test]
+    fn names_that_look_alike_share_a_key() {
+        let key = |raw: &str| DisplayName::parse(raw).unwrap().key();
+        // Cyrillic а (U+0430) and Latin a; fullwidth letters; case; runs of spaces.
+        assert_eq!(key("\u{0430}nn lee"), key("Ann Lee"));
+        assert_eq!(key("\u{FF21}nn  Lee"), key("ann lee"));
+        assert_eq!(key("Ann"), key("ANN"));
+        assert_ne!(key("Ann"), key("Anna"));
     }
 
     #[test]

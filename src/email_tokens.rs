@@ -1,6 +1,6 @@
-//! Single-use tokens sent by mail (the `/verify` link; the password-reset link will
-//! follow). The token is 256 random bits, base64url; only its SHA-256 is stored. A token
-//! is bound to a user and to the email it was sent to, and works once, until it expires.
+//! Single-use tokens sent by mail (the `/verify` and `/reset` links). The token is 256
+//! random bits, base64url; only its SHA-256 is stored. A token is bound to a user and to
+//! the email it was sent to, and works once, until it expires or a later change voids it.
 
 use base64::{engine::general_purpose::URL_SAFE_NO_PAD, Engine};
 use sha2::{Digest, Sha256};
@@ -69,28 +69,26 @@ pub fn parse(raw: &str) -> Result<String, AppError> {
     }
 }
 
-/// Stores a token for `user_id` and `email`, valid until `expires_at`. `password_hash`:
-/// a password to set when the token is used (a sign-up for an unproven address).
-#[allow(clippy::too_many_arguments)]
+/// Stores a token for `user_id` and `email`, valid until `expires_at`. A token carries
+/// nothing to set: whoever uses it chooses there and then (see `auth::verification`).
 pub async fn insert(
     tx: &mut Tx,
     token: &NewToken,
     purpose: Purpose,
     user_id: i64,
     email: &str,
-    password_hash: Option<&str>,
     now: i64,
     expires_at: i64,
 ) -> Result<(), sqlx::Error> {
-    const INSERT: &str = "INSERT INTO email_tokens (token_hash, user_id, email, purpose, password_hash, created_at, expires_at) \
-                          VALUES ($1, $2, $3, $4, $5, $6, $7)";
+    const INSERT: &str =
+        "INSERT INTO email_tokens (token_hash, user_id, email, purpose, created_at, expires_at) \
+                          VALUES ($1, $2, $3, $4, $5, $6)";
     with_tx!(tx, c => {
         sqlx::query(INSERT)
             .bind(&token.hash)
             .bind(user_id)
             .bind(email)
             .bind(purpose.as_str())
-            .bind(password_hash)
             .bind(now)
             .bind(expires_at)
             .execute(c)
@@ -104,7 +102,6 @@ pub async fn insert(
 pub struct Used {
     pub user_id: i64,
     pub email: String,
-    pub password_hash: Option<String>,
 }
 
 /// Uses the token with this hash, if it is unused, of `purpose` and not expired at
@@ -117,7 +114,7 @@ pub async fn use_once(
 ) -> Result<Option<Used>, sqlx::Error> {
     const UPDATE: &str = "UPDATE email_tokens SET used_at = $1 \
                           WHERE token_hash = $2 AND purpose = $3 AND used_at IS NULL AND expires_at > $1 \
-                          RETURNING user_id, email, password_hash";
+                          RETURNING user_id, email";
     with_tx!(tx, c => sqlx::query_as::<_, Used>(UPDATE).bind(now).bind(hash).bind(purpose.as_str()).fetch_optional(c).await)
 }
 
@@ -139,19 +136,12 @@ pub async fn is_live(pool: &Pool, hash: &str, purpose: Purpose, now: i64) -> Res
     with_pool!(pool, p => sqlx::query_scalar::<_, bool>(SELECT).bind(hash).bind(purpose.as_str()).bind(now).fetch_one(p).await)
 }
 
-/// Voids `user_id`'s links that a password change makes wrong, inside `tx`: every unused
-/// reset link, and verification links that would set a password chosen before.
-pub async fn void_for_password_change(tx: &mut Tx, user_id: i64) -> Result<u64, sqlx::Error> {
-    const DELETE: &str = "DELETE FROM email_tokens WHERE user_id = $1 AND used_at IS NULL \
-                          AND (purpose = $2 OR password_hash IS NOT NULL)";
-    with_tx!(tx, c => {
-        sqlx::query(DELETE)
-            .bind(user_id)
-            .bind(Purpose::ResetPassword.as_str())
-            .execute(c)
-            .await
-            .map(|r| r.rows_affected())
-    })
+/// Voids every unused link of `user_id` at `now`, inside `tx`: proving the email and every
+/// password change end whatever was mailed before (an old link must not outlive them). A
+/// voided link counts as used, so it can still say whose it was ("already confirmed").
+pub async fn void_all(tx: &mut Tx, user_id: i64, now: i64) -> Result<u64, sqlx::Error> {
+    const UPDATE: &str = "UPDATE email_tokens SET used_at = $2 WHERE user_id = $1 AND used_at IS NULL";
+    with_tx!(tx, c => sqlx::query(UPDATE).bind(user_id).bind(now).execute(c).await.map(|r| r.rows_affected()))
 }
 
 #[cfg(test)]

@@ -27,6 +27,9 @@ pub enum AppError {
     /// 409: sign-up with an email that has an account (only with email verification off).
     #[error("An account with this email already exists.")]
     EmailTaken,
+    /// 409: a verification link for an email proven already: log in instead (no session).
+    #[error("This email is already confirmed. Log in with its password.")]
+    AlreadyConfirmed,
     /// 429: too many attempts; `retry_after` seconds until the next one is allowed.
     #[error("Too many attempts. Try again in {retry_after} seconds.")]
     RateLimited { retry_after: u64 },
@@ -60,7 +63,7 @@ impl AppError {
             AppError::BadInput { .. } => 400,
             AppError::BadCredentials | AppError::NotSignedIn => 401,
             AppError::EmailUnverified => 403,
-            AppError::EmailTaken => 409,
+            AppError::EmailTaken | AppError::AlreadyConfirmed => 409,
             AppError::RateLimited { .. } => 429,
             AppError::Unavailable => 503,
             AppError::Internal => 500,

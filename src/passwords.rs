@@ -183,12 +183,14 @@ impl Hasher {
     pub async fn verify(&self, password: Password, stored: Option<String>) -> Result<bool, AppError> {
         let dummy = self.0.dummy_hash.clone();
         self.run(move || {
-            let (hash, known) = match &stored {
-                Some(hash) => (hash.as_str(), true),
-                None => (&*dummy, false),
-            };
-            let Ok(parsed) = PasswordHash::new(hash) else {
-                return false;
+            // An unknown account, and one with no password yet (`users::NO_PASSWORD`), cost
+            // the same argon2 work as a wrong password, and never match.
+            let (parsed, known) = match stored.as_deref().map(PasswordHash::new) {
+                Some(Ok(parsed)) => (parsed, true),
+                _ => match PasswordHash::new(&dummy) {
+                    Ok(parsed) => (parsed, false),
+                    Err(_) => return false,
+                },
             };
             argon2().verify_password(password.expose().as_bytes(), &parsed).is_ok() && known
         })

@@ -364,6 +364,9 @@ pub async fn prepare(config: &Config) -> Result<Prepared, StartError> {
     };
     let metrics_addr = metrics.as_ref().and_then(|l| l.local_addr().ok());
     let pool = db::open(&config.database).await?;
+    if let Err(e) = crate::users::backfill_display_name_keys(&pool).await {
+        tracing::warn!(error = %e, "could not fill the display names' look-alike keys; the next start tries again");
+    }
     let mut options = leptos_options(config);
     options.site_addr = addr;
     // Leave one core for everything else while passwords hash.

@@ -6,7 +6,7 @@ use sqlx::{ColumnIndex, Decode, FromRow, Row, Type};
 
 use crate::{
     db::{with_pool, with_tx, Pool, Tx},
-    domain::{DisplayName, Email},
+    domain::{DisplayName, DisplayNameError, Email},
     error::AppError,
 };
 
@@ -117,6 +117,17 @@ where
     }
 }
 
+/// The password hash of an account nobody has chosen a password for yet (a sign-up names
+/// only an address; the owner chooses on the verification link's page). No argon2 hash
+/// looks like it, so no password matches it.
+pub const NO_PASSWORD: &str = "!";
+
+/// A unique violation on the display names' look-alike key (`users_display_name_key`),
+/// as opposed to the email's.
+fn is_display_name_taken(error: &sqlx::Error) -> bool {
+    matches!(error, sqlx::Error::Database(e) if e.is_unique_violation() && e.message().contains("display_name_key"))
+}
+
 /// A new account's opaque chat identity: 128 random bits, hex.
 pub fn new_chat_id() -> String {
     crate::security::random_hex(16)
@@ -138,8 +149,8 @@ pub async fn insert(
     display_name: Option<&DisplayName>,
 ) -> Result<User, AppError> {
     const INSERT: &str = concat!(
-        "INSERT INTO users (email, password_hash, email_verified_at, chat_id, session_key, display_name) ",
-        "VALUES ($1, $2, $3, $4, $5, $6) RETURNING ",
+        "INSERT INTO users (email, password_hash, email_verified_at, chat_id, session_key, display_name, display_name_key) ",
+        "VALUES ($1, $2, $3, $4, $5, $6, $7) RETURNING ",
         user_columns!()
     );
     let chat_id = new_chat_id();
@@ -151,11 +162,13 @@ pub async fn insert(
             .bind(&chat_id)
             .bind(new_session_key())
             .bind(display_name.map(DisplayName::as_str))
+            .bind(display_name.map(DisplayName::key))
             .fetch_one(c)
             .await
     });
     match result {
         Ok(user) => Ok(user),
+        Err(e) if is_display_name_taken(&e) => Err(DisplayNameError::Taken.into()),
         Err(sqlx::Error::Database(e)) if e.is_unique_violation() => Err(AppError::EmailTaken),
         Err(e) => Err(e.into()),
     }
@@ -204,33 +217,40 @@ pub async fn lock(tx: &mut Tx, user_id: i64) -> Result<Option<User>, sqlx::Error
     with_tx!(tx, c => sqlx::query_as::<_, User>(UPDATE).bind(user_id).fetch_optional(c).await)
 }
 
-/// Marks `email` proven for `user_id` at `now`, inside `tx`, and sets `new_password_hash`
-/// when given; the user as it is afterwards. `None` when the user is gone or no longer
-/// has that email.
-pub async fn mark_verified(
+/// Proves `email` for `user_id` at `now`, inside `tx`, with what its owner chose on the
+/// link's page: the password (and a new session key), the display name (none: the
+/// default). Whatever the account held before is replaced. `None` when the user is gone,
+/// no longer has that email, or was proven meanwhile.
+pub async fn prove(
     tx: &mut Tx,
     user_id: i64,
     email: &str,
     now: i64,
-    new_password_hash: Option<&str>,
-) -> Result<Option<User>, sqlx::Error> {
+    password_hash: &str,
+    display_name: Option<&DisplayName>,
+) -> Result<Option<User>, AppError> {
     const UPDATE: &str = concat!(
-        "UPDATE users SET email_verified_at = COALESCE(email_verified_at, $1), ",
-        "password_hash = COALESCE($4, password_hash), ",
-        "session_key = CASE WHEN $4 IS NULL THEN session_key ELSE $5 END ",
-        "WHERE id = $2 AND email = $3 RETURNING ",
+        "UPDATE users SET email_verified_at = $1, password_hash = $4, session_key = $5, ",
+        "display_name = $6, display_name_key = $7 ",
+        "WHERE id = $2 AND email = $3 AND email_verified_at IS NULL RETURNING ",
         user_columns!()
     );
-    with_tx!(tx, c => {
+    let proven = with_tx!(tx, c => {
         sqlx::query_as::<_, User>(UPDATE)
             .bind(now)
             .bind(user_id)
             .bind(email)
-            .bind(new_password_hash)
+            .bind(password_hash)
             .bind(new_session_key())
+            .bind(display_name.map(DisplayName::as_str))
+            .bind(display_name.map(DisplayName::key))
             .fetch_optional(c)
             .await
-    })
+    });
+    match proven {
+        Err(e) if is_display_name_taken(&e) => Err(DisplayNameError::Taken.into()),
+        other => Ok(other?),
+    }
 }
 
 /// Sets `user_id`'s password hash inside `tx` and replaces their session key (every
@@ -266,18 +286,55 @@ pub async fn set_display_name(
     pool: &Pool,
     user_id: i64,
     name: &DisplayName,
-) -> Result<Option<String>, sqlx::Error> {
-    const UPDATE: &str = "UPDATE users SET display_name = $1 WHERE id = $2 RETURNING display_name";
+) -> Result<Option<String>, AppError> {
+    const UPDATE: &str =
+        "UPDATE users SET display_name = $1, display_name_key = $2 WHERE id = $3 RETURNING display_name";
     let stored = with_pool!(pool, p => {
-        sqlx::query_scalar::<_, String>(UPDATE).bind(name.as_str()).bind(user_id).fetch_optional(p).await
+        sqlx::query_scalar::<_, String>(UPDATE).bind(name.as_str()).bind(name.key()).bind(user_id).fetch_optional(p).await
     });
     crate::db::accounts_changed();
-    stored
+    match stored {
+        Err(e) if is_display_name_taken(&e) => Err(DisplayNameError::Taken.into()),
+        other => Ok(other?),
+    }
 }
 
-/// Marks `user_id`'s email proven at `now` (unless it already was), inside `tx`.
+/// Fills `display_name_key` for names stored before it existed (the key is computed here,
+/// not in SQL). A name that poses (an address, the service's staff) goes back to the
+/// default; one that looks like a name kept earlier stays without a key (the chat shows
+/// every author's identity beside the name), and its next change is checked.
+pub async fn backfill_display_name_keys(pool: &Pool) -> Result<(), sqlx::Error> {
+    const SELECT: &str =
+        "SELECT id, display_name FROM users WHERE display_name IS NOT NULL AND display_name_key IS NULL";
+    const UPDATE: &str = "UPDATE users SET display_name_key = $1 WHERE id = $2 \
+                          AND NOT EXISTS (SELECT 1 FROM users WHERE display_name_key = $1)";
+    let rows: Vec<(i64, String)> = with_pool!(pool, p => sqlx::query_as(SELECT).fetch_all(p).await)?;
+    for (id, name) in rows {
+        let Ok(parsed) = DisplayName::parse(&name) else {
+            const CLEAR: &str = "UPDATE users SET display_name = NULL WHERE id = $1";
+            with_pool!(pool, p => sqlx::query(CLEAR).bind(id).execute(p).await.map(drop))?;
+            tracing::info!(user.id = id, "a display name that poses was set back to the default");
+            continue;
+        };
+        let key = parsed.key();
+        let updated =
+            with_pool!(pool, p => sqlx::query(UPDATE).bind(&key).bind(id).execute(p).await.map(drop));
+        if let Err(e) = updated {
+            if !is_display_name_taken(&e) {
+                return Err(e);
+            }
+        }
+    }
+    Ok(())
+}
+
+/// Marks `user_id`'s email proven at `now` (unless it already was), inside `tx`. A display
+/// name set while nobody had proven the email (by whoever signed up) is dropped with it.
 pub async fn mark_email_proven(tx: &mut Tx, user_id: i64, now: i64) -> Result<(), sqlx::Error> {
-    const UPDATE: &str = "UPDATE users SET email_verified_at = COALESCE(email_verified_at, $1) WHERE id = $2";
+    const UPDATE: &str = "UPDATE users SET \
+                          display_name = CASE WHEN email_verified_at IS NULL THEN NULL ELSE display_name END, \
+                          display_name_key = CASE WHEN email_verified_at IS NULL THEN NULL ELSE display_name_key END, \
+                          email_verified_at = COALESCE(email_verified_at, $1) WHERE id = $2";
     with_tx!(tx, c => sqlx::query(UPDATE).bind(now).bind(user_id).execute(c).await.map(drop))
 }
 

@@ -49,17 +49,17 @@ fn info(user: &users::User) -> UserInfo {
 
 pub async fn signup(
     email: String,
-    password: String,
+    password: Option<String>,
     display_name: Option<String>,
 ) -> Result<SignupOutcome, AppError> {
     let state = app_state()?;
     let accounts = feature_state::<AccountSettings>()?;
     // Every field is checked before anything counts, hashes or writes.
     let email = Email::parse(&email)?;
-    let password = Password::parse(&password)?;
-    let display_name = DisplayName::parse_optional(display_name.as_deref())?;
-    limits()?.signups_per_ip.check(&client_ip().await)?;
     if accounts.verification == Verification::Off {
+        let password = Password::parse(password.as_deref().unwrap_or_default())?;
+        let display_name = DisplayName::parse_optional(display_name.as_deref())?;
+        limits()?.signups_per_ip.check(&client_ip().await)?;
         return signup_without_verification(
             state.pool.clone(),
             state.hasher.clone(),
@@ -69,10 +69,12 @@ pub async fn signup(
         )
         .await;
     }
+    // The address's owner chooses the password and the name on the link's page: whatever
+    // this request sent for them is dropped unread (it may be a stranger's).
+    drop((password, display_name));
+    limits()?.signups_per_ip.check(&client_ip().await)?;
     let mailer = mailer()?;
-    // Hash first, whether or not the email has an account: both answers take the same work.
-    let hash = state.hasher.hash_new(password).await?;
-    verification::sign_up(&state.pool, &mailer, &email, &hash, display_name.as_ref(), unix_now()).await?;
+    verification::sign_up(&state.pool, &mailer, &email, unix_now()).await?;
     crate::metrics::signup();
     mailer.nudge();
     accepted_or_redirect("/signup?sent=1");
@@ -102,20 +104,45 @@ async fn signup_without_verification(
     Ok(SignupOutcome::SignedIn)
 }
 
-pub async fn verify_email(token: String) -> Result<UserInfo, AppError> {
+fn verification_refused() -> AppError {
+    AppError::bad_input("token", "This link has expired or was already used. Sign up again to get a new one.")
+}
+
+pub async fn verify_email(
+    token: String,
+    password: String,
+    display_name: Option<String>,
+) -> Result<UserInfo, AppError> {
     let state = app_state()?;
+    // A field refused here uses nothing: the link still works with a better password.
     let token_hash = email_tokens::parse(&token)?;
-    let Some(user) = verification::verify(&state.pool, &token_hash, unix_now()).await? else {
-        tracing::info!("verification refused: unknown, used or expired link");
-        return Err(AppError::bad_input(
-            "token",
-            "This link has expired or was already used. Log in to get a new one.",
-        ));
+    let password = Password::parse(&password)?;
+    let display_name = DisplayName::parse_optional(display_name.as_deref())?;
+    // A look first, so a dead link costs no hashing; the use below decides.
+    match verification::look(&state.pool, &token_hash, unix_now()).await? {
+        verification::Proof::Proven(_) => {}
+        verification::Proof::AlreadyProven => return Err(AppError::AlreadyConfirmed),
+        verification::Proof::Refused => {
+            tracing::info!("verification refused: unknown, used or expired link");
+            return Err(verification_refused());
+        }
+    }
+    let hash = state.hasher.hash_new(password).await?;
+    let mailer = mailer()?;
+    let chosen = verification::Chosen { password_hash: &hash, display_name: display_name.as_ref() };
+    let user = match verification::verify(&state.pool, &mailer, &token_hash, chosen, unix_now()).await? {
+        verification::Proof::Proven(user) => user,
+        verification::Proof::AlreadyProven => return Err(AppError::AlreadyConfirmed),
+        verification::Proof::Refused => {
+            tracing::info!("verification refused: the link was used or voided meanwhile");
+            return Err(verification_refused());
+        }
     };
+    mailer.nudge();
     let mut auth = auth_session().await?;
     start_session(&mut auth, &user).await?;
     crate::metrics::verification();
-    tracing::info!(user.id = user.id, "email verified; signed in");
+    tracing::info!(user.id = user.id, "email verified; every other session ended; signed in");
     if is_form_post() {
         leptos_axum::redirect(AFTER_LOGIN);
     }
@@ -147,7 +174,7 @@ pub async fn login(email: String, password: String, next: Option<String>) -> Res
     let password = Password::parse(&password)?;
     let guard = &limits()?.logins;
     let ip = client_ip().await;
-    let slot = guard.take(&email, ip, unix_now()).await.inspect_err(|e| {
+    let slot = guard.take(email.as_str(), ip, unix_now()).await.inspect_err(|e| {
         if matches!(e, AppError::RateLimited { .. }) {
             crate::metrics::login("limited");
         }
@@ -260,10 +287,9 @@ async fn confirm_password(
     password: Password,
     action: &str,
 ) -> Result<(), AppError> {
-    let email = Email::parse(&user.email)?;
     let guard = &limits()?.logins;
     let ip = client_ip().await;
-    let slot = guard.take(&email, ip, unix_now()).await?;
+    let slot = guard.take(&user.email, ip, unix_now()).await?;
     let right = match state.hasher.verify(password, Some(user.password_hash.clone())).await {
         Ok(right) => right,
         Err(e) => {
@@ -287,7 +313,15 @@ pub async fn change_password(current_password: String, new_password: String) -> 
     if current.expose() == new.expose() {
         return Err(AppError::bad_input("new_password", "The new password is the one you have now."));
     }
+    // Until the owner proves the address, whoever signed in may be a stranger: a change
+    // would void the owner's links (the owner resets with a mailed link instead).
+    if user.email_verified_at.is_none()
+        && feature_state::<AccountSettings>()?.verification == Verification::Required
+    {
+        return Err(AppError::EmailUnverified);
+    }
     confirm_password(&state, &user, current, "password change").await?;
+    limits()?.password_changes_per_account.check(&user.id)?;
     let hash = state.hasher.hash_new(new).await.map_err(in_field("new_password"))?;
     let mailer = mailer()?;
     let Some(changed) = lifecycle::change_password(&state.pool, &mailer, &user, &hash, unix_now()).await?

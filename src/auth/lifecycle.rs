@@ -13,6 +13,8 @@ use crate::{
 
 /// Reset links mailed per account and hour, however many are asked for.
 const RESET_MAILS_PER_HOUR: i64 = 3;
+/// "Your password was changed" notices coalesce: at most one per account in this window.
+const CHANGED_NOTICE_WINDOW_SECS: i64 = 600;
 
 /// Mails a reset link to `email`'s account, if it has one (at most
 /// [`RESET_MAILS_PER_HOUR`] an hour). The caller answers alike either way.
@@ -38,7 +40,6 @@ pub async fn request_reset(pool: &Pool, mailer: &Mailer, email: &Email, now: i64
         Purpose::ResetPassword,
         user.id,
         &user.email,
-        None,
         now,
         now + messages::RESET_TTL_SECS,
     )
@@ -61,9 +62,9 @@ pub async fn reset_link_is_live(pool: &Pool, token_hash: &str, now: i64) -> Resu
     Ok(email_tokens::is_live(pool, token_hash, Purpose::ResetPassword, now).await?)
 }
 
-/// The writes every password change shares, inside `tx`: links made wrong by it are
-/// voided, every session of the user ends (the caller signs this browser in again), and
-/// the owner is told.
+/// The writes every password change shares, inside `tx`: every unused link of the user is
+/// voided, every session ends (the caller signs this browser in again), and the owner is
+/// told (once per [`CHANGED_NOTICE_WINDOW_SECS`]: a burst of changes is one notice).
 async fn after_password_change(
     tx: &mut crate::db::Tx,
     mailer: &Mailer,
@@ -71,15 +72,18 @@ async fn after_password_change(
     how: &str,
     now: i64,
 ) -> Result<(), AppError> {
-    email_tokens::void_for_password_change(tx, user.id).await?;
+    email_tokens::void_all(tx, user.id, now).await?;
     store::delete_for_user(tx, user.id).await?;
-    let notice = messages::password_changed(&mailer.origin, &user.email, how);
-    outbox::enqueue(tx, &notice, Some(user.id), now).await?;
+    let kind = messages::MailKind::PasswordChanged.as_str();
+    if outbox::queued_since(tx, user.id, kind, now - CHANGED_NOTICE_WINDOW_SECS).await? == 0 {
+        let notice = messages::password_changed(&mailer.origin, &user.email, how);
+        outbox::enqueue(tx, &notice, Some(user.id), now).await?;
+    }
     Ok(())
 }
 
 /// Uses a reset link: the new password is set, the email counts as proven (the mail
-/// proved it), every session of the user ends. `None`: the link is unknown, used,
+/// proved it; a display name chosen before that is dropped), every session of the user ends. `None`: the link is unknown, used,
 /// expired, voided by a later password change, or its user no longer has that email.
 pub async fn reset(
     pool: &Pool,

@@ -16,7 +16,6 @@ use governor::{clock::Clock, DefaultKeyedRateLimiter, Quota, RateLimiter};
 use crate::{
     config::{Budget, LimitSettings},
     db::Pool,
-    domain::Email,
     error::AppError,
     login_failures::{self, Scope},
 };
@@ -128,9 +127,11 @@ impl LoginGuard {
     /// Takes this attempt's slots at `now` (Unix seconds), or 429 with the seconds until
     /// the window that refused it ends. The pair key holds a hash of the email, not the
     /// email (no list of guessed addresses is kept).
-    pub async fn take(&self, email: &Email, ip: IpAddr, now: i64) -> Result<Slot, AppError> {
+    /// `email` as parsed from the form, or as the account stores it (an address stored under
+    /// older rules may no longer parse, and its owner must still be able to confirm).
+    pub async fn take(&self, email: &str, ip: IpAddr, now: i64) -> Result<Slot, AppError> {
         let address = ip.to_string();
-        let email_hash = crate::security::hex(&Sha256::digest(email.as_str().as_bytes()));
+        let email_hash = crate::security::hex(&Sha256::digest(email.as_bytes()));
         let slot = Slot { pair: format!("{email_hash}|{address}"), address };
         if let Err(refused) = self.take_one(Scope::Address, &slot.address, self.per_address, now).await {
             tracing::info!(client = %slot.address, limit = "login_failures_per_ip", "login refused: rate limited");
@@ -188,7 +189,13 @@ pub struct Limits {
     pub resets_per_ip: Limiter<IpAddr>,
     /// Display-name changes per user id (each one a write).
     pub display_names_per_account: Limiter<i64>,
+    /// Password changes per user id that passed the current-password check (each one ends
+    /// every other session and may mail the owner).
+    pub password_changes_per_account: Limiter<i64>,
 }
+
+/// [`Limits::password_changes_per_account`]'s budget: more than anyone changes by hand.
+const PASSWORD_CHANGES: Budget = Budget { count: 5, window: Duration::from_secs(3600) };
 
 impl Limits {
     /// Sweeps every in-memory limiter (see [`MAX_REMEMBERED`]).
@@ -198,6 +205,7 @@ impl Limits {
         self.resends_per_ip.sweep();
         self.resets_per_ip.sweep();
         self.display_names_per_account.sweep();
+        self.password_changes_per_account.sweep();
     }
 
     pub fn new(pool: &Pool, settings: LimitSettings) -> Self {
@@ -211,6 +219,7 @@ impl Limits {
                 "display_names_per_account",
                 settings.display_names_per_account,
             ),
+            password_changes_per_account: Limiter::new("password_changes_per_account", PASSWORD_CHANGES),
         }
     }
 }

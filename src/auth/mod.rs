@@ -25,23 +25,30 @@ pub use next::{safe_next, AFTER_LOGIN};
 pub use outcome::{ForgotOutcome, ResendOutcome, SignupOutcome};
 pub use user_info::{AccountInfo, DisplayNameInfo, UserInfo};
 
-/// Starts an account. With email verification (the default) it answers 202
-/// `{"status":"check_your_inbox"}` whether or not the email has an account, and mails
-/// the address; with `CHATPASS_EMAIL_VERIFICATION=off` it signs the new account in.
-/// `display_name` is optional (missing or blank: the default from the email).
+/// Starts an account. With email verification (the default) it takes only the email,
+/// answers 202 `{"status":"check_your_inbox"}` whether or not it has an account, and mails
+/// the address a link whose page asks for the password and name (`password` and
+/// `display_name` are ignored). With `CHATPASS_EMAIL_VERIFICATION=off` it needs
+/// `password`, takes an optional `display_name`, and signs the new account in.
 #[server(prefix = "/api", endpoint = "signup")]
 pub async fn signup(
     email: String,
-    password: String,
+    password: Option<String>,
     display_name: Option<String>,
 ) -> Result<SignupOutcome, AppError> {
     handlers::signup(email, password, display_name).await
 }
 
-/// Uses the link's token: the email is proven, and this browser is signed in.
+/// Uses the link's token with the password (and optional display name) its owner chose on
+/// the link's page: the email is proven, every other session and link of the account
+/// ends, and this browser is signed in. An email proven before is 409, with no session.
 #[server(prefix = "/api", endpoint = "verify_email")]
-pub async fn verify_email(token: String) -> Result<UserInfo, AppError> {
-    handlers::verify_email(token).await
+pub async fn verify_email(
+    token: String,
+    password: String,
+    display_name: Option<String>,
+) -> Result<UserInfo, AppError> {
+    handlers::verify_email(token, password, display_name).await
 }
 
 /// Mails the signed-in user a new verification link (rate limited).

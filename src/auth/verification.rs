@@ -1,5 +1,9 @@
 //! The writes behind proving an email, each one transaction: a sign-up and its mail, a
 //! verification link sent again, a link used.
+//!
+//! The mailbox's owner chooses the password, on the page the link opens: a sign-up only
+//! names an address, so nothing a stranger chose (a password, a session, a name) exists
+//! on the account before its owner proves it, and proving it ends everything else.
 
 use crate::{
     db::{Pool, Tx},
@@ -11,61 +15,41 @@ use crate::{
     users::{self, User},
 };
 
-/// Sign-ups anyone can post: per account and hour, at most one "someone tried to sign
-/// up" notice and this many verification mails (the limit per address is separate).
+/// Mails anyone can cause by naming an address: per account and hour, at most one "someone
+/// tried to sign up" notice and this many verification links (the limit per client
+/// address is separate).
 const MAIL_WINDOW_SECS: i64 = 3600;
 const VERIFY_MAILS_PER_WINDOW: i64 = 3;
 
-/// Queues a verification mail for `user`'s email inside `tx`.
-async fn queue_verification(
-    tx: &mut Tx,
-    mailer: &Mailer,
-    user: &User,
-    password_hash: Option<&str>,
-    now: i64,
-) -> Result<(), AppError> {
+/// Queues a verification link for `user`'s email inside `tx`, unless this hour's are spent
+/// (then false: the caller answers alike).
+async fn queue_verification(tx: &mut Tx, mailer: &Mailer, user: &User, now: i64) -> Result<bool, AppError> {
+    let kind = messages::MailKind::Verify.as_str();
+    if outbox::queued_since(tx, user.id, kind, now - MAIL_WINDOW_SECS).await? >= VERIFY_MAILS_PER_WINDOW {
+        return Ok(false);
+    }
     let token = email_tokens::generate();
     let expires_at = now + messages::VERIFY_TTL_SECS;
-    email_tokens::insert(
-        tx,
-        &token,
-        Purpose::VerifyEmail,
-        user.id,
-        &user.email,
-        password_hash,
-        now,
-        expires_at,
-    )
-    .await?;
+    email_tokens::insert(tx, &token, Purpose::VerifyEmail, user.id, &user.email, now, expires_at).await?;
     let mail = messages::verification(&mailer.origin, &user.email, &token.raw);
     outbox::enqueue(tx, &mail, Some(user.id), now).await?;
-    Ok(())
+    Ok(true)
 }
 
-/// The sign-up's writes once the password is hashed. A new email gets an account and a
-/// verification mail. An email with an account nobody has proven gets a verification
-/// mail that sets `password_hash` when used (the owner proves the address, the password
-/// is theirs). A proven account's owner gets a notice that someone tried (at most one
-/// an hour). The caller answers all three alike. `display_name` (chosen with this
-/// sign-up, if one was) is stored only with a new account: a sign-up for an email that
-/// has one changes nothing of it.
-pub async fn sign_up(
-    pool: &Pool,
-    mailer: &Mailer,
-    email: &Email,
-    password_hash: &str,
-    display_name: Option<&DisplayName>,
-    now: i64,
-) -> Result<(), AppError> {
+/// A sign-up for `email`: a new address gets an account with no usable password and a
+/// link; an account nobody has proven gets a link too (whoever uses it sets the password);
+/// a proven account's owner gets a notice that someone tried (at most one an hour). The
+/// caller answers all three alike.
+pub async fn sign_up(pool: &Pool, mailer: &Mailer, email: &Email, now: i64) -> Result<(), AppError> {
     // Two rounds at most: a concurrent sign-up may create the account between our look
     // and our insert; then it is an existing account.
     for _ in 0..2 {
         let existing = users::by_email(pool, email).await?;
         let mut tx = pool.begin().await?;
         let Some(found) = existing else {
-            match users::insert(&mut tx, email, password_hash, None, display_name).await {
+            match users::insert(&mut tx, email, users::NO_PASSWORD, None, None).await {
                 Ok(user) => {
-                    queue_verification(&mut tx, mailer, &user, None, now).await?;
+                    queue_verification(&mut tx, mailer, &user, now).await?;
                     tx.commit().await?;
                     tracing::info!(user.id = user.id, "signed up; verification mail queued");
                     return Ok(());
@@ -80,19 +64,15 @@ pub async fn sign_up(
             continue; // deleted meanwhile: a new email again
         };
         if user.email_verified_at.is_none() {
-            let kind = messages::MailKind::Verify.as_str();
-            if outbox::queued_since(&mut tx, user.id, kind, now - MAIL_WINDOW_SECS).await?
-                >= VERIFY_MAILS_PER_WINDOW
-            {
+            if queue_verification(&mut tx, mailer, &user, now).await? {
+                tx.commit().await?;
                 tracing::info!(
                     user.id = user.id,
-                    "sign-up for an unproven account; enough links mailed this hour"
+                    "sign-up for an unproven account; verification mail queued"
                 );
-                return Ok(());
+            } else {
+                tracing::info!(user.id = user.id, "sign-up for an unproven account; enough links this hour");
             }
-            queue_verification(&mut tx, mailer, &user, Some(password_hash), now).await?;
-            tx.commit().await?;
-            tracing::info!(user.id = user.id, "sign-up for an unproven account; verification mail queued");
             return Ok(());
         }
         let kind = messages::MailKind::SignupAttempt.as_str();
@@ -112,40 +92,84 @@ pub async fn sign_up(
     Err(AppError::Unavailable)
 }
 
-/// Queues a new verification link for `user`.
+/// Queues a new verification link for `user` (within the same hourly cap as sign-ups).
 pub async fn send_again(pool: &Pool, mailer: &Mailer, user: &User, now: i64) -> Result<(), AppError> {
     let mut tx = pool.begin().await?;
-    queue_verification(&mut tx, mailer, user, None, now).await?;
-    tx.commit().await?;
+    if users::lock(&mut tx, user.id).await?.is_some()
+        && queue_verification(&mut tx, mailer, user, now).await?
+    {
+        tx.commit().await?;
+    }
     Ok(())
 }
 
-/// Uses a verification token (its stored hash): the email is proven, a password chosen
-/// with the sign-up that sent it is set, and then the account's other sessions end
-/// (they were signed in with a password the owner did not choose). `None`: the token is
-/// unknown, used, expired, or its user no longer has that email.
-pub async fn verify(pool: &Pool, token_hash: &str, now: i64) -> Result<Option<User>, AppError> {
+/// What became of a verification link.
+pub enum Proof {
+    /// The email is proven now, with the password (and name) chosen on the link's page.
+    Proven(User),
+    /// The account's email was proven before: nothing changed, no session.
+    AlreadyProven,
+    /// Unknown, used, expired or voided, or the account no longer has that email.
+    Refused,
+}
+
+/// What the link's page submits besides the token, parsed and hashed by the caller.
+pub struct Chosen<'a> {
+    pub password_hash: &'a str,
+    pub display_name: Option<&'a DisplayName>,
+}
+
+/// Whether a verification link (its stored hash) could prove an email at `now`, or its
+/// account is proven already: a cheap look before the password is hashed. [`verify`] decides.
+pub async fn look(pool: &Pool, token_hash: &str, now: i64) -> Result<Proof, AppError> {
+    let Some(owner) = email_tokens::owner(pool, token_hash, Purpose::VerifyEmail).await? else {
+        return Ok(Proof::Refused);
+    };
+    match users::by_id(pool, owner).await? {
+        Some(user) if user.email_verified_at.is_some() => Ok(Proof::AlreadyProven),
+        Some(user) if email_tokens::is_live(pool, token_hash, Purpose::VerifyEmail, now).await? => {
+            Ok(Proof::Proven(user))
+        }
+        _ => Ok(Proof::Refused),
+    }
+}
+
+/// Uses a verification link: the email is proven, the password and display name chosen on
+/// its page replace whatever the account had, and everything else of the account ends
+/// (every other link, every session: the caller signs this browser in), and the owner is
+/// told. Of concurrent uses of one link exactly one proves; the others find it proven.
+pub async fn verify(
+    pool: &Pool,
+    mailer: &Mailer,
+    token_hash: &str,
+    chosen: Chosen<'_>,
+    now: i64,
+) -> Result<Proof, AppError> {
     // The user's row first, then the token (the order every writer of both keeps); the
     // lock is the transaction's first statement, a write (see `email_tokens::owner`).
     let Some(owner) = email_tokens::owner(pool, token_hash, Purpose::VerifyEmail).await? else {
-        return Ok(None);
+        return Ok(Proof::Refused);
     };
     let mut tx = pool.begin().await?;
-    if users::lock(&mut tx, owner).await?.is_none() {
-        return Ok(None);
+    let Some(user) = users::lock(&mut tx, owner).await? else {
+        return Ok(Proof::Refused);
+    };
+    if user.email_verified_at.is_some() {
+        return Ok(Proof::AlreadyProven);
     }
     let Some(used) = email_tokens::use_once(&mut tx, token_hash, Purpose::VerifyEmail, now).await? else {
-        return Ok(None);
+        return Ok(Proof::Refused);
     };
-    let new_password = used.password_hash.as_deref();
-    let Some(user) = users::mark_verified(&mut tx, used.user_id, &used.email, now, new_password).await?
+    let Some(user) =
+        users::prove(&mut tx, used.user_id, &used.email, now, chosen.password_hash, chosen.display_name)
+            .await?
     else {
-        return Ok(None);
+        return Ok(Proof::Refused);
     };
-    if new_password.is_some() {
-        email_tokens::void_for_password_change(&mut tx, used.user_id).await?;
-        store::delete_for_user(&mut tx, used.user_id).await?;
-    }
+    email_tokens::void_all(&mut tx, user.id, now).await?;
+    store::delete_for_user(&mut tx, user.id).await?;
+    let notice = messages::email_confirmed(&mailer.origin, &user.email, &messages::utc_time(now));
+    outbox::enqueue(&mut tx, &notice, Some(user.id), now).await?;
     tx.commit().await?;
-    Ok(Some(user))
+    Ok(Proof::Proven(user))
 }

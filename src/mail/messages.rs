@@ -11,6 +11,8 @@ pub enum MailKind {
     ResetPassword,
     /// "Your password was changed" (by a reset or on the account page).
     PasswordChanged,
+    /// "Your email was confirmed on a browser" (the link was used; everything else ended).
+    EmailConfirmed,
 }
 
 impl MailKind {
@@ -20,6 +22,7 @@ impl MailKind {
             MailKind::SignupAttempt => "signup_attempt",
             MailKind::ResetPassword => "reset_password",
             MailKind::PasswordChanged => "password_changed",
+            MailKind::EmailConfirmed => "email_confirmed",
         }
     }
 }
@@ -45,11 +48,13 @@ pub fn verification(origin: &str, to: &str, token: &str) -> Mail {
         body: format!(
             "Someone, hopefully you, signed up for chatpass with this address.\r\n\
              \r\n\
-             To confirm that it is yours, open this link within 24 hours and press the button:\r\n\
+             To confirm that it is yours, open this link within 24 hours and choose your\r\n\
+             password there:\r\n\
              \r\n\
              {origin}/verify?token={token}\r\n\
              \r\n\
-             If it was not you, ignore this mail: without the link nothing happens.\r\n"
+             If it was not you, ignore this mail: without the link nothing happens, and\r\n\
+             nobody can sign in with this address.\r\n"
         ),
     }
 }
@@ -112,6 +117,38 @@ pub fn password_changed(origin: &str, to: &str, how: &str) -> Mail {
     }
 }
 
+/// `at`: when the link was used, as the mail states it (UTC).
+pub fn email_confirmed(origin: &str, to: &str, at: &str) -> Mail {
+    Mail {
+        kind: MailKind::EmailConfirmed,
+        to: to.to_string(),
+        subject: "Your chatpass email was confirmed".into(),
+        body: format!(
+            "Your email was confirmed on a browser at {at}, and a password was chosen there.\r\n\
+             Every other browser, device and link of this address was signed out or voided.\r\n\
+             \r\n\
+             If it was not you, choose a new password now:\r\n\
+             \r\n\
+             {origin}/forgot\r\n"
+        ),
+    }
+}
+
+/// `now` (Unix seconds) as a mail states a time: `2026-12-01 21:30 UTC`.
+pub fn utc_time(now: i64) -> String {
+    match time::OffsetDateTime::from_unix_timestamp(now) {
+        Ok(t) => format!(
+            "{}-{:02}-{:02} {:02}:{:02} UTC",
+            t.year(),
+            u8::from(t.month()),
+            t.day(),
+            t.hour(),
+            t.minute()
+        ),
+        Err(_) => "an unknown time".to_string(),
+    }
+}
+
 /// The first link in a mail's text, for the log line of a mail written to a file.
 pub fn first_link(body: &str) -> Option<&str> {
     body.split_whitespace().find(|word| word.starts_with("http://") || word.starts_with("https://"))
@@ -146,7 +183,11 @@ mod tests {
         let notice =
             password_changed("https://chat.example.com", "ann@example.com", "changed on the account page");
         assert_eq!(first_link(&notice.body), Some("https://chat.example.com/forgot"));
-        for body in [&mail.body, &notice.body] {
+        let confirmed =
+            email_confirmed("https://chat.example.com", "ann@example.com", &utc_time(1_780_000_000));
+        assert!(confirmed.body.contains("2026-05-28 20:26 UTC"), "{}", confirmed.body);
+        assert_eq!(first_link(&confirmed.body), Some("https://chat.example.com/forgot"));
+        for body in [&mail.body, &notice.body, &confirmed.body] {
             assert!(body.is_ascii() && body.lines().all(|l| l.len() < 998));
         }
     }

@@ -129,6 +129,20 @@ pub fn outbox_dir() -> Option<String> {
     }
 }
 
+/// Whether the sign-up form asks for a password: only with `CHATPASS_EMAIL_VERIFICATION=off`
+/// (otherwise the owner chooses it on the mailed link's page). Read on the server.
+pub fn password_at_signup() -> bool {
+    #[cfg(feature = "ssr")]
+    {
+        use_context::<crate::config::AccountSettings>()
+            .is_some_and(|accounts| accounts.verification == crate::config::Verification::Off)
+    }
+    #[cfg(not(feature = "ssr"))]
+    {
+        false
+    }
+}
+
 /// Says where mail went when this server writes it to files instead of sending it.
 #[component]
 pub fn OutboxNotice(dir: Option<String>) -> impl IntoView {

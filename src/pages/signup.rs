@@ -1,13 +1,14 @@
-//! `/signup`: start an account. With email verification on (the default) the answer is
-//! "check your inbox", whether or not the email has an account; the page then says
-//! where the mail went when this server writes mail to files.
+//! `/signup`: start an account. With email verification on (the default) it asks only for
+//! the email, and the answer is "check your inbox", whether or not the email has an
+//! account (the password is chosen on the mailed link's page); the page then says where
+//! the mail went when this server writes mail to files.
 
 use leptos::prelude::*;
 use leptos_router::hooks::use_query_map;
 
 use crate::{
     auth::{Signup, SignupOutcome},
-    pages::form::{outbox_dir, ErrorSummary, Field, OutboxNotice, ReturnedError},
+    pages::form::{outbox_dir, password_at_signup, ErrorSummary, Field, OutboxNotice, ReturnedError},
 };
 
 /// Rendered on the server only; the form inside is an island.
@@ -18,12 +19,18 @@ pub fn SignupPage() -> impl IntoView {
     // A form posted without JavaScript comes back here with `sent=1`.
     let sent = query.get("sent").is_some_and(|v| v == "1");
     let outbox = outbox_dir();
-    view! { <SignupForm returned sent outbox /> }
+    let with_password = password_at_signup();
+    view! { <SignupForm returned sent outbox with_password /> }
 }
 
 /// The form: works as a plain HTML form, and through the server function once hydrated.
 #[island(lazy)]
-fn SignupForm(returned: Option<ReturnedError>, sent: bool, outbox: Option<String>) -> impl IntoView {
+fn SignupForm(
+    returned: Option<ReturnedError>,
+    sent: bool,
+    outbox: Option<String>,
+    with_password: bool,
+) -> impl IntoView {
     crate::pages::hydration::island_hydrated();
     if let Some(returned) = returned {
         returned.provide();
@@ -48,23 +55,34 @@ fn SignupForm(returned: Option<ReturnedError>, sent: bool, outbox: Option<String
                                 autocomplete="username"
                                 error
                             />
-                            <Field
-                                name="password"
-                                label="Password"
-                                kind="password"
-                                autocomplete="new-password"
-                                hint="8 to 128 characters. Any characters; a common password is refused."
-                                error
-                            />
-                            <Field
-                                name="display_name"
-                                label="Display name (optional)"
-                                kind="text"
-                                autocomplete="nickname"
-                                hint="How you are shown: 1 to 64 characters. Left empty, the part of your email before the @."
-                                optional=true
-                                error
-                            />
+                            <Show
+                                when=move || with_password
+                                fallback=|| {
+                                    view! {
+                                        <p class="hint">
+                                            "We mail you a link; you choose your password on its page."
+                                        </p>
+                                    }
+                                }
+                            >
+                                <Field
+                                    name="password"
+                                    label="Password"
+                                    kind="password"
+                                    autocomplete="new-password"
+                                    hint="8 to 128 characters. Any characters; a common password is refused."
+                                    error
+                                />
+                                <Field
+                                    name="display_name"
+                                    label="Display name (optional)"
+                                    kind="text"
+                                    autocomplete="nickname"
+                                    hint="How you are shown: 1 to 64 characters. Left empty, the part of your email before the @."
+                                    optional=true
+                                    error
+                                />
+                            </Show>
                             <button type="submit" disabled=move || action.pending().get()>
                                 "Create account"
                             </button>
@@ -75,7 +93,7 @@ fn SignupForm(returned: Option<ReturnedError>, sent: bool, outbox: Option<String
             >
                 <h1>"Check your inbox"</h1>
                 <p data-testid="check-inbox" role="status">
-                    "We sent a mail to the address you gave. Open the link in it to confirm that the address is yours; then you can chat. The link works for 24 hours."
+                    "We sent a mail to the address you gave. Open the link in it within 24 hours and choose your password there; then you can chat."
                 </p>
                 <OutboxNotice dir=outbox.clone() />
                 <p class="hint">

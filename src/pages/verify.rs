@@ -1,41 +1,76 @@
-//! `/verify?token=…`: the link in the verification mail. The page only shows a button:
-//! a GET never uses the token (mail scanners fetch links before people click them); the
-//! button posts it to `/api/verify_email`, which signs in and goes to the chat.
+//! `/verify?token=…`: the link in the verification mail. The owner of the address chooses
+//! the password (and a display name) here; a GET never uses the token (mail scanners
+//! fetch links before people click them), only the form's POST to `/api/verify_email`.
 
 use leptos::prelude::*;
 use leptos_router::hooks::use_query_map;
 
-/// Server-rendered, no island: a plain form that works without JavaScript.
+use crate::{
+    auth::VerifyEmail,
+    error::AppError,
+    pages::form::{ErrorSummary, Field, ReturnedError},
+};
+
+/// Rendered on the server only; the form inside is an island.
 #[component]
 pub fn VerifyPage() -> impl IntoView {
     let query = use_query_map().get_untracked();
     let token = query.get("token").unwrap_or_default();
-    // A refused token comes back here with `__err`; the page shows its own words for it,
-    // never text from the URL.
-    let refused = query.get("__err").is_some();
+    let returned = ReturnedError::from_query(&query);
+    view! { <VerifyForm token returned /> }
+}
+
+#[island(lazy)]
+fn VerifyForm(token: String, returned: Option<ReturnedError>) -> impl IntoView {
+    crate::pages::hydration::island_hydrated();
+    if let Some(returned) = returned {
+        returned.provide();
+    }
+    let action = ServerAction::<VerifyEmail>::new();
+    let error = Signal::derive(move || action.value().get().and_then(Result::err));
+    // A refused link gets the page's own words, never text from the URL.
+    let link_refused = move || error.get().is_some_and(|e: AppError| e.for_field("token").is_some());
+    let already = move || matches!(error.get(), Some(AppError::AlreadyConfirmed));
+
     view! {
         <section class="card">
             <h1>"Confirm your email"</h1>
-            <Show
-                when=move || !refused
-                fallback=|| {
-                    view! {
-                        <p class="banner error" role="alert" data-testid="verify-refused">
-                            "This link does not work: it has expired, was already used, or was cut short. "
-                            "Log in, and the chat page offers to send a new one."
-                        </p>
-                        <p>
-                            <a href="/login?next=/chat">"Log in"</a>
-                        </p>
-                    }
-                }
-            >
-                <p>"Press the button to confirm that this address is yours. You will be signed in."</p>
-                <form method="post" action="/api/verify_email" class="stack">
-                    <input type="hidden" name="token" value=token.clone() />
-                    <button type="submit">"Confirm my email"</button>
-                </form>
-            </Show>
+            <p class="banner error" role="alert" data-testid="verify-refused" hidden=move || !link_refused()>
+                "This link does not work: it has expired, was already used or replaced by a newer one, or was cut short. "
+                <a href="/signup">"Sign up again"</a>
+                " to get a new link."
+            </p>
+            <p class="banner" role="status" data-testid="verify-already" hidden=move || !already()>
+                "This email is already confirmed. " <a href="/login">"Log in"</a>
+                " with its password, or " <a href="/forgot">"choose a new one"</a> "."
+            </p>
+            <p>
+                "Choose the password for this address. Confirming ends every other browser, device and link of this address, and signs this browser in."
+            </p>
+            <ActionForm action attr:class="stack" attr:novalidate=true>
+                <ErrorSummary error fields=&["password", "display_name", "token"] />
+                <input type="hidden" name="token" value=token />
+                <Field
+                    name="password"
+                    label="Password"
+                    kind="password"
+                    autocomplete="new-password"
+                    hint="8 to 128 characters. Any characters; a common password is refused."
+                    error
+                />
+                <Field
+                    name="display_name"
+                    label="Display name (optional)"
+                    kind="text"
+                    autocomplete="nickname"
+                    hint="How you are shown: 1 to 64 characters. Left empty, the part of your email before the @."
+                    optional=true
+                    error
+                />
+                <button type="submit" disabled=move || action.pending().get()>
+                    "Confirm and sign in"
+                </button>
+            </ActionForm>
         </section>
     }
 }

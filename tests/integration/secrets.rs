@@ -80,8 +80,16 @@ async fn the_secret_is_in_no_response_and_no_log_line_even_at_trace() {
         assert!(std::time::Instant::now() < deadline, "no verification mail in {}", outbox.display());
         tokio::time::sleep(std::time::Duration::from_millis(25)).await;
     };
-    step(&client, &base, "POST", "/api/verify_email", &[("token", token.as_str())], &mut seen, &mut cookies)
-        .await;
+    step(
+        &client,
+        &base,
+        "POST",
+        "/api/verify_email",
+        &[("token", token.as_str()), ("password", PASSWORD)],
+        &mut seen,
+        &mut cookies,
+    )
+    .await;
     let after_verification: Vec<Step> = vec![
         ("POST", "/api/chat_token", vec![]),
         ("POST", "/api/chat_token", vec![("identity", SECRET)]),

@@ -32,7 +32,7 @@ async fn sign_up_mails_a_link_that_signs_in_and_stores_a_lowercased_email_with_a
     assert_eq!(json(response).await, serde_json::json!({"status": "check_your_inbox"}));
     assert_eq!(app.whoami().await, None);
     let token = app.verification_token("ann.lee@example.com", 1).await;
-    let response = app.post_form("/api/verify_email", &[("token", &token)]).await;
+    let response = app.post_form("/api/verify_email", &[("token", &token), ("password", GOOD)]).await;
     assert_eq!(response.status(), 200);
     assert_eq!(json(response).await["email"], "ann.lee@example.com");
     assert_eq!(app.whoami().await.as_deref(), Some("ann.lee@example.com"));
@@ -46,15 +46,22 @@ async fn sign_up_mails_a_link_that_signs_in_and_stores_a_lowercased_email_with_a
 async fn empty_and_missing_fields_are_400_with_the_field() {
     let app = TestApp::spawn().await;
     assert_bad_input(&app, app.signup("", GOOD).await, "email").await;
-    assert_bad_input(&app, app.signup("ann@example.com", "").await, "password").await;
     assert_bad_input(&app, app.signup("   ", GOOD).await, "email").await;
-    assert_bad_input(&app, app.post_form("/api/signup", &[("email", "ann@example.com")]).await, "password")
-        .await;
     assert_bad_input(&app, app.post_form("/api/signup", &[("password", GOOD)]).await, "email").await;
     assert_bad_input(&app, app.post_form("/api/login", &[("password", GOOD)]).await, "email").await;
     assert_bad_input(&app, app.login("", GOOD).await, "email").await;
     assert_bad_input(&app, app.login("ann@example.com", "").await, "password").await;
     assert_eq!(app.user_count().await, 0);
+    // The password is chosen on the link's page: there it is required.
+    let token = app.signup_link("ann@example.com").await;
+    assert_bad_input(&app, app.verify_with(&app.client, &token, "").await, "password").await;
+    assert_bad_input(&app, app.post_form("/api/verify_email", &[("token", &token)]).await, "password").await;
+    // With verification off, the sign-up itself takes it.
+    let off = TestApp::builder().env("CHATPASS_EMAIL_VERIFICATION", "off").spawn().await;
+    assert_bad_input(&off, off.signup("ann@example.com", "").await, "password").await;
+    assert_bad_input(&off, off.post_form("/api/signup", &[("email", "ann@example.com")]).await, "password")
+        .await;
+    assert_eq!(off.user_count().await, 0);
 }
 
 #[tokio::test]
@@ -140,11 +147,11 @@ async fn one_address_in_two_spellings_is_one_account() {
 #[tokio::test]
 async fn password_length_bounds_and_nul_bytes() {
     let app = TestApp::spawn().await;
-    assert_bad_input(&app, app.signup("a@example.com", &"x".repeat(7)).await, "password").await;
-    assert_bad_input(&app, app.signup("a@example.com", &"y".repeat(129)).await, "password").await;
-    assert_bad_input(&app, app.signup("a@example.com", "nul\0inside-password").await, "password").await;
-    assert_bad_input(&app, app.signup("a@example.com", "password1").await, "password").await;
-    assert_eq!(app.signup("a@example.com", &"q".repeat(128)).await.status(), 202);
+    let token = app.signup_link("a@example.com").await;
+    for bad in ["x".repeat(7), "y".repeat(129), "nul\0inside-password".into(), "password1".into()] {
+        assert_bad_input(&app, app.verify_with(&app.client, &token, &bad).await, "password").await;
+    }
+    assert_eq!(app.verify_with(&app.client, &token, &"q".repeat(128)).await.status(), 200);
     assert_eq!(app.user_count().await, 1);
 }
 
@@ -522,7 +529,7 @@ async fn secure_cookies_when_the_public_url_is_https() {
         .post(app.url("/api/verify_email"))
         .header("origin", "https://chat.example.com")
         .header("accept", "application/json")
-        .form(&[("token", token.as_str())])
+        .form(&[("token", token.as_str()), ("password", GOOD)])
         .send()
         .await
         .unwrap();

@@ -32,19 +32,16 @@ fn refused_names() -> Vec<(&'static str, String)> {
     ]
 }
 
-/// Signs `email` up (with `display_name` when given), uses the mailed link: the client is
-/// signed in with a proven email.
+/// Signs `email` up and uses the mailed link, choosing the password and `display_name`
+/// (when given) on its page: the client is signed in with a proven email.
 async fn register_named(app: &TestApp, email: &str, display_name: Option<&str>) {
-    let before = app.mails_to(email).len();
-    let mut form = vec![("email", email), ("password", GOOD)];
+    let token = app.signup_link(email).await;
+    let mut form = vec![("token", token.as_str()), ("password", GOOD)];
     if let Some(name) = display_name {
         form.push(("display_name", name));
     }
-    let response = app.post_form("/api/signup", &form).await;
-    assert_eq!(response.status(), 202, "sign-up of {email}: {}", response.text().await.unwrap_or_default());
-    let token = app.verification_token(email, before + 1).await;
-    let response = app.post_form("/api/verify_email", &[("token", &token)]).await;
-    assert_eq!(response.status(), 200);
+    let response = app.post_form("/api/verify_email", &form).await;
+    assert_eq!(response.status(), 200, "{email}: {}", response.text().await.unwrap_or_default());
 }
 
 async fn account_name(app: &TestApp, client: &reqwest::Client) -> String {
@@ -80,10 +77,6 @@ async fn users_table(app: &TestApp) -> Vec<UserRow> {
     }
 }
 
-async fn count(app: &TestApp, sql: &str) -> i64 {
-    common::count(&app.pool, sql).await
-}
-
 async fn set_name(app: &TestApp, client: &reqwest::Client, name: &str) -> reqwest::Response {
     app.post_form_with(client, "/api/set_display_name", &[("display_name", name)]).await
 }
@@ -104,17 +97,18 @@ async fn a_sign_up_without_a_display_name_is_shown_by_the_emails_local_part() {
         [("Ann.Lee@Example.com", None), ("bob@example.com", Some("")), ("cy+chat@example.com", Some("  \t "))]
     {
         let client = common::client();
-        let mut form = vec![("email", email), ("password", GOOD)];
+        assert_eq!(
+            app.post_form_with(&client, "/api/signup", &[("email", email)]).await.status(),
+            202,
+            "{email}"
+        );
+        let stored = email.to_lowercase();
+        let token = app.verification_token(&stored, 1).await;
+        let mut form = vec![("token", token.as_str()), ("password", GOOD)];
         if let Some(name) = given {
             form.push(("display_name", name));
         }
-        assert_eq!(app.post_form_with(&client, "/api/signup", &form).await.status(), 202, "{email}");
-        let stored = email.to_lowercase();
-        let token = app.verification_token(&stored, 1).await;
-        assert_eq!(
-            app.post_form_with(&client, "/api/verify_email", &[("token", &token)]).await.status(),
-            200
-        );
+        assert_eq!(app.post_form_with(&client, "/api/verify_email", &form).await.status(), 200);
         let local = stored.split('@').next().unwrap();
         assert_eq!(account_name(&app, &client).await, local, "{email}");
         assert_eq!(token_name(&app, &client).await, local, "{email}");
@@ -144,59 +138,29 @@ async fn a_display_name_with_emoji_and_right_to_left_text_is_stored_exactly_afte
 }
 
 #[tokio::test]
-async fn a_bad_display_name_at_sign_up_is_400_on_its_field_and_writes_nothing() {
-    // One sign-up an hour from this address: a refused one must not spend it.
-    let app = TestApp::builder().env("CHATPASS_SIGNUPS_PER_IP", "1").spawn().await;
-    for (what, name) in refused_names() {
-        let response = app
-            .post_form_with(
-                &common::client(),
-                "/api/signup",
-                &[("email", "new@example.com"), ("password", GOOD), ("display_name", &name)],
-            )
-            .await;
+async fn a_bad_display_name_on_the_links_page_is_400_on_its_field_and_uses_nothing() {
+    let app = TestApp::spawn().await;
+    let token = app.signup_link("new@example.com").await;
+    let mut names = refused_names();
+    names.push(("an email address", "real.ann@example.com".into()));
+    names.push(("the service's staff", "chatpass admin".into()));
+    let before = users_table(&app).await;
+    for (what, name) in names {
+        let form = [("token", token.as_str()), ("password", GOOD), ("display_name", name.as_str())];
+        let response = app.post_form_with(&common::client(), "/api/verify_email", &form).await;
         assert!(response.headers().get("set-cookie").is_none(), "{what}: no session");
         assert_display_name_refused(response, what).await;
     }
-    assert!(users_table(&app).await.is_empty(), "no user row");
-    assert_eq!(count(&app, "SELECT COUNT(*) FROM outbox").await, 0, "no mail queued");
-    assert_eq!(count(&app, "SELECT COUNT(*) FROM email_tokens").await, 0, "no link made");
-    assert!(app.mails_to("new@example.com").is_empty());
-    // Nothing was counted either: the one sign-up this address has left still works.
-    let response = app
-        .post_form(
-            "/api/signup",
-            &[("email", "new@example.com"), ("password", GOOD), ("display_name", "New")],
-        )
-        .await;
-    assert_eq!(response.status(), 202);
+    assert_eq!(users_table(&app).await, before, "the account is as the sign-up left it");
+    assert_eq!(app.session_count().await, 0);
+    // The link still works.
+    let form = [("token", token.as_str()), ("password", GOOD), ("display_name", "New")];
+    assert_eq!(app.post_form("/api/verify_email", &form).await.status(), 200);
     assert_eq!(stored_name(&app, "new@example.com").await.as_deref(), Some("New"));
 }
 
 #[tokio::test]
-async fn a_bad_display_name_with_an_existing_email_leaves_that_account_and_its_mail_alone() {
-    let app = TestApp::spawn().await;
-    register_named(&app, "kept@example.com", Some("Kept")).await;
-    let users_before = users_table(&app).await;
-    let outbox_before = count(&app, "SELECT COUNT(*) FROM outbox").await;
-    let tokens_before = count(&app, "SELECT COUNT(*) FROM email_tokens").await;
-    for (what, name) in refused_names() {
-        let response = app
-            .post_form_with(
-                &common::client(),
-                "/api/signup",
-                &[("email", "kept@example.com"), ("password", GOOD), ("display_name", &name)],
-            )
-            .await;
-        assert_display_name_refused(response, what).await;
-    }
-    assert_eq!(users_table(&app).await, users_before, "the users table is unchanged");
-    assert_eq!(count(&app, "SELECT COUNT(*) FROM outbox").await, outbox_before, "no mail queued");
-    assert_eq!(count(&app, "SELECT COUNT(*) FROM email_tokens").await, tokens_before);
-}
-
-#[tokio::test]
-async fn a_sign_up_with_an_existing_email_does_not_change_that_accounts_display_name() {
+async fn a_sign_up_never_sets_or_changes_a_display_name() {
     let app = TestApp::spawn().await;
     // Proven accounts with no name chosen and with one, and an account nobody has proven.
     register_named(&app, "ann@example.com", None).await;
@@ -205,27 +169,72 @@ async fn a_sign_up_with_an_existing_email_does_not_change_that_accounts_display_
     let form = [("email", "bob@example.com"), ("password", GOOD), ("display_name", "Bob")];
     assert_eq!(app.post_form_with(&bob, "/api/signup", &form).await.status(), 202);
     for (email, kept) in
-        [("ann@example.com", None), ("carol@example.com", Some("Carol")), ("bob@example.com", Some("Bob"))]
+        [("ann@example.com", None), ("carol@example.com", Some("Carol")), ("bob@example.com", None)]
     {
         let response = app
             .post_form_with(
                 &common::client(),
                 "/api/signup",
-                &[("email", email), ("password", GOOD), ("display_name", "Mallory")],
+                &[("email", email), ("password", GOOD), ("display_name", "<b>Mallory</b>")],
             )
             .await;
-        // The same answer as for a new email.
+        // The same answer as for a new email, whatever the name: a sign-up reads no name.
         assert_eq!(response.status(), 202, "{email}");
         assert_eq!(json(response).await, serde_json::json!({"status": "check_your_inbox"}));
         assert_eq!(stored_name(&app, email).await.as_deref(), kept, "{email}");
     }
     assert_eq!(account_name(&app, &app.client).await, "Carol");
-    // Bob's account was unproven: the second sign-up's link proves it (and sets its
-    // password), but the name stays the one the account has.
+    // Bob's address is proven by either link; the name is the one chosen on its page.
     let token = app.verification_token("bob@example.com", 2).await;
-    assert_eq!(app.post_form_with(&bob, "/api/verify_email", &[("token", &token)]).await.status(), 200);
-    assert_eq!(account_name(&app, &bob).await, "Bob");
-    assert_eq!(token_name(&app, &bob).await, "Bob");
+    let form = [("token", token.as_str()), ("password", GOOD), ("display_name", "Robert")];
+    assert_eq!(app.post_form_with(&bob, "/api/verify_email", &form).await.status(), 200);
+    assert_eq!(account_name(&app, &bob).await, "Robert");
+    assert_eq!(token_name(&app, &bob).await, "Robert");
+}
+
+/// Names that pose as someone else: an address, the service's staff, and a name that looks
+/// like another account's (Cyrillic letters, fullwidth letters, case).
+#[tokio::test]
+async fn a_display_name_cannot_pose_as_an_address_the_staff_or_another_account() {
+    let app = TestApp::spawn().await;
+    register_named(&app, "ann@example.com", Some("Ann Lee")).await;
+    let bob = common::client();
+    let token = app.signup_link("bob@example.com").await;
+    // On the link's page, taken names are refused and the link still works.
+    let form = [("token", token.as_str()), ("password", GOOD), ("display_name", "\u{0410}nn Lee")];
+    assert_display_name_refused(app.post_form_with(&bob, "/api/verify_email", &form).await, "look-alike")
+        .await;
+    let form = [("token", token.as_str()), ("password", GOOD)];
+    assert_eq!(app.post_form_with(&bob, "/api/verify_email", &form).await.status(), 200);
+    for (what, name) in [
+        ("an email address", "real.ann@example.com"),
+        ("the service's staff", "chatpass admin"),
+        ("Cyrillic look-alike", "\u{0410}nn L\u{0435}e"),
+        ("fullwidth and case", "\u{FF41}NN  lee"),
+    ] {
+        assert_display_name_refused(set_name(&app, &bob, name).await, what).await;
+    }
+    assert_eq!(stored_name(&app, "bob@example.com").await, None);
+    // Ann may keep (and set again) her own name; Bob takes a free one.
+    assert_eq!(set_name(&app, &app.client, "Ann Lee").await.status(), 200);
+    assert_eq!(set_name(&app, &bob, "Bob").await.status(), 200);
+    // Once Ann moves on, her old name is free.
+    assert_eq!(set_name(&app, &app.client, "Ann L.").await.status(), 200);
+    assert_eq!(set_name(&app, &bob, "Ann Lee").await.status(), 200);
+}
+
+/// Two accounts taking one name at once: exactly one gets it.
+#[tokio::test]
+async fn two_accounts_taking_the_same_name_at_once_one_gets_it() {
+    let app = TestApp::spawn().await;
+    register_named(&app, "ann@example.com", None).await;
+    let bob = common::client();
+    let token = app.signup_link("bob@example.com").await;
+    assert_eq!(app.verify_with(&bob, &token, GOOD).await.status(), 200);
+    let (a, b) = tokio::join!(set_name(&app, &app.client, "Sam"), set_name(&app, &bob, "\u{0405}am"));
+    let mut statuses = [a.status().as_u16(), b.status().as_u16()];
+    statuses.sort();
+    assert_eq!(statuses, [200, 400]);
 }
 
 #[tokio::test]

@@ -29,7 +29,12 @@ async fn ann_and_bob(app: &TestApp) -> reqwest::Client {
     let form = [("email", "bob@example.com"), ("password", GOOD)];
     assert_eq!(app.post_form_with(&bob, "/api/signup", &form).await.status(), 202);
     let token = app.verification_token("bob@example.com", 1).await;
-    assert_eq!(app.post_form_with(&bob, "/api/verify_email", &[("token", &token)]).await.status(), 200);
+    assert_eq!(
+        app.post_form_with(&bob, "/api/verify_email", &[("token", &token), ("password", GOOD)])
+            .await
+            .status(),
+        200
+    );
     bob
 }
 

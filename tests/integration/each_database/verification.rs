@@ -28,8 +28,15 @@ fn session_cookie(response: &reqwest::Response) -> Option<String> {
         .map(|v| v.split(';').next().unwrap_or_default().to_string())
 }
 
+/// Uses a link choosing [`GOOD`] on its page.
 async fn verify(app: &TestApp, client: &reqwest::Client, token: &str) -> reqwest::Response {
-    app.post_form_with(client, "/api/verify_email", &[("token", token)]).await
+    app.verify_with(client, token, GOOD).await
+}
+
+async fn assert_already_confirmed(response: reqwest::Response) {
+    assert_eq!(response.status(), 409);
+    assert!(session_cookie(&response).is_none(), "a link for a proven email starts no session");
+    assert_eq!(json(response).await, json!({"error": "already_confirmed"}));
 }
 
 async fn assert_bad_token(response: reqwest::Response) {
@@ -73,7 +80,7 @@ async fn a_sign_up_for_an_existing_account_answers_alike_sets_no_cookie_and_mail
     );
     // The owner hears about it, with links to log in and to ask for a new password, and
     // nothing that works as a key.
-    let notice = app.wait_for_mail("ann@example.com", 2).await;
+    let notice = app.wait_for_mail("ann@example.com", 3).await;
     assert_eq!(
         mail::links(&notice),
         [format!("http://{}/login", app.addr), format!("http://{}/forgot", app.addr)]
@@ -112,55 +119,77 @@ async fn a_sign_up_for_an_existing_account_answers_alike_sets_no_cookie_and_mail
 }
 
 #[tokio::test]
-async fn the_link_works_once_signs_in_with_a_new_session_id_and_lands_on_chat() {
+async fn the_links_page_asks_for_the_password_and_its_post_proves_signs_in_and_lands_on_chat() {
     let app = TestApp::spawn().await;
+    // The sign-up names only the address: a password sent with it is never stored, and
+    // nobody can log in until the owner chooses one on the link's page.
     assert_eq!(app.signup("ann@example.com", GOOD).await.status(), 202);
-    // Login works before verification; the token does not.
-    let login = app.login("ann@example.com", GOOD).await;
-    assert_eq!(login.status(), 200);
-    let before = session_cookie(&login).expect("login sets a cookie");
-    let refused = app.post_form("/api/chat_token", &[]).await;
-    assert_eq!(refused.status(), 403);
-    assert_eq!(json(refused).await, json!({"error": "email_unverified"}));
+    assert_eq!(app.login("ann@example.com", GOOD).await.status(), 401);
+    let (_, stored) = app.stored_credentials().await;
+    assert!(!stored.starts_with("$argon2"), "no password until the owner chooses one");
+    assert_eq!(app.post_form("/api/chat_token", &[]).await.status(), 401);
     assert_eq!(verified_at(&app, "ann@example.com").await, None);
 
     let token = app.verification_token("ann@example.com", 1).await;
-    // Opening the link (a GET, as a mail scanner would) shows a button and uses nothing.
+    // Opening the link (a GET, as a mail scanner would) shows the form and uses nothing.
     let page = app.get(&format!("/verify?token={token}")).await;
     assert_eq!(page.status(), 200);
     let html = page.text().await.unwrap();
     assert!(
-        html.contains("action=\"/api/verify_email\"") && html.contains(&token),
-        "a form that posts the token"
+        html.contains(&token) && html.contains("name=\"password\""),
+        "a form that posts the token and a password"
     );
     assert_eq!(verified_at(&app, "ann@example.com").await, None, "a GET proves nothing");
 
+    // A weak password is 400 on its field and uses nothing: the link still works.
+    let weak = app.verify_with(&app.client, &token, "password").await;
+    assert_eq!(weak.status(), 400);
+    assert_eq!(json(weak).await["field"], "password");
+    let missing = app.post_form("/api/verify_email", &[("token", &token)]).await;
+    assert_eq!(missing.status(), 400);
+    assert_eq!(json(missing).await["field"], "password");
+    assert_eq!(verified_at(&app, "ann@example.com").await, None);
+
     let response = verify(&app, &app.client, &token).await;
     assert_eq!(response.status(), 200);
-    let after = session_cookie(&response).expect("verification sets the session cookie");
-    assert_ne!(before, after, "a new session id");
+    assert!(session_cookie(&response).is_some(), "verification sets the session cookie");
     assert_eq!(json(response).await["email"], "ann@example.com");
     assert!(verified_at(&app, "ann@example.com").await.is_some());
     let token_answer = app.post_form("/api/chat_token", &[]).await;
     assert_eq!(token_answer.status(), 200);
     assert_eq!(json(token_answer).await["identity"], "ann@example.com");
+    assert_eq!(
+        app.post_form_with(
+            &common::client(),
+            "/api/login",
+            &[("email", "ann@example.com"), ("password", GOOD)]
+        )
+        .await
+        .status(),
+        200
+    );
+    // The owner is told, with the time.
+    let notice = app.wait_for_mail("ann@example.com", 2).await;
+    assert!(notice.contains("confirmed on a browser at 20") && notice.contains(" UTC"), "{notice}");
 
-    // Used: refused, and it changes nothing.
-    assert_bad_token(verify(&app, &common::client(), &token).await).await;
+    // Used, and the email proven: "already confirmed, log in", never a session.
+    assert_already_confirmed(verify(&app, &common::client(), &token).await).await;
 
-    // Without JavaScript: the form post is redirected to the chat, a refused one back to the page.
+    // Without JavaScript: the form post is redirected to the chat; a second one back to
+    // the page, which says the email is confirmed.
     assert_eq!(app.signup("bob@example.com", GOOD).await.status(), 202);
     let bob = app.verification_token("bob@example.com", 1).await;
     let page = format!("/verify?token={bob}");
-    let response = app.post_plain_form("/api/verify_email", &page, &[("token", &bob)]).await;
+    let form = [("token", bob.as_str()), ("password", GOOD)];
+    let response = app.post_plain_form("/api/verify_email", &page, &form).await;
     assert_eq!(response.status(), 302);
     assert_eq!(response.headers()["location"], "/chat");
-    let response = app.post_plain_form("/api/verify_email", &page, &[("token", &bob)]).await;
+    let response = app.post_plain_form("/api/verify_email", &page, &form).await;
     assert_eq!(response.status(), 302);
     let back = response.headers()["location"].to_str().unwrap().to_string();
     assert!(back.contains("/verify?") && back.contains("__err="), "{back}");
     let page = app.client.get(back).send().await.unwrap().text().await.unwrap();
-    assert!(page.contains("This link does not work"), "the page says the link failed and offers a new one");
+    assert!(page.contains("already confirmed"), "the page says the email is confirmed and offers to log in");
 }
 
 #[tokio::test]
@@ -189,7 +218,8 @@ async fn bad_tokens_are_400_on_the_token_field_and_change_nothing() {
     for bad in &cases {
         assert_bad_token(verify(&app, &common::client(), bad).await).await;
     }
-    assert_bad_token(app.post_form_with(&common::client(), "/api/verify_email", &[]).await).await;
+    assert_bad_token(app.post_form_with(&common::client(), "/api/verify_email", &[("password", GOOD)]).await)
+        .await;
     assert_eq!(verified_at(&app, "ann@example.com").await, None);
     assert_eq!(app.session_count().await, 0);
     // And the real one still works after all that.
@@ -240,21 +270,30 @@ async fn a_token_bound_to_another_email_or_user_proves_nothing() {
     // Bob's link in someone else's browser proves Bob's address and signs that browser in as Bob.
     let bob = app.verification_token("bob@example.com", 1).await;
     let elsewhere = common::client();
-    assert_eq!(app.login("ann@example.com", GOOD).await.status(), 200);
     assert_eq!(verify(&app, &elsewhere, &bob).await.status(), 200);
     assert_eq!(app.whoami_with(&elsewhere).await.as_deref(), Some("bob@example.com"));
     assert_eq!(verified_at(&app, "ann@example.com").await, None, "Ann is not proven by Bob's link");
 }
 
 #[tokio::test]
-async fn ten_concurrent_uses_of_one_link_succeed_once() {
+async fn eight_concurrent_uses_of_one_link_with_different_passwords_prove_once_with_one_password() {
     let app = TestApp::spawn().await;
     assert_eq!(app.signup("race@example.com", GOOD).await.status(), 202);
     let token = app.verification_token("race@example.com", 1).await;
-    let forms = (0..10).map(|_| vec![("token", token.clone())]).collect();
+    let passwords: Vec<String> = (0..8).map(|i| format!("racing passphrase number {i}")).collect();
+    let forms = passwords.iter().map(|p| vec![("token", token.clone()), ("password", p.clone())]).collect();
     let statuses = app.post_concurrently("/api/verify_email", forms).await;
-    assert_eq!(statuses, [200, 400, 400, 400, 400, 400, 400, 400, 400, 400]);
+    assert_eq!(statuses, [200, 409, 409, 409, 409, 409, 409, 409]);
     assert_eq!(app.session_count().await, 1);
+    // Exactly one of the eight passwords is the account's.
+    let mut working = 0;
+    for password in &passwords {
+        let form = [("email", "race@example.com"), ("password", password.as_str())];
+        if app.post_form_with(&common::client(), "/api/login", &form).await.status() == 200 {
+            working += 1;
+        }
+    }
+    assert_eq!(working, 1);
 }
 
 #[tokio::test]
@@ -283,7 +322,8 @@ async fn verification_posted_cross_site_is_403_and_uses_nothing() {
 async fn an_unverified_user_can_ask_for_the_link_again_until_429() {
     let app = TestApp::spawn().await;
     assert_eq!(app.post_form("/api/resend_verification", &[]).await.status(), 401);
-    assert_eq!(app.signup("ann@example.com", GOOD).await.status(), 202);
+    // Only an account from before the owner chose the password can be signed in unproven.
+    app.legacy_account("ann@example.com", GOOD).await;
     assert_eq!(app.login("ann@example.com", GOOD).await.status(), 200);
     let mut statuses = Vec::new();
     let mut retry_after = None;
@@ -300,65 +340,13 @@ async fn an_unverified_user_can_ask_for_the_link_again_until_429() {
     assert_eq!(sent, 5, "the default budget per account: {statuses:?}");
     assert!(statuses[sent..].iter().all(|s| *s == 429), "{statuses:?}");
     assert!(retry_after.unwrap().parse::<u64>().unwrap() >= 1);
-    // Every link works until one is used; then the email is proven and no more are sent.
-    let newest = app.verification_token("ann@example.com", 1 + sent).await;
+    // Whatever is asked, an address gets at most three links an hour.
+    let newest = app.wait_for_mail("ann@example.com", 3).await;
+    assert_eq!(common::count(&app.pool, "SELECT COUNT(*) FROM outbox WHERE kind = 'verify'").await, 3);
+    let newest = mail::verify_token(&newest).unwrap();
     assert_eq!(verify(&app, &app.client, &newest).await.status(), 200);
     let response = app.post_form("/api/resend_verification", &[]).await;
     assert_eq!(json(response).await, json!({"status": "already_verified"}));
-}
-
-#[tokio::test]
-async fn a_sign_up_for_an_unproven_address_lets_its_owner_take_it_back() {
-    let app = TestApp::spawn().await;
-    // A squatter signs up with someone else's address and logs in (no token: unproven).
-    let squatter = common::client();
-    assert_eq!(
-        app.post_form_with(&squatter, "/api/signup", &[("email", "ceo@example.com"), ("password", GOOD)])
-            .await
-            .status(),
-        202
-    );
-    assert_eq!(
-        app.post_form_with(&squatter, "/api/login", &[("email", "ceo@example.com"), ("password", GOOD)])
-            .await
-            .status(),
-        200
-    );
-    assert_eq!(app.post_form_with(&squatter, "/api/chat_token", &[]).await.status(), 403);
-    // The owner signs up too, gets the second mail, and uses it.
-    let owner = common::client();
-    assert_eq!(
-        app.post_form_with(&owner, "/api/signup", &[("email", "ceo@example.com"), ("password", OTHER)])
-            .await
-            .status(),
-        202
-    );
-    let link = app.verification_token("ceo@example.com", 2).await;
-    assert_eq!(verify(&app, &owner, &link).await.status(), 200);
-    assert_eq!(app.post_form_with(&owner, "/api/chat_token", &[]).await.status(), 200);
-    // The squatter is out, and their password no longer works; the owner's does.
-    assert_eq!(app.whoami_with(&squatter).await, None);
-    assert_eq!(
-        app.post_form_with(
-            &common::client(),
-            "/api/login",
-            &[("email", "ceo@example.com"), ("password", GOOD)]
-        )
-        .await
-        .status(),
-        401
-    );
-    assert_eq!(
-        app.post_form_with(
-            &common::client(),
-            "/api/login",
-            &[("email", "ceo@example.com"), ("password", OTHER)]
-        )
-        .await
-        .status(),
-        200
-    );
-    assert_eq!(app.user_count().await, 1);
 }
 
 #[tokio::test]
@@ -460,7 +448,7 @@ async fn the_smtp_server_down_during_sign_up_loses_nothing_and_sends_once_when_b
 #[tokio::test]
 async fn thirty_concurrent_resends_from_one_session_send_exactly_the_budget() {
     let app = TestApp::spawn().await;
-    assert_eq!(app.signup("ann@example.com", GOOD).await.status(), 202);
+    app.legacy_account("ann@example.com", GOOD).await;
     assert_eq!(app.login("ann@example.com", GOOD).await.status(), 200);
     let requests = (0..30).map(|_| app.post_form("/api/resend_verification", &[]));
     let mut statuses: Vec<u16> =
@@ -469,7 +457,7 @@ async fn thirty_concurrent_resends_from_one_session_send_exactly_the_budget() {
     assert_eq!(statuses.iter().filter(|s| **s == 202).count(), 5, "{statuses:?}");
     assert_eq!(statuses.iter().filter(|s| **s == 429).count(), 25, "{statuses:?}");
     let links = common::count(&app.pool, "SELECT COUNT(*) FROM email_tokens").await;
-    assert_eq!(links, 1 + 5, "the sign-up's link and five more, no matter how the requests interleave");
+    assert_eq!(links, 3, "three links an hour, no matter how the requests interleave");
 }
 
 #[tokio::test]
