@@ -276,11 +276,31 @@ async fn gate(timeouts: SessionSettings, mut request: Request, next: Next) -> Re
         "/account" if !signed_in => Some("/login?next=/account"),
         _ => None,
     };
+    let path = request.uri().path().to_owned();
     let response = match to_login {
         Some(location) => (StatusCode::FOUND, [(header::LOCATION, location)]).into_response(),
         None => next.run(request).await,
     };
-    server_fn_error_status(response).await
+    let mut response = server_fn_error_status(response).await;
+    keep_out_of_caches(&path, signed_in, &mut response);
+    response
+}
+
+/// A page that shows an account (every page of a signed-in visitor) or carries a mailed link
+/// (`/verify`, `/reset`) is never stored by a browser or a shared cache; logout also asks the
+/// browser to drop what it cached for this site, so the back button shows nothing of the account.
+fn keep_out_of_caches(path: &str, signed_in: bool, response: &mut Response) {
+    let is_page = response
+        .headers()
+        .get(header::CONTENT_TYPE)
+        .and_then(|v| v.to_str().ok())
+        .is_some_and(|t| t.starts_with("text/html"));
+    if (is_page && signed_in) || matches!(path, "/verify" | "/reset") {
+        response.headers_mut().insert(header::CACHE_CONTROL, HeaderValue::from_static("no-store"));
+    }
+    if path == "/api/logout" {
+        response.headers_mut().insert("clear-site-data", HeaderValue::from_static("\"cache\""));
+    }
 }
 
 /// Server functions answer every error with 500 and the error as JSON. This reads our

@@ -36,7 +36,7 @@ async function setVisibility(page: Page, state: 'hidden' | 'visible') {
 
 const messages = (page: Page) => page.getByTestId('messages').locator('li');
 
-test('the display name chosen at sign-up becomes the Twilio friendly name, and authors show by name', async ({ page, server }) => {
+test('the display name chosen on the link\'s page becomes the Twilio friendly name, and authors show by name beside their identity', async ({ page, server }) => {
   await ready(page, server, 'ana@example.com', 'Ana ✨ López');
   await expect(page.getByTestId('token-display-name')).toHaveText('Ana ✨ López');
   await expect.poll(() => fake(page, (t) => t.callsOf('updateFriendlyName'))).toEqual([['Ana ✨ López']]);
@@ -57,8 +57,10 @@ test('the display name chosen at sign-up becomes the Twilio friendly name, and a
   expect(new Set(authors)).toEqual(
     new Set(['Ana ✨ López', 'Bo', CY, '<img src=x onerror="window.__pwned=1">', 'H'.repeat(63) + '…']),
   );
-  await expect(page.getByTestId('participants')).toContainText('Bo');
-  await expect(page.getByTestId('participants')).not.toContainText(BO);
+  // Beside every name, who it really is: a friendly name cannot pass for another account.
+  await expect(page.getByTestId('participants')).toContainText(`Bo (${BO})`);
+  const ids = await page.getByTestId('messages').locator('.author-id').allTextContents();
+  expect(new Set(ids)).toEqual(new Set(['ana@example.com', BO, 'markup@example.com', 'huge@example.com']));
   expect(await page.locator('#content img').count()).toBe(0);
   expect(await page.evaluate(() => (window as any).__pwned)).toBeUndefined();
   // One lookup per identity, not one per message; the own name is known without one.
@@ -352,31 +354,34 @@ test('a long identity wraps between its parts and nothing overflows at 320 px', 
 test.describe('bad display names', () => {
   test.use({ allowedStatuses: [400] });
 
-  test('a display name at sign-up: too long, control, bidi or markup is refused on the field and makes nothing', async ({ page, server }) => {
+  test('a display name on the link\'s page: too long, control, bidi, markup or posing is refused on the field and uses nothing', async ({ page, server }) => {
     await page.goto(server.url + '/signup');
+    await expect(page.locator('body')).toHaveAttribute('data-hydrated', 'true');
+    await page.getByLabel('Email').fill('named@example.com');
+    await page.getByRole('button', { name: 'Create account' }).click();
+    await expect(page.getByTestId('check-inbox')).toBeVisible();
+    await page.goto(await server.verificationLink('named@example.com'));
     await expect(page.locator('body')).toHaveAttribute('data-hydrated', 'true');
     const bad: [string, RegExp][] = [
       ['n'.repeat(65), /at most 64 characters/],
       ['Ana\u0007', /control or invisible formatting characters/],
       ['Ana\u202Egnp.exe', /U\+202E/],
       ['<b>Ana</b>', /cannot contain < or >/],
+      ['ana@example.com', /cannot be an email address/],
+      ['chatpass admin', /reserved/],
     ];
     for (const [name, why] of bad) {
-      await page.getByLabel('Email').fill('named@example.com');
       await page.getByLabel('Password').fill(PASSWORD);
       await page.getByLabel('Display name').fill(name);
-      await page.getByRole('button', { name: 'Create account' }).click();
+      await page.getByRole('button', { name: 'Confirm and sign in' }).click();
       await expect(page.locator('#field-display_name-error'), JSON.stringify(name)).toHaveText(why);
       await expect(page.getByLabel('Display name')).toHaveAttribute('aria-invalid', 'true');
-      await expect(page.getByTestId('check-inbox')).toHaveCount(0);
+      await expect(page.getByTestId('signed-in-as')).toHaveCount(0);
     }
-    // Nothing was made: no mail went out, and the address is still free.
-    expect(mailsIn(path.join(server.dir, 'outbox'))).toEqual([]);
+    // Nothing was used: the link still proves the address.
+    expect(mailsIn(path.join(server.dir, 'outbox')).length).toBe(1);
     await page.getByLabel('Display name').fill('   ');
-    await page.getByRole('button', { name: 'Create account' }).click();
-    await expect(page.getByTestId('check-inbox')).toBeVisible();
-    await page.goto(await server.verificationLink('named@example.com'));
-    await page.getByRole('button', { name: 'Confirm my email' }).click();
+    await page.getByRole('button', { name: 'Confirm and sign in' }).click();
     await expect(page.getByTestId('token-display-name')).toHaveText('named');
   });
 });

@@ -160,8 +160,9 @@ export class SmtpSink {
 export const PASSWORD = 'correct horse battery staple';
 
 /**
- * Signs up in the browser, reads the verification mail from `mailDir` (the server's file
- * outbox unless given), opens its link, presses the button, and lands on /chat signed in.
+ * Signs up in the browser (the email only), reads the verification mail from `mailDir`
+ * (the server's file outbox unless given), opens its link, chooses the password (and the
+ * display name) on its page, and lands on /chat signed in.
  */
 export async function signUpAndVerify(
   page: Page,
@@ -173,14 +174,16 @@ export async function signUpAndVerify(
   await page.goto(server.url + '/signup');
   await expect(page.locator('body')).toHaveAttribute('data-hydrated', 'true');
   await page.getByLabel('Email').fill(email);
-  if (options.displayName !== undefined) await page.getByLabel('Display name').fill(options.displayName);
-  await page.getByLabel('Password').fill(PASSWORD);
+  await expect(page.getByLabel('Password')).toHaveCount(0);
   await page.getByRole('button', { name: 'Create account' }).click();
   await expect(page.getByTestId('check-inbox')).toBeVisible();
   await expect(page.getByTestId('signed-in-as')).toHaveCount(0);
   const link = mailDir ? await waitForLink(mailDir, email) : await server.verificationLink(email);
   await page.goto(link);
-  await page.getByRole('button', { name: 'Confirm my email' }).click();
+  await expect(page.locator('body')).toHaveAttribute('data-hydrated', 'true');
+  await page.getByLabel('Password').fill(PASSWORD);
+  if (options.displayName !== undefined) await page.getByLabel('Display name').fill(options.displayName);
+  await page.getByRole('button', { name: 'Confirm and sign in' }).click();
   await expect(page).toHaveURL(server.url + '/chat');
   await expect(page.getByTestId('signed-in-as')).toHaveText(email);
 }

@@ -85,6 +85,45 @@ impl<K: Hash + Eq + Clone + std::fmt::Display> Limiter<K> {
     }
 }
 
+/// A per-address budget. IPv6 clients come keyed by their /64 (`config::proxies::limit_key`);
+/// one who holds a larger prefix could move between its /64s, so each /56 also has four times
+/// the budget and each /48 sixteen times. IPv4 addresses are counted alone.
+pub struct AddressLimiter {
+    per_client: Limiter<IpAddr>,
+    per_56: Limiter<IpAddr>,
+    per_48: Limiter<IpAddr>,
+}
+
+impl AddressLimiter {
+    pub fn new(name: &'static str, budget: Budget) -> Self {
+        let times = |n: u32| Budget { count: budget.count.saturating_mul(n), window: budget.window };
+        AddressLimiter {
+            per_client: Limiter::new(name, budget),
+            per_56: Limiter::new(name, times(4)),
+            per_48: Limiter::new(name, times(16)),
+        }
+    }
+
+    /// Counts one event of `ip` now, in its own budget and, for IPv6, its /56's and /48's.
+    pub fn check(&self, ip: &IpAddr) -> Result<(), AppError> {
+        self.per_client.check(ip)?;
+        if let IpAddr::V6(v6) = ip {
+            let prefix = |bits: u32| {
+                IpAddr::from(std::net::Ipv6Addr::from(u128::from(*v6) & (u128::MAX << (128 - bits))))
+            };
+            self.per_56.check(&prefix(56))?;
+            self.per_48.check(&prefix(48))?;
+        }
+        Ok(())
+    }
+
+    pub fn sweep(&self) {
+        self.per_client.sweep();
+        self.per_56.sweep();
+        self.per_48.sweep();
+    }
+}
+
 /// How often the in-memory limiters are swept.
 pub const SWEEP_EVERY: Duration = Duration::from_secs(60);
 
@@ -181,12 +220,12 @@ impl LoginGuard {
 /// Every limit the app applies, configured once at start.
 pub struct Limits {
     pub logins: LoginGuard,
-    pub signups_per_ip: Limiter<IpAddr>,
+    pub signups_per_ip: AddressLimiter,
     /// Verification mails sent again, per user id and per client address.
     pub resends_per_account: Limiter<i64>,
-    pub resends_per_ip: Limiter<IpAddr>,
+    pub resends_per_ip: AddressLimiter,
     /// Forgotten-password requests per client address.
-    pub resets_per_ip: Limiter<IpAddr>,
+    pub resets_per_ip: AddressLimiter,
     /// Display-name changes per user id (each one a write).
     pub display_names_per_account: Limiter<i64>,
     /// Password changes per user id that passed the current-password check (each one ends
@@ -211,10 +250,10 @@ impl Limits {
     pub fn new(pool: &Pool, settings: LimitSettings) -> Self {
         Limits {
             logins: LoginGuard::new(pool, &settings),
-            signups_per_ip: Limiter::new("signups_per_ip", settings.signups_per_ip),
+            signups_per_ip: AddressLimiter::new("signups_per_ip", settings.signups_per_ip),
             resends_per_account: Limiter::new("resends_per_account", settings.resends_per_account),
-            resends_per_ip: Limiter::new("resends_per_ip", settings.resends_per_ip),
-            resets_per_ip: Limiter::new("resets_per_ip", settings.resets_per_ip),
+            resends_per_ip: AddressLimiter::new("resends_per_ip", settings.resends_per_ip),
+            resets_per_ip: AddressLimiter::new("resets_per_ip", settings.resets_per_ip),
             display_names_per_account: Limiter::new(
                 "display_names_per_account",
                 settings.display_names_per_account,
@@ -243,6 +282,27 @@ mod tests {
         // The three spent part of their budget within the window: the sweep keeps them.
         limiter.sweep();
         assert_eq!(limiter.len(), 3);
+    }
+
+    #[test]
+    fn ipv6_clients_spread_over_one_48_share_its_budget() {
+        let limiter = AddressLimiter::new("test", Budget { count: 2, window: Duration::from_secs(3600) });
+        // Each /64 (as `limit_key` hands them over) is a client of its own, but a /56 holds
+        // at most four budgets and a /48 sixteen, however many /64s the requests come from.
+        let client =
+            |n: u128| IpAddr::from(std::net::Ipv6Addr::from((0x2001_0db8_0001_u128 << 80) | (n << 64)));
+        let passed =
+            (0..256u128).flat_map(|n| [client(n), client(n)]).filter(|ip| limiter.check(ip).is_ok()).count();
+        assert_eq!(passed, 2 * 4, "one /56 (the first 256 /64s): four budgets");
+        let other_56 = |n: u128| {
+            IpAddr::from(std::net::Ipv6Addr::from((0x2001_0db8_0001_u128 << 80) | ((256 + n) << 64)))
+        };
+        assert!(limiter.check(&other_56(0)).is_ok(), "another /56 of the same /48 has its own");
+        // IPv4 addresses are counted alone.
+        let v4 = IpAddr::from([192, 0, 2, 1]);
+        assert!(limiter.check(&v4).is_ok() && limiter.check(&v4).is_ok());
+        assert!(limiter.check(&v4).is_err());
+        assert!(limiter.check(&IpAddr::from([192, 0, 2, 2])).is_ok());
     }
 
     #[test]

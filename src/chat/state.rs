@@ -176,6 +176,19 @@ impl ChatView {
     pub fn name_of(&self, identity: &str) -> String {
         self.names.with(|names| shown_name(names.get(identity).map(String::as_str), identity))
     }
+
+    /// The name and, beside it, who it really is ([`handle`]): "Bo (bo@example.com)". A
+    /// friendly name is whatever its owner (or anyone with Twilio access) set; the identity is
+    /// what chatpass proved, so a name can never pass for another account.
+    pub fn name_and_handle_of(&self, identity: &str) -> String {
+        let name = self.name_of(identity);
+        let handle = handle(identity);
+        if name == handle {
+            name
+        } else {
+            format!("{name} ({handle})")
+        }
+    }
 }
 
 impl Default for ChatView {
@@ -205,6 +218,28 @@ pub fn shown_name(friendly: Option<&str>, identity: &str) -> String {
         return format!("{cut}…");
     }
     cleaned.to_string()
+}
+
+/// How an author is told apart whatever their friendly name: the email itself when it is
+/// the identity (`CHATPASS_CHAT_IDENTITY=email`), else a short handle of the opaque id
+/// (`#1a2b3c4d`). Cleaned like a name (identities come from Twilio too).
+pub fn handle(identity: &str) -> String {
+    let cleaned: String = identity.chars().filter(|c| !c.is_control() && !is_invisible_format(*c)).collect();
+    if cleaned.contains('@') {
+        return cleaned;
+    }
+    let short: String = cleaned.chars().take(8).collect();
+    format!("#{short}")
+}
+
+/// `name` with `identity`'s [`handle`] beside it, unless the name is the handle already.
+pub fn with_handle(name: String, identity: &str) -> String {
+    let handle = handle(identity);
+    if name == handle {
+        name
+    } else {
+        format!("{name} ({handle})")
+    }
 }
 
 /// Adds `lines` to `shown`, keeping one line per index, oldest first.
@@ -293,6 +328,17 @@ mod tests {
         let indexes: Vec<i64> = shown.iter().map(|l| l.index).collect();
         assert_eq!(indexes, vec![0, 1, 2, 3, 4, 5, 6]);
         assert_eq!(shown[5].body, "old");
+    }
+
+    #[test]
+    fn every_author_is_shown_with_who_they_are() {
+        assert_eq!(handle("bo@example.com"), "bo@example.com");
+        assert_eq!(handle("1a2b3c4d5e6f7a8b9c0d1e2f3a4b5c6d"), "#1a2b3c4d");
+        assert_eq!(handle("bo\u{202E}@example.com"), "bo@example.com");
+        let posing = shown_name(Some("real.ann@example.com"), "bo@example.com");
+        assert_eq!(with_handle(posing, "bo@example.com"), "real.ann@example.com (bo@example.com)");
+        let unnamed = shown_name(None, "cy@example.com");
+        assert_eq!(with_handle(unnamed, "cy@example.com"), "cy@example.com", "no name: the identity once");
     }
 
     #[test]

@@ -6,7 +6,7 @@ use leptos::prelude::*;
 
 use crate::{
     auth::{ResendOutcome, ResendVerification},
-    chat::state::{break_points, clock, countdown, short_clock, typing_sentence, ChatView},
+    chat::state::{break_points, clock, countdown, handle, short_clock, typing_sentence, ChatView},
 };
 
 /// The page: the demo-mode notice, rendered on the server (it names the server's
@@ -223,7 +223,9 @@ fn Chat() -> impl IntoView {
                 <Show when=move || view.open.with(Option::is_some)>
                     <p class="participants" data-testid="participants">
                         "Here: "
-                        {move || view.participants.get().iter().map(|i| view.name_of(i)).collect::<Vec<_>>().join(", ")}
+                        {move || {
+                            view.participants.get().iter().map(|i| view.name_and_handle_of(i)).collect::<Vec<_>>().join(", ")
+                        }}
                     </p>
                 </Show>
                 <Show when=move || view.has_older.get()>
@@ -249,7 +251,19 @@ fn Chat() -> impl IntoView {
                 >
                     <For each=move || view.messages.get() key=|l| (l.index, l.body.len()) let:line>
                         <li data-index=line.index>
-                            <span class="author">{move || view.name_of(&line.author)}</span>
+                            <span class="author">
+                                {
+                                    let author = line.author.clone();
+                                    move || view.name_of(&author)
+                                }
+                            </span>
+                            {
+                                let author = line.author.clone();
+                                move || {
+                                    let id = handle(&author);
+                                    (view.name_of(&author) != id).then(|| view! { <span class="author-id">{id}</span> })
+                                }
+                            }
                             {line.sent_at_ms.map(|ms| view! { <span class="time">{short_clock(ms)}</span> })}
                             <span class="body" dir="auto">{line.body.clone()}</span>
                         </li>

@@ -524,3 +524,15 @@ async fn concurrent_resets_changes_deletes_and_logins_of_one_account_answer_with
     }
     assert_eq!(app.user_count().await, 0);
 }
+
+/// An account whose stored email no longer parses under today's rules (stored before them)
+/// can still confirm its password, and so delete itself.
+#[tokio::test]
+async fn an_account_whose_stored_email_no_longer_parses_can_still_delete_itself() {
+    let app = TestApp::spawn().await;
+    assert_eq!(app.register("legacy@example.com", GOOD).await.status(), 200);
+    app.execute("UPDATE users SET email = '\"quoted\"@example.com' WHERE email = 'legacy@example.com'").await;
+    let response = app.post_form("/api/delete_account", &[("password", GOOD)]).await;
+    assert_eq!(response.status(), 200, "{}", response.text().await.unwrap_or_default());
+    assert_eq!(app.user_count().await, 0);
+}

@@ -212,3 +212,26 @@ async fn session_rows_hold_nothing_derived_from_the_password() {
     let raw = String::from_utf8_lossy(&data);
     assert!(!raw.contains("argon2") && !raw.contains(&hash[hash.len() - 20..]));
 }
+
+/// Pages that show an account, and the pages behind mailed links, are never cached; logout
+/// asks the browser to drop its cache of the site.
+#[tokio::test]
+async fn account_pages_and_link_pages_are_not_stored_and_logout_clears_the_cache() {
+    let app = TestApp::spawn().await;
+    let signed_out = app.get("/login").await;
+    assert_ne!(signed_out.headers().get("cache-control").map(|v| v.to_str().unwrap()), Some("no-store"));
+    for path in ["/verify?token=x", "/reset?token=x"] {
+        assert_eq!(app.get(path).await.headers()["cache-control"], "no-store", "{path}");
+    }
+    assert_eq!(app.register("ann@example.com", GOOD).await.status(), 200);
+    for path in ["/", "/account", "/chat", "/login"] {
+        let page = app.get(path).await;
+        assert_eq!(page.status(), 200, "{path}");
+        assert_eq!(page.headers()["cache-control"], "no-store", "{path}");
+    }
+    // The bundle stays cacheable for signed-in visitors too.
+    let favicon = app.get("/favicon.ico").await;
+    assert_ne!(favicon.headers().get("cache-control").map(|v| v.to_str().unwrap()), Some("no-store"));
+    let logout = app.post_form("/api/logout", &[]).await;
+    assert_eq!(logout.headers()["clear-site-data"], "\"cache\"");
+}
