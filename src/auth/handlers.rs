@@ -143,9 +143,7 @@ pub async fn verify_email(
     start_session(&mut auth, &user).await?;
     crate::metrics::verification();
     tracing::info!(user.id = user.id, "email verified; every other session ended; signed in");
-    if is_form_post() {
-        leptos_axum::redirect(AFTER_LOGIN);
-    }
+    leptos_axum::redirect(AFTER_LOGIN);
     Ok(info(&user))
 }
 
