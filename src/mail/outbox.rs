@@ -141,6 +141,18 @@ async fn finish(
     Ok(done == 1)
 }
 
+/// How long a sent or given-up row is kept (seconds): a week to answer "did my mail go
+/// out, and what did the server say", far past every window that counts rows (an hour).
+pub const KEEP_FINISHED_SECS: i64 = 7 * 24 * 3600;
+
+/// Deletes rows sent or given up more than [`KEEP_FINISHED_SECS`] before `now`; how many.
+/// Rows still to deliver stay, however old.
+pub async fn sweep(pool: &Pool, now: i64) -> Result<u64, sqlx::Error> {
+    const DELETE: &str = "DELETE FROM outbox WHERE sent_at < $1 OR failed_at < $1";
+    let before = now - KEEP_FINISHED_SECS;
+    crate::db::with_pool!(pool, p => sqlx::query(DELETE).bind(before).execute(p).await.map(|r| r.rows_affected()))
+}
+
 /// When the next queued mail is due (Unix seconds), if any is waiting.
 pub async fn next_due(pool: &Pool) -> Result<Option<i64>, sqlx::Error> {
     const SELECT: &str =

@@ -18,6 +18,7 @@ mod each_database {
     mod lifecycle;
     mod limits;
     mod sessions;
+    mod sweeps;
     mod verification;
 }
 
