@@ -41,6 +41,8 @@ pub async fn queued_since(tx: &mut Tx, user_id: i64, kind: &str, since: i64) -> 
 #[derive(Debug, Clone, sqlx::FromRow)]
 pub struct Claimed {
     pub id: i64,
+    /// The account it is about (its mail files are named by it).
+    pub user_id: Option<i64>,
     pub kind: String,
     pub recipient: String,
     pub subject: String,
@@ -73,14 +75,14 @@ pub async fn claim(
         " ORDER BY id LIMIT $4 FOR UPDATE SKIP LOCKED) ",
         "UPDATE outbox o SET claimed_until = $1 + $2, claim_token = $3, attempts = o.attempts + 1 ",
         "FROM picked WHERE o.id = picked.id ",
-        "RETURNING o.id, o.kind, o.recipient, o.subject, o.body, o.created_at, o.attempts"
+        "RETURNING o.id, o.user_id, o.kind, o.recipient, o.subject, o.body, o.created_at, o.attempts"
     );
     const SQLITE: &str = concat!(
         "UPDATE outbox SET claimed_until = $1 + $2, claim_token = $3, attempts = attempts + 1 ",
         "WHERE id IN (SELECT id FROM outbox WHERE ",
         due!(),
         " ORDER BY id LIMIT $4) ",
-        "RETURNING id, kind, recipient, subject, body, created_at, attempts"
+        "RETURNING id, user_id, kind, recipient, subject, body, created_at, attempts"
     );
     match pool {
         Pool::Postgres(p) => {

@@ -1,5 +1,5 @@
 //! How a mail leaves: over SMTP (`lettre`), or, with no SMTP server configured, as a
-//! `.eml` file in the outbox directory plus one log line with the mail's link, so a
+//! `.eml` file in the outbox directory (`files`) plus one log line with the mail's link, so a
 //! newcomer running `make run` can click it.
 
 use std::{path::PathBuf, str::FromStr, time::Duration};
@@ -14,7 +14,7 @@ use lettre::{
 };
 use secrecy::ExposeSecret;
 
-use super::{messages::first_link, outbox::Claimed};
+use super::{files, messages::first_link, outbox::Claimed};
 use crate::config::{MailSettings, MailTransport, SmtpSecurity};
 
 /// The longest one SMTP delivery may take, connection included.
@@ -72,8 +72,11 @@ impl Transport {
                 Ok(Err(e)) => Err(SendError::Transient(e.to_string())),
             },
             Transport::Files(dir) => {
-                let path = write_file(dir, mail.id, &message.formatted())
+                let (at, name) = (dir.clone(), files::file_name(mail.id, mail.user_id, mail.created_at));
+                let bytes = message.formatted();
+                let path = tokio::task::spawn_blocking(move || files::write(&at, &name, &bytes))
                     .await
+                    .map_err(|e| SendError::Transient(format!("the file writer stopped: {e}")))?
                     .map_err(|e| SendError::Transient(format!("cannot write to {}: {e}", dir.display())))?;
                 tracing::info!(
                     mail.id = mail.id,
@@ -115,14 +118,4 @@ fn message(from: &Mailbox, mail: &Claimed) -> Result<Message, SendError> {
         .header(ContentType::TEXT_PLAIN)
         .body(body)
         .map_err(|e| SendError::Permanent(format!("cannot build the message: {e}")))
-}
-
-/// Writes `<dir>/<id>.eml` whole or not at all (a temporary name, then a rename).
-async fn write_file(dir: &std::path::Path, id: i64, bytes: &[u8]) -> std::io::Result<PathBuf> {
-    tokio::fs::create_dir_all(dir).await?;
-    let path = dir.join(format!("{id:08}.eml"));
-    let partial = dir.join(format!(".{id:08}.eml.part"));
-    tokio::fs::write(&partial, bytes).await?;
-    tokio::fs::rename(&partial, &path).await?;
-    Ok(path)
 }

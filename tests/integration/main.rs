@@ -17,6 +17,7 @@ mod each_database {
     mod health;
     mod lifecycle;
     mod limits;
+    mod mail_files;
     mod sessions;
     mod sweeps;
     mod verification;
