@@ -6,8 +6,8 @@
 //! `O_NOFOLLOW`, and put in place with a hard link, which fails on any existing name.
 //!
 //! Names carry the row id, the user id and the row's creation time:
-//! `00000012-user3-1764000000.eml`. The time keeps a mail from a new database (whose ids
-//! start again) off an old file's name.
+//! `00000012-user3-1764000000.eml`. The user id lets a deleted account's files go with it;
+//! the time keeps a mail from a new database (whose ids start again) off an old file's name.
 
 use std::{
     fs::{DirBuilder, OpenOptions, Permissions},
@@ -28,6 +28,13 @@ pub fn file_name(id: i64, user_id: Option<i64>, created_at: i64) -> String {
         Some(user) => format!("{id:08}-user{user}-{created_at}.eml"),
         None => format!("{id:08}-{created_at}.eml"),
     }
+}
+
+/// Whether `name` (a mail file or one being written) belongs to `user_id`.
+fn belongs_to(name: &str, user_id: i64) -> bool {
+    let name = name.strip_prefix('.').unwrap_or(name);
+    name.split('-').nth(1) == Some(&format!("user{user_id}"))
+        && (name.ends_with(".eml") || name.ends_with(".part"))
 }
 
 /// Creates `dir` (0700) if missing; if it is there with wider permissions, tightens them to
@@ -73,6 +80,27 @@ pub fn write(dir: &Path, name: &str, bytes: &[u8]) -> io::Result<PathBuf> {
     // Unlinking a name never follows a link: whatever happened, only our own name goes.
     let _ = std::fs::remove_file(&partial);
     placed.map(|()| path)
+}
+
+/// Removes every mail file of `user_id` from `dir` (a deleted account's); how many.
+/// Blocking: call it off the async threads. A missing directory holds none.
+pub fn remove_for_user(dir: &Path, user_id: i64) -> io::Result<usize> {
+    let entries = match std::fs::read_dir(dir) {
+        Err(e) if e.kind() == io::ErrorKind::NotFound => return Ok(0),
+        other => other?,
+    };
+    let mut removed = 0;
+    for entry in entries {
+        let entry = entry?;
+        if entry.file_name().to_str().is_some_and(|name| belongs_to(name, user_id)) {
+            match std::fs::remove_file(entry.path()) {
+                Ok(()) => removed += 1,
+                Err(e) if e.kind() == io::ErrorKind::NotFound => {}
+                Err(e) => return Err(e),
+            }
+        }
+    }
+    Ok(removed)
 }
 
 #[cfg(test)]
@@ -132,5 +160,25 @@ mod tests {
         write(root.path(), &name, b"first").unwrap();
         assert_eq!(write(root.path(), &name, b"second").unwrap_err().kind(), io::ErrorKind::AlreadyExists);
         assert_eq!(std::fs::read(root.path().join(&name)).unwrap(), b"first");
+    }
+
+    #[test]
+    fn a_users_files_are_removed_and_no_one_elses() {
+        let root = tempfile::tempdir().unwrap();
+        let dir = root.path();
+        for (id, user) in [(1, Some(1)), (2, Some(12)), (3, Some(1)), (4, None), (5, Some(21))] {
+            write(dir, &file_name(id, user, 9), b"mail").unwrap();
+        }
+        std::fs::write(dir.join(".00000006-user1-9.eml.0123abcd.part"), b"half").unwrap();
+        std::fs::write(dir.join("notes-user1-.txt"), b"not a mail").unwrap();
+        assert_eq!(remove_for_user(dir, 1).unwrap(), 3);
+        let mut left: Vec<String> =
+            std::fs::read_dir(dir).unwrap().map(|e| e.unwrap().file_name().into_string().unwrap()).collect();
+        left.sort();
+        assert_eq!(
+            left,
+            ["00000002-user12-9.eml", "00000004-9.eml", "00000005-user21-9.eml", "notes-user1-.txt"]
+        );
+        assert_eq!(remove_for_user(&dir.join("missing"), 1).unwrap(), 0);
     }
 }

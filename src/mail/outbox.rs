@@ -41,7 +41,7 @@ pub async fn queued_since(tx: &mut Tx, user_id: i64, kind: &str, since: i64) -> 
 #[derive(Debug, Clone, sqlx::FromRow)]
 pub struct Claimed {
     pub id: i64,
-    /// The account it is about (its mail files are named by it).
+    /// The account it is about (its files go when the account does).
     pub user_id: Option<i64>,
     pub kind: String,
     pub recipient: String,
@@ -141,6 +141,12 @@ async fn finish(
         sqlx::query(sql).bind(time).bind(id).bind(claim).bind(error.as_deref()).execute(p).await.map(|r| r.rows_affected())
     })?;
     Ok(done == 1)
+}
+
+/// Whether row `id` is still there (a deleted account takes its rows along).
+pub async fn exists(pool: &Pool, id: i64) -> Result<bool, sqlx::Error> {
+    const SELECT: &str = "SELECT EXISTS (SELECT 1 FROM outbox WHERE id = $1)";
+    crate::db::with_pool!(pool, p => sqlx::query_scalar::<_, bool>(SELECT).bind(id).fetch_one(p).await)
 }
 
 /// How long a sent or given-up row is kept (seconds): a week to answer "did my mail go

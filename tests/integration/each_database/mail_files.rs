@@ -1,5 +1,5 @@
-//! The file outbox (no `CHATPASS_SMTP_URL`) on disk: who may read it, and what a planted
-//! symlink gets.
+//! The file outbox (no `CHATPASS_SMTP_URL`) on disk: who may read it, what a planted
+//! symlink gets, and that a deleted account's mail files go with it.
 
 use std::{os::unix::fs::PermissionsExt, path::Path, time::Duration};
 
@@ -99,4 +99,22 @@ async fn an_outbox_directory_open_to_others_is_closed_before_a_mail_goes_in() {
     assert_eq!(app.signup("ann@example.com", GOOD).await.status(), 202);
     app.wait_for_mail("ann@example.com", 1).await;
     assert_eq!(mode(&outbox), 0o700);
+}
+
+#[tokio::test]
+async fn a_deleted_accounts_mail_files_go_with_it() {
+    let app = TestApp::spawn().await;
+    let outbox = app.dir.path().join("outbox");
+    assert_eq!(app.register("bob@example.com", GOOD).await.status(), 200);
+    assert_eq!(app.register("ann@example.com", GOOD).await.status(), 200);
+    assert_eq!(forgot(&app, "ann@example.com").await, 202);
+    app.wait_for_mail("ann@example.com", 2).await;
+    let ann = user_id(&app, "ann@example.com").await;
+    assert_eq!(app.mails_to("ann@example.com").len(), 2);
+
+    let deleted = app.post_form("/api/delete_account", &[("password", GOOD)]).await;
+    assert_eq!(deleted.status(), 200);
+    assert!(app.mails_to("ann@example.com").is_empty(), "ann's mail files are gone: {:?}", names(&outbox));
+    assert_eq!(app.mails_to("bob@example.com").len(), 1, "bob's stays");
+    assert!(names(&outbox).iter().all(|n| !n.contains(&format!("-user{ann}-"))), "{:?}", names(&outbox));
 }
