@@ -379,9 +379,10 @@ pub async fn prepare(config: &Config) -> Result<Prepared, StartError> {
     let (mailer, mail_sender) =
         sender::spawn(pool.clone(), &config.mail, origin).map_err(StartError::Mail)?;
     if let Some(dir) = &mailer.file_outbox {
+        let links = if config.is_https() { "" } else { ", and each mail's link is logged" };
         tracing::warn!(
             dir = %dir.display(),
-            "no CHATPASS_SMTP_URL: mail is written to files in this directory, and each mail's link is logged"
+            "no CHATPASS_SMTP_URL: mail is written to files in this directory{links}"
         );
     }
     let limits = Arc::new(Limits::new(&pool, config.limits));

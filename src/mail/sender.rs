@@ -100,7 +100,8 @@ pub fn spawn(
     settings: &MailSettings,
     origin: String,
 ) -> Result<(Mailer, JoinHandle<()>), String> {
-    let transport = Transport::from_settings(settings).map_err(|e| format!("CHATPASS_SMTP_URL: {e}"))?;
+    let transport =
+        Transport::from_settings(settings, &origin).map_err(|e| format!("CHATPASS_SMTP_URL: {e}"))?;
     let wake = Arc::new(Notify::new());
     let file_outbox = match &settings.transport {
         MailTransport::Files(dir) => Some(dir.clone()),
@@ -208,7 +209,7 @@ async fn forget_if_deleted(
     transport: &Transport,
     mail: &outbox::Claimed,
 ) -> Result<(), sqlx::Error> {
-    if let (Transport::Files(dir), Some(user_id)) = (transport, mail.user_id) {
+    if let (Transport::Files { dir, .. }, Some(user_id)) = (transport, mail.user_id) {
         if !outbox::exists(pool, mail.id).await? {
             let path = dir.join(files::file_name(mail.id, mail.user_id, mail.created_at));
             if let Err(e) = tokio::fs::remove_file(&path).await {
