@@ -57,7 +57,8 @@ pub fn shell(options: LeptosOptions) -> impl IntoView {
 
 /// The pages with an `#[island]`: only they load the WASM bundle. The others (home, not
 /// found) are complete HTML.
-pub const INTERACTIVE_PAGES: &[&str] = &["/login", "/signup", "/verify", "/forgot", "/reset", "/account", "/chat"];
+pub const INTERACTIVE_PAGES: &[&str] =
+    &["/login", "/signup", "/verify", "/forgot", "/reset", "/account", "/chat"];
 
 /// Whether the page being rendered is one of [`INTERACTIVE_PAGES`].
 fn page_is_interactive() -> bool {

@@ -31,6 +31,13 @@ pub const DISPLAY_NAME_FALLBACK: &str = "user";
 /// forms fold to their ASCII letters, invisible characters that IDNA ignores vanish, and a
 /// domain written in Unicode or in punycode is one domain; what IDNA forbids (direction
 /// overrides among them) is refused.
+///
+/// Refused too, because a mail server on the way may read them as a route to another
+/// host, so the link would be proven by whoever runs that host: `%` and `!` in the local
+/// part (`ann%evil.example@relay.example.com`, `evil.example!ann@relay.example.com`: the
+/// "percent hack" and UUCP bang paths, which Postfix still rewrites by default), and a
+/// domain that is an IP address, bracketed (`[127.0.0.1]`, `[IPv6:::1]`) or bare
+/// (`127.0.0.1`, and the short forms resolvers take, `127.1`, `0x7f.1`).
 #[derive(Clone, PartialEq, Eq, Hash)]
 pub struct Email(String);
 
@@ -58,15 +65,28 @@ impl Email {
                  other characters can imitate someone else's address.",
             ));
         }
+        if local.contains(['%', '!']) {
+            return Err(bad(
+                "Use an address without % or ! before the @: mail servers may read them as a route \
+                 to another server.",
+            ));
+        }
         let atext = |b: u8| b.is_ascii_alphanumeric() || ATEXT_SPECIALS.contains(&b);
         if local.len() > 64 || !local.split('.').all(|atom| !atom.is_empty() && atom.bytes().all(atext)) {
             return Err(bad(NOT_AN_EMAIL));
+        }
+        const AT_AN_IP: &str = "Use an address at a domain name, not at an IP address.";
+        if domain.starts_with('[') || domain.parse::<std::net::Ipv6Addr>().is_ok() {
+            return Err(bad(AT_AN_IP));
         }
         if domain.ends_with('.') {
             return Err(bad("That email address has no full domain."));
         }
         let domain = idna::domain_to_ascii_strict(domain)
             .map_err(|_| bad("That email address's domain is not valid."))?;
+        if ends_in_a_number(&domain) {
+            return Err(bad(AT_AN_IP));
+        }
         if domain.split('.').count() < 2 || domain.split('.').any(str::is_empty) {
             return Err(bad("That email address has no full domain."));
         }
@@ -79,6 +99,17 @@ impl Email {
 
     pub fn as_str(&self) -> &str {
         &self.0
+    }
+}
+
+/// Whether an (ASCII) domain's last label is a number, decimal or `0x` hex: no top-level
+/// domain is, and resolvers read such a name as an IPv4 address (`127.1` is 127.0.0.1).
+fn ends_in_a_number(domain: &str) -> bool {
+    let last = domain.rsplit('.').next().unwrap_or(domain);
+    let hex = last.strip_prefix("0x").or_else(|| last.strip_prefix("0X"));
+    match hex {
+        Some(digits) => digits.bytes().all(|b| b.is_ascii_hexdigit()),
+        None => !last.is_empty() && last.bytes().all(|b| b.is_ascii_digit()),
     }
 }
 
@@ -461,6 +492,45 @@ mod tests {
     }
 
     #[test]
+    fn routes_through_a_relay_are_refused_with_the_reason() {
+        for raw in [
+            "a%b@relay.example.com",
+            "ann%evil.example@relay.example.com",
+            "evil.example!ann@relay.example.com",
+        ] {
+            let reason = Email::parse(raw).unwrap_err().for_field("email").unwrap();
+            assert!(reason.contains("% or !"), "{raw:?}: {reason}");
+        }
+    }
+
+    #[test]
+    fn addresses_at_an_ip_are_refused_with_the_reason() {
+        for raw in [
+            "a@127.0.0.1",
+            "a@[127.0.0.1]",
+            "a@[IPv6:::1]",
+            "a@[IPv6:2001:db8::1]",
+            "a@::1",
+            "a@10.0.0.1",
+            "a@127.1",
+            "a@0x7f.1",
+            "a@0X7F.0.0.1",
+            "a@example.123",
+            // Fullwidth digits and an ideographic full stop fold to 127.0.0.1 under IDNA.
+            "a@\u{FF11}\u{FF12}\u{FF17}\u{3002}0.0.1",
+        ] {
+            let error = Email::parse(raw).unwrap_err();
+            assert_eq!(error.status(), 400);
+            let reason = error.for_field("email").unwrap_or_else(|| panic!("{raw:?}: {error:?}"));
+            assert!(reason.contains("not at an IP address"), "{raw:?}: {reason}");
+        }
+        // Digits elsewhere in a domain name are fine; so is a TLD that merely starts with 0x.
+        for ok in ["a@123.example.com", "a@1e100.net", "a@x.0xygen", "a@3com.com"] {
+            assert!(Email::parse(ok).is_ok(), "{ok}");
+        }
+    }
+
+    #[test]
     fn passwords_are_nfkc_normalised_and_bounded() {
         // U+FB01 (ﬁ ligature) is NFKC-equivalent to "fi".
         let a = Password::parse("con\u{FB01}dential-words").unwrap();
@@ -670,7 +740,7 @@ mod tests {
         // The longest local part an email may have is 64 characters: the default keeps it.
         let longest = format!("{}@example.com", "a".repeat(64));
         assert_eq!(default(&longest), "a".repeat(64));
-        for raw in ["ann@example.com", "x@example.com", &longest, "{}|~!#$%&'*+-/=?^_`@example.com"] {
+        for raw in ["ann@example.com", "x@example.com", &longest, "{}|~#$&'*+-/=?^_`@example.com"] {
             let made = default(raw);
             assert_eq!(DisplayName::parse(&made).map(DisplayName::into_string), Ok(made.clone()), "{raw}");
         }

@@ -144,6 +144,18 @@ pub async fn void_all(tx: &mut Tx, user_id: i64, now: i64) -> Result<u64, sqlx::
     with_tx!(tx, c => sqlx::query(UPDATE).bind(user_id).bind(now).execute(c).await.map(|r| r.rows_affected()))
 }
 
+/// How long a used or expired link is kept (seconds): a week to answer "was my link
+/// used, and when", far past any link's life (a day at most).
+pub const KEEP_FINISHED_SECS: i64 = 7 * 24 * 3600;
+
+/// Deletes links used, or expired, more than [`KEEP_FINISHED_SECS`] before `now`; how
+/// many. Live links stay.
+pub async fn sweep(pool: &Pool, now: i64) -> Result<u64, sqlx::Error> {
+    const DELETE: &str = "DELETE FROM email_tokens WHERE used_at < $1 OR expires_at < $1";
+    let before = now - KEEP_FINISHED_SECS;
+    with_pool!(pool, p => sqlx::query(DELETE).bind(before).execute(p).await.map(|r| r.rows_affected()))
+}
+
 #[cfg(test)]
 mod tests {
     use super::*;

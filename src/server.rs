@@ -402,13 +402,15 @@ pub async fn prepare(config: &Config) -> Result<Prepared, StartError> {
     let (mailer, mail_sender) =
         sender::spawn(pool.clone(), &config.mail, origin).map_err(StartError::Mail)?;
     if let Some(dir) = &mailer.file_outbox {
+        let links = if config.is_https() { "" } else { ", and each mail's link is logged" };
         tracing::warn!(
             dir = %dir.display(),
-            "no CHATPASS_SMTP_URL: mail is written to files in this directory, and each mail's link is logged"
+            "no CHATPASS_SMTP_URL: mail is written to files in this directory{links}"
         );
     }
     let limits = Arc::new(Limits::new(&pool, config.limits));
     spawn_limit_sweeper(limits.clone());
+    spawn_record_sweeper(pool.clone());
     let features = FeatureState {
         limits,
         tokens: Arc::new(tokens),
@@ -442,6 +444,28 @@ fn spawn_limit_sweeper(limits: Arc<Limits>) {
                 if let Err(e) = limits.logins.sweep(sender::unix_now()).await {
                     tracing::warn!(error = %e, "could not sweep failed-login counts; will retry");
                 }
+            }
+        }
+    });
+}
+
+/// How often finished records are swept: they are kept for days, so an hour late is nothing.
+const RECORD_SWEEP_EVERY: std::time::Duration = std::time::Duration::from_secs(3600);
+
+/// Sweeps finished records every hour (and at start): used and expired links
+/// (`email_tokens::sweep`) and sent or given-up mail (`outbox::sweep`), each kept a week.
+/// Every instance does; the deletes are idempotent. A failed sweep is logged and tried again.
+fn spawn_record_sweeper(pool: Pool) {
+    tokio::spawn(async move {
+        let mut every = tokio::time::interval(RECORD_SWEEP_EVERY);
+        loop {
+            every.tick().await;
+            let now = sender::unix_now();
+            if let Err(e) = crate::email_tokens::sweep(&pool, now).await {
+                tracing::warn!(error = %e, "could not sweep used and expired links; will retry");
+            }
+            if let Err(e) = crate::mail::outbox::sweep(&pool, now).await {
+                tracing::warn!(error = %e, "could not sweep delivered mail; will retry");
             }
         }
     });

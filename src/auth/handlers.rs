@@ -343,6 +343,7 @@ pub async fn delete_account(password: String) -> Result<(), AppError> {
     let password = Password::parse(&password)?;
     confirm_password(&state, &user, password, "account deletion").await?;
     let deleted = lifecycle::delete_account(&state.pool, user.id).await?;
+    mailer()?.forget_user(user.id).await;
     // The row is gone already; this clears the cookie and the request's own session.
     auth.logout().await.map_err(session_error)?;
     if deleted {

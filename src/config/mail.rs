@@ -35,9 +35,11 @@ pub enum MailTransport {
 /// How the connection to the SMTP server is protected.
 #[derive(Debug, Clone, Copy, PartialEq, Eq)]
 pub enum SmtpSecurity {
-    /// `smtp://host` without credentials: no TLS (a relay on a trusted network, a test server).
+    /// `smtp://` to a loopback host without credentials (a local relay, a test server), or
+    /// `?tls=none`: no TLS.
     Plain,
-    /// `smtp://user:pass@host` or `?tls=required`: STARTTLS, refused when the server lacks it.
+    /// `smtp://` to any other host, with credentials, or with `?tls=required`: STARTTLS,
+    /// refused when the server lacks it.
     StartTls,
     /// `smtps://`: TLS from the first byte.
     Tls,
@@ -144,8 +146,10 @@ pub fn parse_accounts(get: &dyn Fn(&str) -> Option<String>) -> Result<AccountSet
     Ok(AccountSettings { verification, chat_identity })
 }
 
-/// `smtp://[user:pass@]host[:port][?tls=required]` or `smtps://[user:pass@]host[:port]`.
-/// Credentials are only ever sent over TLS: with them, `smtp://` means STARTTLS.
+/// `smtp://[user:pass@]host[:port][?tls=required|none]` or `smtps://[user:pass@]host[:port]`.
+/// `smtp://` means STARTTLS, required, except to a loopback host (`localhost`, 127.0.0.0/8,
+/// `::1`: the mail never leaves the machine) or with `?tls=none`. Credentials are only ever
+/// sent over TLS: with them, `tls=none` is refused.
 fn parse_smtp_url(raw: &str) -> Result<SmtpSettings, ConfigError> {
     const VAR: &str = "CHATPASS_SMTP_URL";
     // The error never holds the URL itself: it may carry a password.
@@ -159,6 +163,9 @@ fn parse_smtp_url(raw: &str) -> Result<SmtpSettings, ConfigError> {
         .trim_start_matches('[')
         .trim_end_matches(']')
         .to_string();
+    // `smtp:` is not a scheme the URL standard knows, so its host is left as text.
+    let loopback = host.eq_ignore_ascii_case("localhost")
+        || host.parse::<std::net::IpAddr>().is_ok_and(|ip| ip.is_loopback());
     let decode = |s: &str| percent_encoding::percent_decode_str(s).decode_utf8().map(|c| c.into_owned());
     let credentials = match (url.username(), url.password()) {
         ("", None) => None,
@@ -175,23 +182,34 @@ fn parse_smtp_url(raw: &str) -> Result<SmtpSettings, ConfigError> {
             ))
         }
     };
-    let mut tls_required = false;
+    let mut tls = None;
     for (key, value) in url.query_pairs() {
         match (&*key, &*value) {
-            ("tls", "required") => tls_required = true,
+            ("tls", "required") if tls.is_none() => tls = Some(SmtpSecurity::StartTls),
+            ("tls", "none") if tls.is_none() => tls = Some(SmtpSecurity::Plain),
             _ => {
                 return Err(ConfigError::new(
                     VAR,
-                    format!("unknown option {key:?}; the one option is tls=required"),
+                    format!("unknown option {key:?}; the one option is tls=required or tls=none, once"),
                 ))
             }
         }
     }
-    let security = match url.scheme() {
-        "smtps" => SmtpSecurity::Tls,
-        "smtp" if tls_required || credentials.is_some() => SmtpSecurity::StartTls,
-        "smtp" => SmtpSecurity::Plain,
-        other => {
+    let security = match (url.scheme(), tls) {
+        ("smtps", None | Some(SmtpSecurity::StartTls)) => SmtpSecurity::Tls,
+        ("smtps", Some(_)) => {
+            return Err(ConfigError::new(VAR, "smtps: is TLS from the first byte; tls=none contradicts it"))
+        }
+        ("smtp", Some(SmtpSecurity::Plain)) if credentials.is_some() => {
+            return Err(ConfigError::new(
+                VAR,
+                "tls=none with a user and password would send them in clear; drop one or the other",
+            ))
+        }
+        ("smtp", Some(chosen)) => chosen,
+        ("smtp", None) if loopback && credentials.is_none() => SmtpSecurity::Plain,
+        ("smtp", None) => SmtpSecurity::StartTls,
+        (other, _) => {
             return Err(ConfigError::new(
                 VAR,
                 format!("unsupported scheme {other:?}; expected smtp: or smtps:"),
@@ -230,6 +248,45 @@ mod tests {
         assert_eq!(smtp("smtp://relay?tls=required").unwrap().security, SmtpSecurity::StartTls);
         let tls = smtp("smtps://u:p@mail.example.com").unwrap();
         assert_eq!((tls.port, tls.security), (465, SmtpSecurity::Tls));
+    }
+
+    #[test]
+    fn smtp_beyond_loopback_needs_starttls_unless_told_otherwise() {
+        let security = |raw: &str| smtp(raw).map(|s| (s.security, s.port)).unwrap();
+        for beyond in [
+            "smtp://mail.example.com",
+            "smtp://10.0.0.5",
+            "smtp://[2001:db8::1]",
+            "smtp://localhost.evil.example",
+        ] {
+            assert_eq!(security(beyond), (SmtpSecurity::StartTls, 587), "{beyond}");
+        }
+        assert_eq!(security("smtp://mail.example.com:25"), (SmtpSecurity::StartTls, 25));
+        assert_eq!(security("smtp://mail.example.com?tls=none"), (SmtpSecurity::Plain, 25));
+        assert_eq!(security("smtp://relay.internal:2525?tls=none"), (SmtpSecurity::Plain, 2525));
+        for loopback in
+            ["smtp://127.0.0.1", "smtp://127.8.9.10", "smtp://localhost", "smtp://LocalHost", "smtp://[::1]"]
+        {
+            assert_eq!(security(loopback), (SmtpSecurity::Plain, 25), "{loopback}");
+        }
+        assert_eq!(security("smtp://localhost?tls=required"), (SmtpSecurity::StartTls, 587));
+        assert_eq!(security("smtp://u:p@127.0.0.1"), (SmtpSecurity::StartTls, 587), "credentials: TLS");
+        assert_eq!(security("smtps://mail.example.com?tls=required"), (SmtpSecurity::Tls, 465));
+    }
+
+    #[test]
+    fn tls_none_is_refused_where_it_would_contradict_or_leak() {
+        for bad in [
+            "smtp://u:hunter2hunter2@mail.example.com?tls=none",
+            "smtp://u:hunter2hunter2@127.0.0.1?tls=none",
+            "smtps://mail.example.com?tls=none",
+            "smtp://mail.example.com?tls=none&tls=required",
+            "smtp://mail.example.com?tls=off",
+        ] {
+            let err = smtp(bad).unwrap_err();
+            assert_eq!(err.var, "CHATPASS_SMTP_URL", "{bad}");
+            assert!(!err.to_string().contains("hunter2hunter2"), "{err}");
+        }
     }
 
     #[test]

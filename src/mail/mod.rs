@@ -1,12 +1,13 @@
 //! Mail: what chatpass sends (`messages`, pure), the outbox table it is queued in
-//! (`outbox`), how it leaves (`transport`: SMTP, or files when no server is set), and
-//! the background sender that delivers it with retries (`sender`).
+//! (`outbox`), how it leaves (`transport`: SMTP, or files in `files` when no server is
+//! set), and the background sender that delivers it with retries (`sender`).
 //!
 //! A mail is a row of the outbox, written in the same transaction as the change that
 //! causes it; the sender claims rows, delivers them, and marks them sent. So a mail
 //! server that is down loses nothing, and several instances sharing one PostgreSQL
 //! database never send one mail twice.
 
+pub mod files;
 pub mod messages;
 pub mod outbox;
 pub mod sender;

@@ -41,6 +41,8 @@ pub async fn queued_since(tx: &mut Tx, user_id: i64, kind: &str, since: i64) -> 
 #[derive(Debug, Clone, sqlx::FromRow)]
 pub struct Claimed {
     pub id: i64,
+    /// The account it is about (its files go when the account does).
+    pub user_id: Option<i64>,
     pub kind: String,
     pub recipient: String,
     pub subject: String,
@@ -73,14 +75,14 @@ pub async fn claim(
         " ORDER BY id LIMIT $4 FOR UPDATE SKIP LOCKED) ",
         "UPDATE outbox o SET claimed_until = $1 + $2, claim_token = $3, attempts = o.attempts + 1 ",
         "FROM picked WHERE o.id = picked.id ",
-        "RETURNING o.id, o.kind, o.recipient, o.subject, o.body, o.created_at, o.attempts"
+        "RETURNING o.id, o.user_id, o.kind, o.recipient, o.subject, o.body, o.created_at, o.attempts"
     );
     const SQLITE: &str = concat!(
         "UPDATE outbox SET claimed_until = $1 + $2, claim_token = $3, attempts = attempts + 1 ",
         "WHERE id IN (SELECT id FROM outbox WHERE ",
         due!(),
         " ORDER BY id LIMIT $4) ",
-        "RETURNING id, kind, recipient, subject, body, created_at, attempts"
+        "RETURNING id, user_id, kind, recipient, subject, body, created_at, attempts"
     );
     match pool {
         Pool::Postgres(p) => {
@@ -139,6 +141,24 @@ async fn finish(
         sqlx::query(sql).bind(time).bind(id).bind(claim).bind(error.as_deref()).execute(p).await.map(|r| r.rows_affected())
     })?;
     Ok(done == 1)
+}
+
+/// Whether row `id` is still there (a deleted account takes its rows along).
+pub async fn exists(pool: &Pool, id: i64) -> Result<bool, sqlx::Error> {
+    const SELECT: &str = "SELECT EXISTS (SELECT 1 FROM outbox WHERE id = $1)";
+    crate::db::with_pool!(pool, p => sqlx::query_scalar::<_, bool>(SELECT).bind(id).fetch_one(p).await)
+}
+
+/// How long a sent or given-up row is kept (seconds): a week to answer "did my mail go
+/// out, and what did the server say", far past every window that counts rows (an hour).
+pub const KEEP_FINISHED_SECS: i64 = 7 * 24 * 3600;
+
+/// Deletes rows sent or given up more than [`KEEP_FINISHED_SECS`] before `now`; how many.
+/// Rows still to deliver stay, however old.
+pub async fn sweep(pool: &Pool, now: i64) -> Result<u64, sqlx::Error> {
+    const DELETE: &str = "DELETE FROM outbox WHERE sent_at < $1 OR failed_at < $1";
+    let before = now - KEEP_FINISHED_SECS;
+    crate::db::with_pool!(pool, p => sqlx::query(DELETE).bind(before).execute(p).await.map(|r| r.rows_affected()))
 }
 
 /// When the next queued mail is due (Unix seconds), if any is waiting.

@@ -15,7 +15,7 @@ use lettre::message::Mailbox;
 use tokio::{sync::Notify, task::JoinHandle};
 
 use super::{
-    outbox,
+    files, outbox,
     transport::{SendError, Transport},
 };
 use crate::{
@@ -52,6 +52,23 @@ impl Mailer {
         self.wake.notify_one();
     }
 
+    /// Removes a deleted account's mail files from the file outbox (call it once the
+    /// deletion is committed). A failure is logged, not returned: the account is gone.
+    pub async fn forget_user(&self, user_id: i64) {
+        let Some(dir) = self.file_outbox.clone() else { return };
+        let removed = tokio::task::spawn_blocking(move || files::remove_for_user(&dir, user_id))
+            .await
+            .unwrap_or_else(|e| Err(std::io::Error::other(e)));
+        match removed {
+            Ok(removed) => {
+                tracing::info!(user.id = user_id, removed, "a deleted account's mail files removed")
+            }
+            Err(e) => {
+                tracing::warn!(user.id = user_id, error = %e, "could not remove a deleted account's mail files")
+            }
+        }
+    }
+
     /// Whether the background sender is still running (for `/readyz`).
     pub fn is_running(&self) -> bool {
         self.running.load(Ordering::Relaxed)
@@ -83,7 +100,8 @@ pub fn spawn(
     settings: &MailSettings,
     origin: String,
 ) -> Result<(Mailer, JoinHandle<()>), String> {
-    let transport = Transport::from_settings(settings).map_err(|e| format!("CHATPASS_SMTP_URL: {e}"))?;
+    let transport =
+        Transport::from_settings(settings, &origin).map_err(|e| format!("CHATPASS_SMTP_URL: {e}"))?;
     let wake = Arc::new(Notify::new());
     let file_outbox = match &settings.transport {
         MailTransport::Files(dir) => Some(dir.clone()),
@@ -149,7 +167,9 @@ async fn round(
         });
         match outcome {
             Ok(()) => {
-                outbox::mark_sent(pool, mail.id, claim, unix_now()).await?;
+                if !outbox::mark_sent(pool, mail.id, claim, unix_now()).await? {
+                    forget_if_deleted(pool, transport, mail).await?;
+                }
                 crate::metrics::mail("sent");
                 tracing::info!(mail.id = mail.id, mail.kind = %mail.kind, attempts = mail.attempts, "mail sent");
             }
@@ -180,6 +200,24 @@ async fn round(
         }
     }
     Ok(claimed.len())
+}
+
+/// After a delivery that could not be marked sent: when the row is gone (its account was
+/// deleted meanwhile), the file just written goes too, as the deletion took the others.
+async fn forget_if_deleted(
+    pool: &Pool,
+    transport: &Transport,
+    mail: &outbox::Claimed,
+) -> Result<(), sqlx::Error> {
+    if let (Transport::Files { dir, .. }, Some(user_id)) = (transport, mail.user_id) {
+        if !outbox::exists(pool, mail.id).await? {
+            let path = dir.join(files::file_name(mail.id, mail.user_id, mail.created_at));
+            if let Err(e) = tokio::fs::remove_file(&path).await {
+                tracing::warn!(user.id = user_id, error = %e, "could not remove a deleted account's mail file");
+            }
+        }
+    }
+    Ok(())
 }
 
 #[cfg(test)]

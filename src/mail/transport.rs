@@ -1,6 +1,6 @@
 //! How a mail leaves: over SMTP (`lettre`), or, with no SMTP server configured, as a
-//! `.eml` file in the outbox directory plus one log line with the mail's link, so a
-//! newcomer running `make run` can click it.
+//! `.eml` file in the outbox directory (`files`) plus one log line, which holds the mail's
+//! link when the links point at plain http (a newcomer running `make run` can click it).
 
 use std::{path::PathBuf, str::FromStr, time::Duration};
 
@@ -14,7 +14,7 @@ use lettre::{
 };
 use secrecy::ExposeSecret;
 
-use super::{messages::first_link, outbox::Claimed};
+use super::{files, messages::first_link, outbox::Claimed};
 use crate::config::{MailSettings, MailTransport, SmtpSecurity};
 
 /// The longest one SMTP delivery may take, connection included.
@@ -33,14 +33,25 @@ pub enum SendError {
 
 pub enum Transport {
     Smtp(AsyncSmtpTransport<Tokio1Executor>),
-    Files(PathBuf),
+    Files {
+        dir: PathBuf,
+        /// Whether the log line carries the mail's link: only when links are plain http
+        /// (trying chatpass out). Behind https the log may travel where a link must not.
+        log_links: bool,
+    },
 }
 
 impl Transport {
-    /// Builds the SMTP client (no connection yet) or names the outbox directory.
-    pub fn from_settings(settings: &MailSettings) -> Result<Transport, lettre::transport::smtp::Error> {
+    /// Builds the SMTP client (no connection yet) or names the outbox directory. `origin`
+    /// is where the mails' links point.
+    pub fn from_settings(
+        settings: &MailSettings,
+        origin: &str,
+    ) -> Result<Transport, lettre::transport::smtp::Error> {
         Ok(match &settings.transport {
-            MailTransport::Files(dir) => Transport::Files(dir.clone()),
+            MailTransport::Files(dir) => {
+                Transport::Files { dir: dir.clone(), log_links: !origin.starts_with("https://") }
+            }
             MailTransport::Smtp(smtp) => {
                 let builder = match smtp.security {
                     SmtpSecurity::Tls => AsyncSmtpTransport::<Tokio1Executor>::relay(&smtp.host)?,
@@ -71,17 +82,29 @@ impl Transport {
                 Ok(Err(e)) if e.is_permanent() => Err(SendError::Permanent(e.to_string())),
                 Ok(Err(e)) => Err(SendError::Transient(e.to_string())),
             },
-            Transport::Files(dir) => {
-                let path = write_file(dir, mail.id, &message.formatted())
+            Transport::Files { dir, log_links } => {
+                let (at, name) = (dir.clone(), files::file_name(mail.id, mail.user_id, mail.created_at));
+                let bytes = message.formatted();
+                let path = tokio::task::spawn_blocking(move || files::write(&at, &name, &bytes))
                     .await
+                    .map_err(|e| SendError::Transient(format!("the file writer stopped: {e}")))?
                     .map_err(|e| SendError::Transient(format!("cannot write to {}: {e}", dir.display())))?;
-                tracing::info!(
-                    mail.id = mail.id,
-                    mail.kind = %mail.kind,
-                    file = %path.display(),
-                    link = first_link(&mail.body).unwrap_or("-"),
-                    "mail written to a file (no CHATPASS_SMTP_URL set); open its link to continue"
-                );
+                if *log_links {
+                    tracing::info!(
+                        mail.id = mail.id,
+                        mail.kind = %mail.kind,
+                        file = %path.display(),
+                        link = first_link(&mail.body).unwrap_or("-"),
+                        "mail written to a file (no CHATPASS_SMTP_URL set); open its link to continue"
+                    );
+                } else {
+                    tracing::info!(
+                        mail.id = mail.id,
+                        mail.kind = %mail.kind,
+                        file = %path.display(),
+                        "mail written to a file (no CHATPASS_SMTP_URL set)"
+                    );
+                }
                 Ok(())
             }
         }
@@ -115,14 +138,4 @@ fn message(from: &Mailbox, mail: &Claimed) -> Result<Message, SendError> {
         .header(ContentType::TEXT_PLAIN)
         .body(body)
         .map_err(|e| SendError::Permanent(format!("cannot build the message: {e}")))
-}
-
-/// Writes `<dir>/<id>.eml` whole or not at all (a temporary name, then a rename).
-async fn write_file(dir: &std::path::Path, id: i64, bytes: &[u8]) -> std::io::Result<PathBuf> {
-    tokio::fs::create_dir_all(dir).await?;
-    let path = dir.join(format!("{id:08}.eml"));
-    let partial = dir.join(format!(".{id:08}.eml.part"));
-    tokio::fs::write(&partial, bytes).await?;
-    tokio::fs::rename(&partial, &path).await?;
-    Ok(path)
 }

@@ -44,13 +44,33 @@ impl Inspection {
 #[error("not a token: {0}")]
 pub struct Malformed(pub String);
 
-/// `text` with every control character (C0, DEL, C1: escape sequences, newlines, carriage
-/// returns) and every invisible or direction-changing format character (bidi overrides and
-/// isolates, zero-width characters, the BOM) written as `\u{…}`: safe to print to a terminal.
+/// `text` with every character that could forge, hide or disguise a line of the report
+/// written as `\u{…}`: safe to print to a terminal. Those are controls (C0, DEL, C1:
+/// escape sequences, newlines), the line and paragraph separators U+2028 and U+2029 (a
+/// line break to many viewers), format characters (bidi overrides and isolates,
+/// zero-width characters, the BOM, tags), spaces other than U+0020 (they pass for one),
+/// private-use and unassigned code points (whatever a font makes of them), and the
+/// invisible letters and marks Unicode says to ignore (Hangul fillers, variation selectors).
 pub fn printable(text: &str) -> String {
+    use unicode_properties::{GeneralCategory as G, UnicodeGeneralCategory};
     let hidden = |c: char| {
-        c.is_control()
-            || matches!(c, '\u{061C}' | '\u{200B}'..='\u{200F}' | '\u{202A}'..='\u{202E}' | '\u{2060}'..='\u{2069}' | '\u{FEFF}')
+        matches!(
+            c.general_category(),
+            G::Control | G::Format | G::LineSeparator | G::ParagraphSeparator | G::PrivateUse | G::Unassigned
+        ) || (c.general_category() == G::SpaceSeparator && c != ' ')
+            || matches!(
+                c,
+                '\u{034F}'
+                    | '\u{115F}'
+                    | '\u{1160}'
+                    | '\u{17B4}'
+                    | '\u{17B5}'
+                    | '\u{180B}'..='\u{180F}'
+                    | '\u{3164}'
+                    | '\u{FE00}'..='\u{FE0F}'
+                    | '\u{FFA0}'
+                    | '\u{E0100}'..='\u{E01EF}'
+            )
     };
     let mut out = String::with_capacity(text.len());
     for c in text.chars() {
@@ -216,6 +236,29 @@ mod tests {
             assert!(shown.contains(escaped), "{escaped} in {shown}");
         }
         assert_eq!(printable("ann@example.com é 日本"), "ann@example.com é 日本");
+    }
+
+    #[test]
+    fn printable_escapes_line_separators_and_what_passes_for_nothing_or_a_space() {
+        let hostile = "a\u{2028}signature: valid\u{2029}b\u{00A0}c\u{3000}d\u{E000}e\u{3164}f\u{FE0F}g\u{E0041}h\u{FFF9}i\u{AD}j\u{10FFFF}";
+        let shown = printable(hostile);
+        for escaped in [
+            "\\u{2028}",
+            "\\u{2029}",
+            "\\u{00a0}",
+            "\\u{3000}",
+            "\\u{e000}",
+            "\\u{3164}",
+            "\\u{fe0f}",
+            "\\u{e0041}",
+            "\\u{fff9}",
+            "\\u{00ad}",
+            "\\u{10ffff}",
+        ] {
+            assert!(shown.contains(escaped), "{escaped} in {shown}");
+        }
+        assert!(shown.is_ascii(), "{shown}");
+        assert_eq!(printable("a b\u{1F600}"), "a b\u{1F600}", "a plain space and an emoji stay");
     }
 
     #[test]

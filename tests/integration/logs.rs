@@ -107,3 +107,40 @@ async fn json_logs_are_one_object_per_line_and_every_request_line_carries_its_id
     assert_eq!(refused, 5);
     assert!(lines.iter().any(|l| l.contains("\"request_id\":\"lb-7f3a.signup:1\"")));
 }
+
+/// The file outbox's log line carries each mail's link only while links are plain http
+/// (trying chatpass out); behind an https public URL it names the file, never the link.
+#[tokio::test]
+async fn the_file_outbox_logs_a_mails_link_only_when_links_are_plain_http() {
+    for public_url in [None, Some("https://chat.example.com")] {
+        let dir = tempfile::tempdir().unwrap();
+        let db = format!("sqlite://{}/chatpass.db", dir.path().display());
+        let outbox = dir.path().join("outbox");
+        let outbox_dir = outbox.display().to_string();
+        let mut env = vec![("DATABASE_URL", db.as_str()), ("CHATPASS_OUTBOX_DIR", outbox_dir.as_str())];
+        env.extend(public_url.map(|url| ("CHATPASS_PUBLIC_URL", url)));
+        let at = Instance::start(&env);
+        let origin = public_url.map_or_else(|| format!("http://{}", at.addr), String::from);
+        let signup = reqwest::Client::new()
+            .post(at.url("/api/signup"))
+            .header("origin", &origin)
+            .header("accept", "application/json")
+            .form(&[("email", "ann@example.com"), ("password", PASSWORD)])
+            .send()
+            .await
+            .unwrap();
+        assert_eq!(signup.status(), 202);
+        let deadline = Instant::now() + Duration::from_secs(20);
+        while !at.logs().iter().any(|l| l.contains("mail written to a file")) {
+            assert!(Instant::now() < deadline, "no mail logged:\n{}", at.logs().join("\n"));
+            tokio::time::sleep(Duration::from_millis(20)).await;
+        }
+        let mails = crate::common::mail::read_dir(&outbox);
+        let token = crate::common::mail::verify_token(&mails[0]).expect("the mail holds its link");
+        let logs = at.logs().join("\n");
+        match public_url {
+            None => assert!(logs.contains(&format!("{origin}/verify?token={token}")), "{logs}"),
+            Some(_) => assert!(!logs.contains(&token) && !logs.contains("/verify?"), "{logs}"),
+        }
+    }
+}

@@ -17,8 +17,10 @@ mod each_database {
     mod health;
     mod lifecycle;
     mod limits;
+    mod mail_files;
     mod proof;
     mod sessions;
+    mod sweeps;
     mod verification;
 }
 

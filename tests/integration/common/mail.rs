@@ -8,15 +8,16 @@ use std::{
     time::{Duration, Instant},
 };
 
-/// Every `.eml` in `dir`, in name order (the outbox names files by row id, the sink by
-/// arrival), as text.
+/// Every `.eml` in `dir`, in the order of the number its name starts with (the outbox
+/// names files by row id, `00000012-user3-….eml`; the sink by arrival, `12.eml`), as text.
 pub fn read_dir(dir: &Path) -> Vec<String> {
     let Ok(entries) = std::fs::read_dir(dir) else { return Vec::new() };
     let mut paths: Vec<PathBuf> =
         entries.flatten().map(|e| e.path()).filter(|p| p.extension().is_some_and(|e| e == "eml")).collect();
     paths.sort_by_key(|p| {
-        let stem = p.file_stem().and_then(|s| s.to_str()).unwrap_or_default().to_string();
-        (stem.len(), stem)
+        let name = p.file_name().and_then(|s| s.to_str()).unwrap_or_default().to_string();
+        let digits: String = name.chars().take_while(char::is_ascii_digit).collect();
+        (digits.parse::<u64>().unwrap_or(u64::MAX), name)
     });
     paths.iter().filter_map(|p| std::fs::read_to_string(p).ok()).collect()
 }
