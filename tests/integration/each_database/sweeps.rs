@@ -23,12 +23,13 @@ fn unix_now() -> i64 {
 async fn used_and_expired_links_and_finished_mail_go_a_week_later_and_nothing_live_does() {
     let app = TestApp::spawn().await;
     let now = unix_now();
-    // A used verification link and its sent mail; a reset link (live for an hour) and its mail.
+    // A used verification link and its sent mail, the "confirmed" notice; a reset link (live
+    // for an hour) and its mail.
     assert_eq!(app.register("ann@example.com", GOOD).await.status(), 200);
     assert_eq!(forgot(&app, "ann@example.com").await, 202);
-    app.wait_for_mail("ann@example.com", 2).await;
+    app.wait_for_mail("ann@example.com", 3).await;
     let deadline = std::time::Instant::now() + Duration::from_secs(20);
-    while common::count(&app.pool, "SELECT COUNT(*) FROM outbox WHERE sent_at IS NOT NULL").await < 2 {
+    while common::count(&app.pool, "SELECT COUNT(*) FROM outbox WHERE sent_at IS NOT NULL").await < 3 {
         assert!(std::time::Instant::now() < deadline, "the mails were never marked sent");
         tokio::time::sleep(Duration::from_millis(25)).await;
     }
@@ -49,16 +50,16 @@ async fn used_and_expired_links_and_finished_mail_go_a_week_later_and_nothing_li
     }
     let tokens = || common::count(&app.pool, "SELECT COUNT(*) FROM email_tokens");
     let mails = || common::count(&app.pool, "SELECT COUNT(*) FROM outbox");
-    assert_eq!((tokens().await, mails().await), (3, 4));
+    assert_eq!((tokens().await, mails().await), (3, 5));
 
     // Six days on: the reset link has expired, but less than a week ago. All stay.
     assert_eq!(email_tokens::sweep(&app.pool, now + 6 * DAY).await.unwrap(), 0);
     assert_eq!(outbox::sweep(&app.pool, now + 6 * DAY).await.unwrap(), 0);
-    assert_eq!((tokens().await, mails().await), (3, 4));
+    assert_eq!((tokens().await, mails().await), (3, 5));
 
     // Eight days on: the used and the expired link go, and the finished mails.
     assert_eq!(email_tokens::sweep(&app.pool, now + 8 * DAY + 3600).await.unwrap(), 2);
-    assert_eq!(outbox::sweep(&app.pool, now + 8 * DAY + 3600).await.unwrap(), 3);
+    assert_eq!(outbox::sweep(&app.pool, now + 8 * DAY + 3600).await.unwrap(), 4);
     let kept = "SELECT COUNT(*) FROM email_tokens WHERE token_hash = 'live'";
     assert_eq!((tokens().await, common::count(&app.pool, kept).await), (1, 1), "the live link stays");
     let waiting = "SELECT COUNT(*) FROM outbox WHERE sent_at IS NULL AND failed_at IS NULL";
