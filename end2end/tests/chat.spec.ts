@@ -68,8 +68,11 @@ test('after sign-up the SDK client is created with a token for the user, and a s
   await expect(page.getByTestId('conversations')).toContainText('general');
   await page.getByLabel('Message', { exact: true }).fill('hello from chatpass');
   await page.getByRole('button', { name: 'Send' }).click();
-  // Shown by display name: the email's local part when none was chosen.
-  await expect(page.getByTestId('messages').locator('li')).toHaveText([/^chatter\d\d:\d\dhello from chatpass$/]);
+  // Shown by display name (the email's local part when none was chosen), with the
+  // identity beside it.
+  await expect(page.getByTestId('messages').locator('li')).toHaveText([
+    /^chatterchatter@example\.com\d\d:\d\dhello from chatpass$/,
+  ]);
 });
 
 test('tokenAboutToExpire fetches a fresh token and calls updateToken with it', async ({ page, server }) => {
