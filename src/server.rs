@@ -32,6 +32,7 @@ use crate::{
     config::{AccountSettings, Config, SessionSettings, TrustedProxies},
     db::{self, DbError, Pool},
     error::AppError,
+    listener,
     mail::{sender, Mailer},
     passwords::Hasher,
     security::{self, OwnOrigin},
@@ -42,6 +43,8 @@ use crate::{
 
 /// Request bodies above this many bytes are refused with 413.
 pub const BODY_LIMIT: usize = 16 * 1024;
+/// `/metrics` connections open at once: a scraper or two.
+const METRICS_CONNECTIONS: usize = 8;
 
 /// What the server hands to server functions besides [`AppState`]: each feature's own
 /// state, as a context value of its own type (see `state::feature_state`).
@@ -333,6 +336,8 @@ async fn server_fn_error_status(mut response: Response) -> Response {
 /// A server that has bound its address and opened its database, ready to run.
 pub struct Prepared {
     listener: TcpListener,
+    /// Connections open at once at most (`listener::connection_cap`).
+    connections: usize,
     router: Router,
     mail_sender: tokio::task::JoinHandle<()>,
     /// The `/metrics` listener (`CHATPASS_METRICS_ADDR`), when configured.
@@ -363,6 +368,17 @@ pub async fn prepare(config: &Config) -> Result<Prepared, StartError> {
         None => None,
     };
     let metrics_addr = metrics.as_ref().and_then(|l| l.local_addr().ok());
+    let descriptors = listener::raise_descriptor_limit();
+    let reserved = db::DESCRIPTORS + if metrics.is_some() { METRICS_CONNECTIONS as u64 } else { 0 };
+    let connections = listener::connection_cap(descriptors, reserved);
+    tracing::info!(connections, descriptors, "serving at most {connections} connections at once");
+    if connections < 1024 {
+        tracing::warn!(
+            connections,
+            descriptors,
+            "the open-file limit leaves room for few connections: raise it (LimitNOFILE=, ulimit -n)"
+        );
+    }
     let pool = db::open(&config.database).await?;
     let mut options = leptos_options(config);
     options.site_addr = addr;
@@ -396,6 +412,7 @@ pub async fn prepare(config: &Config) -> Result<Prepared, StartError> {
     let state = AppState::new(options, pool.clone(), hasher);
     Ok(Prepared {
         listener,
+        connections,
         router: router(state, features, config),
         mail_sender,
         metrics,
@@ -443,20 +460,12 @@ impl Prepared {
     pub async fn run(self, shutdown: impl Future<Output = ()> + Send + 'static) -> Result<(), StartError> {
         let metrics = self.metrics.map(|listener| {
             let scrape = Router::new().route("/metrics", get(metrics)).with_state(self.pool.clone());
-            tokio::spawn(async move {
-                if let Err(e) = axum::serve(listener, scrape).await {
-                    tracing::error!(error = %e, "the metrics listener stopped");
-                }
-            })
+            tokio::spawn(listener::serve(listener, scrape, METRICS_CONNECTIONS, std::future::pending()))
         });
-        let served =
-            axum::serve(self.listener, self.router.into_make_service_with_connect_info::<SocketAddr>())
-                .with_graceful_shutdown(shutdown)
-                .await;
+        listener::serve(self.listener, self.router, self.connections, shutdown).await;
         if let Some(task) = metrics {
             task.abort();
         }
-        served.map_err(StartError::Serve)?;
         // A mail claimed but not yet marked sent goes out again after its lease.
         self.mail_sender.abort();
         self.pool.close().await;
