@@ -4,10 +4,10 @@
 //! parsed first (no IO), then the listen address is bound, and only then is the
 //! database directory and file created.
 
-use std::{future::Future, net::SocketAddr, sync::Arc};
+use std::{future::Future, net::SocketAddr, pin::Pin, sync::Arc, time::Duration};
 
 use axum::{
-    body::Body,
+    body::{Body, HttpBody},
     extract::{Request, State},
     http::{header, HeaderValue, StatusCode},
     middleware::{self, Next},
@@ -21,7 +21,6 @@ use tokio::net::TcpListener;
 use tower::ServiceBuilder;
 use tower_http::{
     compression::CompressionLayer,
-    limit::RequestBodyLimitLayer,
     trace::{DefaultOnResponse, TraceLayer},
 };
 use tracing::Level;
@@ -43,6 +42,10 @@ use crate::{
 
 /// Request bodies above this many bytes are refused with 413.
 pub const BODY_LIMIT: usize = 16 * 1024;
+/// A request's body must have arrived whole this long after its header, else 408.
+pub const BODY_TIMEOUT: Duration = Duration::from_secs(10);
+/// A request must be answered (its body read and the handler done) within this, else 408.
+pub const REQUEST_TIMEOUT: Duration = Duration::from_secs(30);
 /// `/metrics` connections open at once: a scraper or two.
 const METRICS_CONNECTIONS: usize = 8;
 
@@ -154,8 +157,7 @@ fn router(state: AppState, features: FeatureState, config: &Config) -> Router {
                     .on_response(DefaultOnResponse::new().level(Level::DEBUG)),
             )
             .layer(CompressionLayer::new())
-            .layer(middleware::from_fn_with_state(guard, security::guard))
-            .layer(RequestBodyLimitLayer::new(BODY_LIMIT)),
+            .layer(middleware::from_fn_with_state(guard, security::guard)),
     )
 }
 
@@ -186,16 +188,64 @@ async fn metrics(State(pool): State<Pool>) -> impl IntoResponse {
 }
 
 /// Middleware, outermost: the request's id (`security::request_id`), on the request and
-/// on its answer; and the latency of every answer, and its 429s and 503s, by route (a
-/// fixed set of names: a path nobody routes is `other`, so scanners cannot grow the label set).
+/// on its answer; the body read whole before anything else sees it ([`read_body`]); the
+/// whole request's deadline ([`REQUEST_TIMEOUT`], 408); and the latency of every answer,
+/// and its 429s and 503s, by route (a fixed set of names: a path nobody routes is `other`,
+/// so scanners cannot grow the label set).
 pub async fn edge(mut request: Request, next: Next) -> Response {
     let route = route_label(request.uri().path());
     let started = std::time::Instant::now();
     let id = security::request_id(&mut request);
-    let mut response = next.run(request).await;
+    let answer = async {
+        match read_body(request).await {
+            Ok(request) => next.run(request).await,
+            Err(refused) => refused,
+        }
+    };
+    let mut response = tokio::time::timeout(REQUEST_TIMEOUT, answer)
+        .await
+        .unwrap_or_else(|_| closing(StatusCode::REQUEST_TIMEOUT, "request timed out"));
     response.headers_mut().insert(security::REQUEST_ID, id);
     crate::metrics::request(route, response.status().as_u16(), started.elapsed().as_secs_f64());
     response
+}
+
+/// The request with its body read whole: at most [`BODY_LIMIT`] bytes (413) within
+/// [`BODY_TIMEOUT`] (408), so no handler waits on a client that sends slowly. A body known
+/// to be empty is passed on as it is.
+async fn read_body(request: Request) -> Result<Request, Response> {
+    let (parts, mut body) = request.into_parts();
+    let hint = body.size_hint();
+    if hint.exact() == Some(0) {
+        return Ok(Request::from_parts(parts, body));
+    }
+    let too_large = || closing(StatusCode::PAYLOAD_TOO_LARGE, "length limit exceeded");
+    if hint.lower() > BODY_LIMIT as u64 {
+        return Err(too_large());
+    }
+    let read = async {
+        let mut bytes = Vec::new();
+        while let Some(frame) = std::future::poll_fn(|cx| Pin::new(&mut body).poll_frame(cx)).await {
+            let frame = frame.map_err(|_| closing(StatusCode::BAD_REQUEST, "request body unreadable"))?;
+            if let Ok(data) = frame.into_data() {
+                if bytes.len() + data.len() > BODY_LIMIT {
+                    return Err(too_large());
+                }
+                bytes.extend_from_slice(&data);
+            }
+        }
+        Ok(bytes)
+    };
+    match tokio::time::timeout(BODY_TIMEOUT, read).await {
+        Ok(Ok(bytes)) => Ok(Request::from_parts(parts, Body::from(bytes))),
+        Ok(Err(refused)) => Err(refused),
+        Err(_) => Err(closing(StatusCode::REQUEST_TIMEOUT, "request body timed out")),
+    }
+}
+
+/// An answer after which the connection is closed: what is left of its request is unread.
+fn closing(status: StatusCode, why: &'static str) -> Response {
+    (status, [(header::CONNECTION, "close")], why).into_response()
 }
 
 fn route_label(path: &str) -> &'static str {

@@ -4,7 +4,7 @@
 
 use std::time::{Duration, Instant};
 
-use chatpass::listener::HEADER_TIMEOUT;
+use chatpass::{listener::HEADER_TIMEOUT, server::BODY_TIMEOUT};
 use tokio::{
     io::{AsyncReadExt, AsyncWriteExt},
     net::TcpStream,
@@ -102,6 +102,25 @@ async fn a_partial_header_a_silent_socket_and_an_idle_keep_alive_are_closed_afte
     let early = HEADER_TIMEOUT - Duration::from_secs(1);
     assert!(elapsed >= early, "closed after {elapsed:?}");
     assert!(kept.1 >= early, "the idle keep-alive closed {:?} after its answer", kept.1);
+    app.stop().await;
+}
+
+#[tokio::test]
+async fn a_body_that_stops_coming_is_answered_408_after_the_body_timeout() {
+    let app = TestApp::spawn().await;
+    let mut stream = TcpStream::connect(app.addr).await.unwrap();
+    let head = format!(
+        "POST /api/login HTTP/1.1\r\nHost: {addr}\r\nOrigin: http://{addr}\r\n\
+         Content-Type: application/x-www-form-urlencoded\r\nContent-Length: 100\r\n\r\nemail=a",
+        addr = app.addr
+    );
+    let started = Instant::now();
+    stream.write_all(head.as_bytes()).await.unwrap();
+    let said = until_closed(&mut stream, BODY_TIMEOUT + Duration::from_secs(5)).await.expect("closed");
+    let said = String::from_utf8_lossy(&said);
+    assert!(said.starts_with("HTTP/1.1 408"), "{said}");
+    assert!(said.to_ascii_lowercase().contains("connection: close"), "{said}");
+    assert!(started.elapsed() >= BODY_TIMEOUT - Duration::from_secs(1), "{:?}", started.elapsed());
     app.stop().await;
 }
 
