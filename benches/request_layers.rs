@@ -1,8 +1,8 @@
-//! What the request id and the metrics cost per request: the router with a handler that
-//! does nothing, bare, and with `server::edge`, the one layer that does both (the
-//! recorder installed, as with `CHATPASS_METRICS_ADDR`). Three alternating rounds
-//! each, on one thread; prints one JSON line of the medians. `bench/run.py` reports them
-//! beside chat_token's own rate.
+//! What the request id, the metrics and the request's deadline cost per request: the
+//! router with a handler that does nothing, bare, and with `server::edge`, the one layer
+//! that does them (the recorder installed, as with `CHATPASS_METRICS_ADDR`; the body is
+//! empty, so there is none to read). Three alternating rounds each, on one thread; prints
+//! one JSON line of the medians. `bench/run.py` reports them beside chat_token's own rate.
 //!
 //! `cargo bench --features ssr --bench request_layers`
 

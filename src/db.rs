@@ -21,6 +21,9 @@ const RECHECK_IDLE_AFTER: Duration = Duration::from_secs(1);
 /// Connections per instance. PostgreSQL's default `max_connections` (100) fits ten
 /// instances at this size.
 const MAX_CONNECTIONS: u32 = 8;
+/// The most descriptors the pool holds open: a SQLite connection keeps up to three (the
+/// database, its WAL, its shared memory), a PostgreSQL one a socket.
+pub const DESCRIPTORS: u64 = 3 * MAX_CONNECTIONS as u64;
 
 #[derive(Debug, thiserror::Error)]
 pub enum DbError {

@@ -19,6 +19,8 @@ pub mod domain;
 #[cfg(feature = "ssr")]
 pub mod email_tokens;
 #[cfg(feature = "ssr")]
+pub mod listener;
+#[cfg(feature = "ssr")]
 pub mod login_failures;
 #[cfg(feature = "ssr")]
 pub mod mail;

@@ -4,10 +4,10 @@
 //! parsed first (no IO), then the listen address is bound, and only then is the
 //! database directory and file created.
 
-use std::{future::Future, net::SocketAddr, sync::Arc};
+use std::{future::Future, net::SocketAddr, pin::Pin, sync::Arc, time::Duration};
 
 use axum::{
-    body::Body,
+    body::{Body, HttpBody},
     extract::{Request, State},
     http::{header, HeaderValue, StatusCode},
     middleware::{self, Next},
@@ -21,7 +21,6 @@ use tokio::net::TcpListener;
 use tower::ServiceBuilder;
 use tower_http::{
     compression::CompressionLayer,
-    limit::RequestBodyLimitLayer,
     trace::{DefaultOnResponse, TraceLayer},
 };
 use tracing::Level;
@@ -32,6 +31,7 @@ use crate::{
     config::{AccountSettings, Config, SessionSettings, TrustedProxies},
     db::{self, DbError, Pool},
     error::AppError,
+    listener,
     mail::{sender, Mailer},
     passwords::Hasher,
     security::{self, OwnOrigin},
@@ -42,6 +42,12 @@ use crate::{
 
 /// Request bodies above this many bytes are refused with 413.
 pub const BODY_LIMIT: usize = 16 * 1024;
+/// A request's body must have arrived whole this long after its header, else 408.
+pub const BODY_TIMEOUT: Duration = Duration::from_secs(10);
+/// A request must be answered (its body read and the handler done) within this, else 408.
+pub const REQUEST_TIMEOUT: Duration = Duration::from_secs(30);
+/// `/metrics` connections open at once: a scraper or two.
+const METRICS_CONNECTIONS: usize = 8;
 
 /// What the server hands to server functions besides [`AppState`]: each feature's own
 /// state, as a context value of its own type (see `state::feature_state`).
@@ -151,8 +157,7 @@ fn router(state: AppState, features: FeatureState, config: &Config) -> Router {
                     .on_response(DefaultOnResponse::new().level(Level::DEBUG)),
             )
             .layer(CompressionLayer::new())
-            .layer(middleware::from_fn_with_state(guard, security::guard))
-            .layer(RequestBodyLimitLayer::new(BODY_LIMIT)),
+            .layer(middleware::from_fn_with_state(guard, security::guard)),
     )
 }
 
@@ -183,16 +188,64 @@ async fn metrics(State(pool): State<Pool>) -> impl IntoResponse {
 }
 
 /// Middleware, outermost: the request's id (`security::request_id`), on the request and
-/// on its answer; and the latency of every answer, and its 429s and 503s, by route (a
-/// fixed set of names: a path nobody routes is `other`, so scanners cannot grow the label set).
+/// on its answer; the body read whole before anything else sees it ([`read_body`]); the
+/// whole request's deadline ([`REQUEST_TIMEOUT`], 408); and the latency of every answer,
+/// and its 429s and 503s, by route (a fixed set of names: a path nobody routes is `other`,
+/// so scanners cannot grow the label set).
 pub async fn edge(mut request: Request, next: Next) -> Response {
     let route = route_label(request.uri().path());
     let started = std::time::Instant::now();
     let id = security::request_id(&mut request);
-    let mut response = next.run(request).await;
+    let answer = async {
+        match read_body(request).await {
+            Ok(request) => next.run(request).await,
+            Err(refused) => refused,
+        }
+    };
+    let mut response = tokio::time::timeout(REQUEST_TIMEOUT, answer)
+        .await
+        .unwrap_or_else(|_| closing(StatusCode::REQUEST_TIMEOUT, "request timed out"));
     response.headers_mut().insert(security::REQUEST_ID, id);
     crate::metrics::request(route, response.status().as_u16(), started.elapsed().as_secs_f64());
     response
+}
+
+/// The request with its body read whole: at most [`BODY_LIMIT`] bytes (413) within
+/// [`BODY_TIMEOUT`] (408), so no handler waits on a client that sends slowly. A body known
+/// to be empty is passed on as it is.
+async fn read_body(request: Request) -> Result<Request, Response> {
+    let (parts, mut body) = request.into_parts();
+    let hint = body.size_hint();
+    if hint.exact() == Some(0) {
+        return Ok(Request::from_parts(parts, body));
+    }
+    let too_large = || closing(StatusCode::PAYLOAD_TOO_LARGE, "length limit exceeded");
+    if hint.lower() > BODY_LIMIT as u64 {
+        return Err(too_large());
+    }
+    let read = async {
+        let mut bytes = Vec::new();
+        while let Some(frame) = std::future::poll_fn(|cx| Pin::new(&mut body).poll_frame(cx)).await {
+            let frame = frame.map_err(|_| closing(StatusCode::BAD_REQUEST, "request body unreadable"))?;
+            if let Ok(data) = frame.into_data() {
+                if bytes.len() + data.len() > BODY_LIMIT {
+                    return Err(too_large());
+                }
+                bytes.extend_from_slice(&data);
+            }
+        }
+        Ok(bytes)
+    };
+    match tokio::time::timeout(BODY_TIMEOUT, read).await {
+        Ok(Ok(bytes)) => Ok(Request::from_parts(parts, Body::from(bytes))),
+        Ok(Err(refused)) => Err(refused),
+        Err(_) => Err(closing(StatusCode::REQUEST_TIMEOUT, "request body timed out")),
+    }
+}
+
+/// An answer after which the connection is closed: what is left of its request is unread.
+fn closing(status: StatusCode, why: &'static str) -> Response {
+    (status, [(header::CONNECTION, "close")], why).into_response()
 }
 
 fn route_label(path: &str) -> &'static str {
@@ -353,6 +406,8 @@ async fn server_fn_error_status(mut response: Response) -> Response {
 /// A server that has bound its address and opened its database, ready to run.
 pub struct Prepared {
     listener: TcpListener,
+    /// Connections open at once at most (`listener::connection_cap`).
+    connections: usize,
     router: Router,
     mail_sender: tokio::task::JoinHandle<()>,
     /// The `/metrics` listener (`CHATPASS_METRICS_ADDR`), when configured.
@@ -383,6 +438,17 @@ pub async fn prepare(config: &Config) -> Result<Prepared, StartError> {
         None => None,
     };
     let metrics_addr = metrics.as_ref().and_then(|l| l.local_addr().ok());
+    let descriptors = listener::raise_descriptor_limit();
+    let reserved = db::DESCRIPTORS + if metrics.is_some() { METRICS_CONNECTIONS as u64 } else { 0 };
+    let connections = listener::connection_cap(descriptors, reserved);
+    tracing::info!(connections, descriptors, "serving at most {connections} connections at once");
+    if connections < 1024 {
+        tracing::warn!(
+            connections,
+            descriptors,
+            "the open-file limit leaves room for few connections: raise it (LimitNOFILE=, ulimit -n)"
+        );
+    }
     let pool = db::open(&config.database).await?;
     if let Err(e) = crate::users::backfill_display_name_keys(&pool).await {
         tracing::warn!(error = %e, "could not fill the display names' look-alike keys; the next start tries again");
@@ -421,6 +487,7 @@ pub async fn prepare(config: &Config) -> Result<Prepared, StartError> {
     let state = AppState::new(options, pool.clone(), hasher);
     Ok(Prepared {
         listener,
+        connections,
         router: router(state, features, config),
         mail_sender,
         metrics,
@@ -490,20 +557,12 @@ impl Prepared {
     pub async fn run(self, shutdown: impl Future<Output = ()> + Send + 'static) -> Result<(), StartError> {
         let metrics = self.metrics.map(|listener| {
             let scrape = Router::new().route("/metrics", get(metrics)).with_state(self.pool.clone());
-            tokio::spawn(async move {
-                if let Err(e) = axum::serve(listener, scrape).await {
-                    tracing::error!(error = %e, "the metrics listener stopped");
-                }
-            })
+            tokio::spawn(listener::serve(listener, scrape, METRICS_CONNECTIONS, std::future::pending()))
         });
-        let served =
-            axum::serve(self.listener, self.router.into_make_service_with_connect_info::<SocketAddr>())
-                .with_graceful_shutdown(shutdown)
-                .await;
+        listener::serve(self.listener, self.router, self.connections, shutdown).await;
         if let Some(task) = metrics {
             task.abort();
         }
-        served.map_err(StartError::Serve)?;
         // A mail claimed but not yet marked sent goes out again after its lease.
         self.mail_sender.abort();
         self.pool.close().await;

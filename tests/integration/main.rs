@@ -31,6 +31,7 @@ mod scaleout;
 mod cli_token;
 mod deploy;
 mod layers;
+mod listener;
 mod logs;
 mod metrics;
 mod proxies;

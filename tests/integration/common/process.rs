@@ -24,8 +24,20 @@ impl Instance {
     /// for its "listening" line.
     pub fn start(env: &[(&str, &str)]) -> Instance {
         let mut command = Command::new(BIN);
+        command.arg("serve");
+        Instance::launch(command, env)
+    }
+
+    /// As [`Instance::start`], with at most `descriptors` open files (soft and hard limit,
+    /// set by the shell that then becomes the server).
+    pub fn start_with_descriptor_limit(descriptors: u32, env: &[(&str, &str)]) -> Instance {
+        let mut command = Command::new("/bin/sh");
+        command.args(["-c", r#"ulimit -n "$1" && exec "$0" serve"#, BIN, &descriptors.to_string()]);
+        Instance::launch(command, env)
+    }
+
+    fn launch(mut command: Command, env: &[(&str, &str)]) -> Instance {
         command
-            .arg("serve")
             .env_clear()
             .env("PATH", std::env::var("PATH").unwrap_or_default())
             .env("RUST_LOG", "info")
