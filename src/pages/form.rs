@@ -30,7 +30,7 @@ impl ReturnedError {
             if !is_ours(&page, &path, &error, &signed_at, &signature, now) {
                 return None;
             }
-            Some(ReturnedError { path, error })
+            Some(ReturnedError { error: shown(&error)?, path })
         }
         #[cfg(not(feature = "ssr"))]
         {
@@ -49,6 +49,25 @@ impl ReturnedError {
     pub fn provide(self) {
         provide_context(ServerActionError::new(&self.path, &self.error));
     }
+}
+
+/// What a page says for a request the server could not read: the decoder's own words can
+/// quote the request, so they never reach a page from a URL.
+#[cfg(feature = "ssr")]
+const UNREADABLE: &str = "The form could not be read. Reload the page and try again.";
+
+/// The error (`__err`: base64url JSON) as a page shows it: only a kind of [`AppError`] the
+/// server answers, each in its fixed words; a bad input in the reason the server wrote,
+/// except a request it could not read (see [`UNREADABLE`]).
+#[cfg(feature = "ssr")]
+fn shown(error: &str) -> Option<String> {
+    use base64::{engine::general_purpose::URL_SAFE, Engine};
+    let error = match serde_json::from_slice::<AppError>(&URL_SAFE.decode(error).ok()?).ok()? {
+        AppError::Network(_) => return None,
+        AppError::BadInput { field, .. } if field == "request" => AppError::bad_input("request", UNREADABLE),
+        known => known,
+    };
+    Some(URL_SAFE.encode(serde_json::to_string(&error).ok()?))
 }
 
 /// Hides the error the router reads from any URL (`__err`) from the forms of this page:

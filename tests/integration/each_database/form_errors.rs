@@ -115,3 +115,16 @@ async fn a_form_error_without_javascript_is_shown_on_its_page() {
         }
     }
 }
+
+/// The one error whose text the server does not choose (a request it could not read, in
+/// the decoder's words, which can quote the request) is shown in the page's own words.
+#[tokio::test]
+async fn an_error_quoting_the_request_is_shown_in_the_pages_own_words() {
+    let app = TestApp::spawn().await;
+    let quoted = [(LOCKED, "1"), (LOCKED, "2"), ("email", "ann@example.com"), ("password", GOOD)];
+    let location = location(&app.post_plain_form("/api/login", "/login", &quoted).await);
+    assert!(location.contains("__sig="), "the server's own error redirect: {location}");
+    let html = page_at(&app, &location).await;
+    assert!(!html.contains("555-0100"), "{location}: the request's words are not shown");
+    assert!(html.contains("The form could not be read."), "{location}: the page's own words are");
+}
