@@ -2,6 +2,8 @@
 //! refused with 403 when the browser says it is cross-site (`Sec-Fetch-Site`), or when
 //! its `Origin` (or, lacking one, its `Referer`) is not this site's origin.
 
+pub mod form_error;
+
 use axum::{
     extract::{Request, State},
     http::{header, HeaderMap, HeaderValue, Method, StatusCode},
@@ -176,59 +178,6 @@ fn is_sane_request_id(id: &str) -> bool {
         && id.bytes().all(|b| b.is_ascii_alphanumeric() || matches!(b, b'-' | b'_' | b'.' | b':'))
 }
 
-/// The key that signs errors a no-JavaScript form carries back to its page in the URL
-/// (`__err`): random per process, so only an error this server wrote is shown as text.
-fn form_error_key() -> &'static [u8; 32] {
-    static KEY: std::sync::OnceLock<[u8; 32]> = std::sync::OnceLock::new();
-    KEY.get_or_init(|| {
-        use rand::RngCore;
-        let mut key = [0u8; 32];
-        rand::rng().fill_bytes(&mut key);
-        key
-    })
-}
-
-fn form_error_mac() -> hmac::Hmac<sha2::Sha256> {
-    use hmac::Mac;
-    hmac::Hmac::<sha2::Sha256>::new_from_slice(form_error_key()).expect("any key length")
-}
-
-/// The signature (`__sig`) of a form error (`__err`, as decoded from the URL).
-pub fn sign_form_error(error: &str) -> String {
-    use hmac::Mac;
-    let mut mac = form_error_mac();
-    mac.update(error.as_bytes());
-    hex(&mac.finalize().into_bytes())
-}
-
-/// Whether `signature` is this server's for `error` (compared in constant time).
-pub fn form_error_is_ours(error: &str, signature: &str) -> bool {
-    use hmac::Mac;
-    let Some(bytes) = unhex(signature) else {
-        return false;
-    };
-    let mut mac = form_error_mac();
-    mac.update(error.as_bytes());
-    mac.verify_slice(&bytes).is_ok()
-}
-
-fn unhex(text: &str) -> Option<Vec<u8>> {
-    if text.len() != 64 {
-        return None;
-    }
-    (0..text.len()).step_by(2).map(|i| u8::from_str_radix(text.get(i..i + 2)?, 16).ok()).collect()
-}
-
-/// A redirect's `Location` with `__sig` added when it carries a form error (`__err`), so
-/// the page it leads to can tell the server's own errors from text someone put in a link.
-pub fn sign_form_error_location(location: &str) -> Option<String> {
-    let parsed = url::Url::parse("http://form.invalid").ok()?.join(location).ok()?;
-    let (_, error) = parsed.query_pairs().find(|(key, _)| key == "__err")?;
-    let signature = sign_form_error(&error);
-    let separator = if location.contains('?') { '&' } else { '?' };
-    Some(format!("{location}{separator}__sig={signature}"))
-}
-
 #[cfg(test)]
 mod tests {
     use super::*;
@@ -248,19 +197,6 @@ mod tests {
         for bad in ["", &"a".repeat(65), "a b", "a\tb", "id\u{1b}[8m", "\u{e9}t\u{e9}", "a/b", "<script>"] {
             assert!(!is_sane_request_id(bad), "{bad:?}");
         }
-    }
-
-    #[test]
-    fn form_errors_are_shown_only_with_this_servers_signature() {
-        let location = "/login?__path=%2Fapi%2Flogin&__err=eyJlcnJvciI6ImJhZF9jcmVkZW50aWFscyJ9";
-        let signed = sign_form_error_location(location).unwrap();
-        let signature = signed.rsplit_once("__sig=").unwrap().1;
-        assert!(form_error_is_ours("eyJlcnJvciI6ImJhZF9jcmVkZW50aWFscyJ9", signature));
-        assert!(!form_error_is_ours("eyJlcnJvciI6ImJhZF9jcmVkZW50aWFscyJ8", signature));
-        assert!(!form_error_is_ours("eyJlcnJvciI6ImJhZF9jcmVkZW50aWFscyJ9", &signature[..63]));
-        assert!(!form_error_is_ours("x", "zz"));
-        assert!(!form_error_is_ours("x", &"é".repeat(32)));
-        assert_eq!(sign_form_error_location("/login?next=/chat"), None);
     }
 
     #[test]

@@ -198,7 +198,7 @@ pub async fn login(email: String, password: String, next: Option<String>) -> Res
     start_session(&mut auth, &user).await?;
     crate::metrics::login("ok");
     tracing::info!(user.id = user.id, "logged in");
-    leptos_axum::redirect(safe_next(next.as_deref()));
+    leptos_axum::redirect(&safe_next(next.as_deref()));
     Ok(())
 }
 

@@ -15,17 +15,28 @@ pub struct ReturnedError {
 }
 
 impl ReturnedError {
-    /// From the page's query string, when it carries one that this server signed (the
-    /// redirect that put it there adds `__sig`): a link someone else wrote cannot put
-    /// their text in the page's error banner.
+    /// From the page's query string, when this server signed it for this page in the last
+    /// few minutes (`security::form_error`): a link someone else wrote cannot put their
+    /// text in the page's error banner. Only on the server: the check needs its key.
     pub fn from_query(query: &leptos_router::params::ParamsMap) -> Option<Self> {
         shadow_url_errors();
-        let (path, error) = (query.get("__path")?, query.get("__err")?);
         #[cfg(feature = "ssr")]
-        if !crate::security::form_error_is_ours(&error, &query.get("__sig").unwrap_or_default()) {
-            return None;
+        {
+            use crate::security::form_error::{is_ours, ENDPOINT, ERROR, SIGNATURE, SIGNED_AT};
+            let page = leptos_router::hooks::use_location().pathname.get_untracked();
+            let (path, error) = (query.get(ENDPOINT)?, query.get(ERROR)?);
+            let (signed_at, signature) = (query.get(SIGNED_AT)?, query.get(SIGNATURE)?);
+            let now = std::time::UNIX_EPOCH.elapsed().map_or(0, |d| d.as_secs());
+            if !is_ours(&page, &path, &error, &signed_at, &signature, now) {
+                return None;
+            }
+            Some(ReturnedError { error: shown(&error)?, path })
         }
-        Some(ReturnedError { path, error })
+        #[cfg(not(feature = "ssr"))]
+        {
+            let _ = query;
+            None
+        }
     }
 
     /// Whether the error came from the server function at `/api/{endpoint}`.
@@ -38,6 +49,25 @@ impl ReturnedError {
     pub fn provide(self) {
         provide_context(ServerActionError::new(&self.path, &self.error));
     }
+}
+
+/// What a page says for a request the server could not read: the decoder's own words can
+/// quote the request, so they never reach a page from a URL.
+#[cfg(feature = "ssr")]
+const UNREADABLE: &str = "The form could not be read. Reload the page and try again.";
+
+/// The error (`__err`: base64url JSON) as a page shows it: only a kind of [`AppError`] the
+/// server answers, each in its fixed words; a bad input in the reason the server wrote,
+/// except a request it could not read (see [`UNREADABLE`]).
+#[cfg(feature = "ssr")]
+fn shown(error: &str) -> Option<String> {
+    use base64::{engine::general_purpose::URL_SAFE, Engine};
+    let error = match serde_json::from_slice::<AppError>(&URL_SAFE.decode(error).ok()?).ok()? {
+        AppError::Network(_) => return None,
+        AppError::BadInput { field, .. } if field == "request" => AppError::bad_input("request", UNREADABLE),
+        known => known,
+    };
+    Some(URL_SAFE.encode(serde_json::to_string(&error).ok()?))
 }
 
 /// Hides the error the router reads from any URL (`__err`) from the forms of this page:

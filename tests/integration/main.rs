@@ -14,6 +14,7 @@ mod each_database {
     mod accounts;
     mod chat_token;
     mod display_name;
+    mod form_errors;
     mod health;
     mod lifecycle;
     mod limits;
