@@ -71,16 +71,16 @@ async fn a_login_whose_next_carries_an_error_leads_to_a_page_without_its_words()
 #[tokio::test]
 async fn a_signed_error_moved_to_another_page_is_not_shown() {
     let app = TestApp::spawn().await;
-    let short = [("email", "ann@example.com"), ("password", "short")];
-    const TOO_SHORT: &str = "Passwords are at least 8 characters.";
+    let bad = [("email", "not an email")];
+    const NOT_AN_EMAIL: &str = "That is not an email address.";
 
-    let on_signup = location(&app.post_plain_form("/api/signup", "/signup", &short).await);
-    assert!(page_at(&app, &on_signup).await.contains(TOO_SHORT), "shown on the page it was signed for");
+    let on_signup = location(&app.post_plain_form("/api/signup", "/signup", &bad).await);
+    assert!(page_at(&app, &on_signup).await.contains(NOT_AN_EMAIL), "shown on the page it was signed for");
 
-    let on_forgot = location(&app.post_plain_form("/api/signup", "/forgot", &short).await);
+    let on_forgot = location(&app.post_plain_form("/api/signup", "/forgot", &bad).await);
     assert!(on_forgot.contains("/forgot?") && on_forgot.contains("__sig="), "{on_forgot}");
     let moved = on_forgot.replacen("/forgot?", "/signup?", 1);
-    assert!(!page_at(&app, &moved).await.contains(TOO_SHORT), "{moved}: not shown on another page");
+    assert!(!page_at(&app, &moved).await.contains(NOT_AN_EMAIL), "{moved}: not shown on another page");
 }
 
 /// The signing time is part of the signature: a link cannot be made to look recent.
