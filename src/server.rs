@@ -32,7 +32,7 @@ use crate::{
     db::{self, DbError, Pool},
     error::AppError,
     listener,
-    mail::{sender, Mailer},
+    mail::{sender, Mailer, Seal},
     passwords::Hasher,
     security::{self, OwnOrigin},
     sessions::{self, AuthSession},
@@ -474,8 +474,9 @@ pub async fn prepare(config: &Config) -> Result<Prepared, StartError> {
         tracing::warn!("{DEMO_WARNING}");
     }
     let origin = config.public_origin.clone().unwrap_or_else(|| listen_origin(addr));
+    let seal = Seal::from_settings(&config.twilio, config.is_https());
     let (mailer, mail_sender) =
-        sender::spawn(pool.clone(), &config.mail, origin).map_err(StartError::Mail)?;
+        sender::spawn(pool.clone(), &config.mail, origin, seal).map_err(StartError::Mail)?;
     if let Some(dir) = &mailer.file_outbox {
         let links = if config.is_https() { "" } else { ", and each mail's link is logged" };
         tracing::warn!(

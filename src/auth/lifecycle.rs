@@ -46,6 +46,7 @@ pub async fn request_reset(pool: &Pool, mailer: &Mailer, email: &Email, now: i64
     .await?;
     outbox::enqueue(
         &mut tx,
+        mailer.seal(),
         &messages::reset_password(&mailer.origin, &user.email, &token.raw),
         Some(user.id),
         now,
@@ -77,7 +78,7 @@ async fn after_password_change(
     let kind = messages::MailKind::PasswordChanged.as_str();
     if outbox::queued_since(tx, user.id, kind, now - CHANGED_NOTICE_WINDOW_SECS).await? == 0 {
         let notice = messages::password_changed(&mailer.origin, &user.email, how);
-        outbox::enqueue(tx, &notice, Some(user.id), now).await?;
+        outbox::enqueue(tx, mailer.seal(), &notice, Some(user.id), now).await?;
     }
     Ok(())
 }

@@ -32,7 +32,7 @@ async fn queue_verification(tx: &mut Tx, mailer: &Mailer, user: &User, now: i64)
     let expires_at = now + messages::VERIFY_TTL_SECS;
     email_tokens::insert(tx, &token, Purpose::VerifyEmail, user.id, &user.email, now, expires_at).await?;
     let mail = messages::verification(&mailer.origin, &user.email, &token.raw);
-    outbox::enqueue(tx, &mail, Some(user.id), now).await?;
+    outbox::enqueue(tx, mailer.seal(), &mail, Some(user.id), now).await?;
     Ok(true)
 }
 
@@ -83,7 +83,7 @@ pub async fn sign_up(pool: &Pool, mailer: &Mailer, email: &Email, now: i64) -> R
             );
         } else {
             let mail = messages::signup_attempt(&mailer.origin, &user.email);
-            outbox::enqueue(&mut tx, &mail, Some(user.id), now).await?;
+            outbox::enqueue(&mut tx, mailer.seal(), &mail, Some(user.id), now).await?;
             tx.commit().await?;
             tracing::info!(user.id = user.id, "sign-up for an existing account; notice queued");
         }
@@ -169,7 +169,7 @@ pub async fn verify(
     email_tokens::void_all(&mut tx, user.id, now).await?;
     store::delete_for_user(&mut tx, user.id).await?;
     let notice = messages::email_confirmed(&mailer.origin, &user.email, &messages::utc_time(now));
-    outbox::enqueue(&mut tx, &notice, Some(user.id), now).await?;
+    outbox::enqueue(&mut tx, mailer.seal(), &notice, Some(user.id), now).await?;
     tx.commit().await?;
     Ok(Proof::Proven(user))
 }

@@ -9,20 +9,28 @@
 
 use crate::db::{with_tx, Pool, Tx};
 
-use super::messages::Mail;
+use super::{messages::Mail, seal::Seal};
 
-/// Queues `mail` inside `tx`, so it exists exactly when the change that caused it does.
-pub async fn enqueue(tx: &mut Tx, mail: &Mail, user_id: Option<i64>, now: i64) -> Result<(), sqlx::Error> {
+/// Queues `mail` inside `tx`, so it exists exactly when the change that caused it does;
+/// its text as `seal` stores it (sealed behind https: it may hold a working link).
+pub async fn enqueue(
+    tx: &mut Tx,
+    seal: &Seal,
+    mail: &Mail,
+    user_id: Option<i64>,
+    now: i64,
+) -> Result<(), sqlx::Error> {
     const INSERT: &str =
         "INSERT INTO outbox (user_id, kind, recipient, subject, body, created_at, next_attempt_at) \
                           VALUES ($1, $2, $3, $4, $5, $6, $6)";
+    let body = seal.close(&mail.body, &mail.to);
     with_tx!(tx, c => {
         sqlx::query(INSERT)
             .bind(user_id)
             .bind(mail.kind.as_str())
             .bind(&mail.to)
             .bind(&mail.subject)
-            .bind(&mail.body)
+            .bind(&body)
             .bind(now)
             .execute(c)
             .await
@@ -46,6 +54,7 @@ pub struct Claimed {
     pub kind: String,
     pub recipient: String,
     pub subject: String,
+    /// The text as stored: the sender opens it ([`Seal::open`]) before delivery.
     pub body: String,
     pub created_at: i64,
     /// Delivery attempts so far, this one included.

@@ -16,6 +16,7 @@ use tokio::{sync::Notify, task::JoinHandle};
 
 use super::{
     files, outbox,
+    seal::Seal,
     transport::{SendError, Transport},
 };
 use crate::{
@@ -31,22 +32,30 @@ const LEASE_SECS: i64 = 120;
 const MAX_RETRY: Duration = Duration::from_secs(600);
 /// Mail older than this is not worth delivering (its link has expired): given up.
 const GIVE_UP_AFTER_SECS: i64 = 24 * 3600;
+/// The `last_error` of a row whose text does not open ([`give_up_unopened`]).
+pub const UNOPENED: &str = "sealed with another key";
 /// The sender looks at the table at least this often, for mail queued by other instances.
 const IDLE_WAKE: Duration = Duration::from_secs(30);
 
-/// What request handlers need of mail: the origin links point at, a way to wake the
-/// sender, and (without SMTP) where mail files go, for the pages to say so.
+/// What request handlers need of mail: the origin links point at, the outbox's seal, a
+/// way to wake the sender, and (without SMTP) where mail files go, for the pages to say so.
 pub struct Mailer {
     /// `scheme://host[:port]` for the links in mails (`CHATPASS_PUBLIC_URL`, else the
     /// address the server listens on).
     pub origin: String,
     /// The outbox directory when mail goes to files.
     pub file_outbox: Option<PathBuf>,
+    seal: Arc<Seal>,
     wake: Arc<Notify>,
     running: Arc<AtomicBool>,
 }
 
 impl Mailer {
+    /// How mail is stored in the outbox (for `outbox::enqueue`).
+    pub fn seal(&self) -> &Seal {
+        &self.seal
+    }
+
     /// Tells the sender there is new mail.
     pub fn nudge(&self) {
         self.wake.notify_one();
@@ -85,7 +94,6 @@ pub fn retry_delay(first: Duration, attempts: u32) -> Duration {
     first.saturating_mul(1u32 << attempts.saturating_sub(1).min(16)).min(MAX_RETRY)
 }
 
-/// Starts the sender for this instance.
 /// Clears the "sender running" flag when dropped.
 struct Running(Arc<AtomicBool>);
 
@@ -95,10 +103,12 @@ impl Drop for Running {
     }
 }
 
+/// Starts the sender for this instance; `seal` stores and opens the outbox's text.
 pub fn spawn(
     pool: Pool,
     settings: &MailSettings,
     origin: String,
+    seal: Seal,
 ) -> Result<(Mailer, JoinHandle<()>), String> {
     let transport =
         Transport::from_settings(settings, &origin).map_err(|e| format!("CHATPASS_SMTP_URL: {e}"))?;
@@ -108,20 +118,29 @@ pub fn spawn(
         MailTransport::Smtp(_) => None,
     };
     let running = Arc::new(AtomicBool::new(true));
-    let mailer = Mailer { origin, file_outbox, wake: wake.clone(), running: running.clone() };
+    let seal = Arc::new(seal);
+    let mailer =
+        Mailer { origin, file_outbox, seal: seal.clone(), wake: wake.clone(), running: running.clone() };
     let (from, retry_after) = (settings.from.clone(), settings.retry_after);
     let task = tokio::spawn(async move {
         // Cleared however the loop ends (a panic included): /readyz then says so.
         let _alive = Running(running);
-        run(pool, transport, from, retry_after, wake).await
+        run(pool, transport, &seal, from, retry_after, wake).await
     });
     Ok((mailer, task))
 }
 
-async fn run(pool: Pool, transport: Transport, from: Mailbox, first_retry: Duration, wake: Arc<Notify>) {
+async fn run(
+    pool: Pool,
+    transport: Transport,
+    seal: &Seal,
+    from: Mailbox,
+    first_retry: Duration,
+    wake: Arc<Notify>,
+) {
     let claim = crate::security::random_hex(16);
     loop {
-        let delivered_all = match round(&pool, &transport, &from, first_retry, &claim).await {
+        let delivered_all = match round(&pool, &transport, seal, &from, first_retry, &claim).await {
             Ok(count) => count < BATCH as usize,
             Err(e) => {
                 tracing::warn!(error = %e, "mail sender: database error; trying again shortly");
@@ -153,13 +172,21 @@ async fn run(pool: Pool, transport: Transport, from: Mailbox, first_retry: Durat
 async fn round(
     pool: &Pool,
     transport: &Transport,
+    seal: &Seal,
     from: &Mailbox,
     first_retry: Duration,
     claim: &str,
 ) -> Result<usize, sqlx::Error> {
     let now = unix_now();
     let claimed = outbox::claim(pool, now, LEASE_SECS, BATCH, claim).await?;
-    for mail in &claimed {
+    let count = claimed.len();
+    for mut mail in claimed {
+        let Some(text) = seal.open(&mail.body, &mail.recipient) else {
+            give_up_unopened(pool, &mail, claim).await?;
+            continue;
+        };
+        mail.body = text;
+        let mail = &mail;
         // Servers quote the recipient in their refusals; logs name no one by email.
         let outcome = transport.send(from, mail).await.map_err(|e| match e {
             SendError::Permanent(m) => SendError::Permanent(m.replace(&mail.recipient, "<recipient>")),
@@ -199,7 +226,22 @@ async fn round(
             }
         }
     }
-    Ok(claimed.len())
+    Ok(count)
+}
+
+/// A row whose text does not open with this instance's key: sealed under another (an
+/// earlier process's in demo mode, or a former TWILIO_API_SECRET) or altered. It can never
+/// be delivered; the others go on.
+async fn give_up_unopened(pool: &Pool, mail: &outbox::Claimed, claim: &str) -> Result<(), sqlx::Error> {
+    outbox::mark_failed(pool, mail.id, claim, unix_now(), UNOPENED).await?;
+    crate::metrics::mail("failed");
+    tracing::warn!(
+        mail.id = mail.id,
+        mail.kind = %mail.kind,
+        "mail given up: its text was sealed with another key (a demo-mode process's own, or a \
+         former TWILIO_API_SECRET) or altered"
+    );
+    Ok(())
 }
 
 /// After a delivery that could not be marked sent: when the row is gone (its account was

@@ -20,6 +20,7 @@ mod each_database {
     mod limits;
     mod mail_files;
     mod proof;
+    mod sealed_mail;
     mod sessions;
     mod sweeps;
     mod verification;
