@@ -129,6 +129,31 @@ pub fn Field(
     }
 }
 
+/// The password and the optional display name an account starts with (the verification
+/// link's page; the sign-up form with verification off).
+#[component]
+pub fn NewAccountFields(#[prop(into)] error: Signal<Option<AppError>>) -> impl IntoView {
+    view! {
+        <Field
+            name="password"
+            label="Password"
+            kind="password"
+            autocomplete="new-password"
+            hint="8 to 128 characters. Any characters; a common password is refused."
+            error
+        />
+        <Field
+            name="display_name"
+            label="Display name (optional)"
+            kind="text"
+            autocomplete="nickname"
+            hint="How you are shown: 1 to 64 characters. Left empty, the part of your email before the @."
+            optional=true
+            error
+        />
+    }
+}
+
 /// Shows an error that is not about one of `fields` (wrong credentials, 409, 429…).
 #[component]
 pub fn ErrorSummary(

@@ -8,7 +8,9 @@ use leptos_router::hooks::use_query_map;
 
 use crate::{
     auth::{Signup, SignupOutcome},
-    pages::form::{outbox_dir, password_at_signup, ErrorSummary, Field, OutboxNotice, ReturnedError},
+    pages::form::{
+        outbox_dir, password_at_signup, ErrorSummary, Field, NewAccountFields, OutboxNotice, ReturnedError,
+    },
 };
 
 /// Rendered on the server only; the form inside is an island.
@@ -65,23 +67,7 @@ fn SignupForm(
                                     }
                                 }
                             >
-                                <Field
-                                    name="password"
-                                    label="Password"
-                                    kind="password"
-                                    autocomplete="new-password"
-                                    hint="8 to 128 characters. Any characters; a common password is refused."
-                                    error
-                                />
-                                <Field
-                                    name="display_name"
-                                    label="Display name (optional)"
-                                    kind="text"
-                                    autocomplete="nickname"
-                                    hint="How you are shown: 1 to 64 characters. Left empty, the part of your email before the @."
-                                    optional=true
-                                    error
-                                />
+                                <NewAccountFields error />
                             </Show>
                             <button type="submit" disabled=move || action.pending().get()>
                                 "Create account"

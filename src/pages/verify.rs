@@ -8,7 +8,7 @@ use leptos_router::hooks::use_query_map;
 use crate::{
     auth::VerifyEmail,
     error::AppError,
-    pages::form::{ErrorSummary, Field, ReturnedError},
+    pages::form::{ErrorSummary, NewAccountFields, ReturnedError},
 };
 
 /// Rendered on the server only; the form inside is an island.
@@ -50,23 +50,7 @@ fn VerifyForm(token: String, returned: Option<ReturnedError>) -> impl IntoView {
             <ActionForm action attr:class="stack" attr:novalidate=true>
                 <ErrorSummary error fields=&["password", "display_name", "token"] />
                 <input type="hidden" name="token" value=token />
-                <Field
-                    name="password"
-                    label="Password"
-                    kind="password"
-                    autocomplete="new-password"
-                    hint="8 to 128 characters. Any characters; a common password is refused."
-                    error
-                />
-                <Field
-                    name="display_name"
-                    label="Display name (optional)"
-                    kind="text"
-                    autocomplete="nickname"
-                    hint="How you are shown: 1 to 64 characters. Left empty, the part of your email before the @."
-                    optional=true
-                    error
-                />
+                <NewAccountFields error />
                 <button type="submit" disabled=move || action.pending().get()>
                     "Confirm and sign in"
                 </button>
