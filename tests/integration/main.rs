@@ -19,6 +19,7 @@ mod each_database {
     mod limits;
     mod proof;
     mod sessions;
+    mod signed_in_browsers;
     mod verification;
 }
 
