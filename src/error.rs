@@ -24,6 +24,10 @@ pub enum AppError {
     /// 403: the signed-in user has not proven their email yet.
     #[error("Confirm your email first: open the link we mailed you, or ask for a new one.")]
     EmailUnverified,
+    /// 404: no session of the signed-in account has that handle (it ended already, or it
+    /// is another account's: the answer is the same).
+    #[error("That browser is signed out already.")]
+    UnknownSession,
     /// 409: sign-up with an email that has an account (only with email verification off).
     #[error("An account with this email already exists.")]
     EmailTaken,
@@ -63,6 +67,7 @@ impl AppError {
             AppError::BadInput { .. } => 400,
             AppError::BadCredentials | AppError::NotSignedIn => 401,
             AppError::EmailUnverified => 403,
+            AppError::UnknownSession => 404,
             AppError::EmailTaken | AppError::AlreadyConfirmed => 409,
             AppError::RateLimited { .. } => 429,
             AppError::Unavailable => 503,

@@ -273,6 +273,9 @@ fn route_label(path: &str) -> &'static str {
         "/api/delete_account",
         "/api/set_display_name",
         "/api/account",
+        "/api/sessions",
+        "/api/end_session",
+        "/api/end_other_sessions",
     ];
     if let Some(known) = ROUTES.iter().find(|r| **r == path) {
         return known;

@@ -28,7 +28,8 @@ fn limits() -> Result<Arc<Limits>, AppError> {
     feature_state::<Arc<Limits>>()
 }
 
-/// Starts a fresh session for `user`: a new id, the login time for the absolute timeout.
+/// Starts a fresh session for `user`: a new id, the login time for the absolute timeout,
+/// within the account's cap on sessions.
 async fn start_session(auth: &mut AuthSession, user: &users::User) -> Result<(), AppError> {
     auth.session.cycle_id().await.map_err(session_error)?;
     auth.login(user).await.map_err(|e| match e {
@@ -36,7 +37,7 @@ async fn start_session(auth: &mut AuthSession, user: &users::User) -> Result<(),
         axum_login::Error::Session(e) => session_error(e),
     })?;
     sessions::mark_login(&auth.session, user.id).await.map_err(session_error)?;
-    Ok(())
+    super::sessions_list::start_within_cap(auth, user.id).await
 }
 
 fn mailer() -> Result<Arc<Mailer>, AppError> {

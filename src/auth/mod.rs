@@ -17,6 +17,7 @@ mod lifecycle;
 pub mod limits;
 pub mod next;
 mod outcome;
+pub mod sessions_list;
 mod user_info;
 #[cfg(feature = "ssr")]
 mod verification;

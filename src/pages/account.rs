@@ -1,12 +1,16 @@
 //! `/account`: the signed-in account (email, whether it is proven, since when), and its
-//! forms: change the display name, change the password, delete the account. Signed-out
-//! visitors are sent to log in first (by the server, before any HTML).
+//! forms: change the display name, end signed-in browsers, change the password, delete
+//! the account. Signed-out visitors are sent to log in first (by the server, before any HTML).
 
 use leptos::prelude::*;
 use leptos_router::hooks::use_query_map;
 
 use crate::{
-    auth::{account, AccountInfo, ChangePassword, DeleteAccount, SetDisplayName},
+    auth::{
+        account,
+        sessions_list::{sessions, EndOtherSessions, EndSession, SessionInfo},
+        AccountInfo, ChangePassword, DeleteAccount, SetDisplayName,
+    },
     pages::form::{ErrorSummary, Field, ReturnedError},
 };
 
@@ -15,7 +19,9 @@ use crate::{
 pub fn AccountPage() -> impl IntoView {
     let query = use_query_map().get_untracked();
     let returned = ReturnedError::from_query(&query);
+    let for_browsers = returned.clone().filter(|r| r.is_for("end_session") || r.is_for("end_other_sessions"));
     let (for_name, for_change, for_delete) = match &returned {
+        _ if for_browsers.is_some() => (None, None, None),
         Some(r) if r.is_for("delete_account") => (None, None, returned.clone()),
         Some(r) if r.is_for("set_display_name") => (returned.clone(), None, None),
         _ => (None, returned.clone(), None),
@@ -24,22 +30,27 @@ pub fn AccountPage() -> impl IntoView {
     // or `renamed=1` (the display name).
     let changed = query.get("changed").is_some_and(|v| v == "1");
     let renamed = query.get("renamed").is_some_and(|v| v == "1");
+    // An ending posted without JavaScript comes back with `ended=one` or `ended=others`.
+    let ended = query.get("ended").filter(|v| v == "one" || v == "others");
     let info = Resource::new(|| (), |_| account());
+    let browsers = Resource::new(|| (), |_| sessions());
     view! {
         <Suspense fallback=|| ()>
             {move || Suspend::new({
                 let (for_name, for_change, for_delete) =
                     (for_name.clone(), for_change.clone(), for_delete.clone());
+                let (for_browsers, ended) = (for_browsers.clone(), ended.clone());
                 async move {
-                    match info.await {
-                        Ok(info) => view! {
+                    match (info.await, browsers.await) {
+                        (Ok(info), Ok(list)) => view! {
                             <AccountSummary info=info.clone() />
                             <DisplayNameForm current=info.display_name returned=for_name renamed />
+                            <SignedInBrowsers list returned=for_browsers ended />
                             <ChangePasswordForm returned=for_change changed />
                             <DeleteAccountForm returned=for_delete />
                         }
                             .into_any(),
-                        Err(_) => view! {
+                        _ => view! {
                             <section class="card">
                                 <h1>"Your account"</h1>
                                 <p>"You are not signed in. " <a href="/login?next=/account">"Log in"</a></p>
@@ -112,6 +123,76 @@ fn DisplayNameForm(current: String, returned: Option<ReturnedError>, renamed: bo
                 />
                 <button type="submit" disabled=move || action.pending().get()>
                     "Save display name"
+                </button>
+            </ActionForm>
+        </section>
+    }
+}
+
+/// The account's sessions, newest first, each with a button that ends it, and one that
+/// ends every other. With JavaScript a row goes once its session has ended; without, the
+/// post comes back with `ended=…` and the page lists the sessions afresh.
+#[island(lazy)]
+fn SignedInBrowsers(
+    list: Vec<SessionInfo>,
+    returned: Option<ReturnedError>,
+    ended: Option<String>,
+) -> impl IntoView {
+    crate::pages::hydration::island_hydrated();
+    if let Some(returned) = returned {
+        returned.provide();
+    }
+    let end_one = ServerAction::<EndSession>::new();
+    let end_others = ServerAction::<EndOtherSessions>::new();
+    let error = Signal::derive(move || {
+        end_one.value().get().and_then(Result::err).or_else(|| end_others.value().get().and_then(Result::err))
+    });
+    let gone = RwSignal::new(Vec::<String>::new());
+    Effect::new(move || {
+        if let Some(Ok(done)) = end_one.value().get() {
+            gone.update(|g| g.push(done.handle));
+        }
+    });
+    let (one_ended, others_ended) = (ended.as_deref() == Some("one"), ended.as_deref() == Some("others"));
+    let one_gone = move || one_ended || matches!(end_one.value().get(), Some(Ok(_)));
+    let others_gone = move || others_ended || matches!(end_others.value().get(), Some(Ok(_)));
+    let rows = list
+        .into_iter()
+        .map(|session| {
+            let handle = session.handle.clone();
+            let hidden = move || !session.current && (others_gone() || gone.with(|g| g.contains(&handle)));
+            view! {
+                <li data-testid="browser" data-current=session.current.then_some("true") hidden=hidden>
+                    <strong>{session.browser}</strong>
+                    {session.current.then_some(" (this browser)")}
+                    <br />
+                    <span class="hint">
+                        "Signed in " {session.signed_in} "; last seen " {session.last_seen}
+                    </span>
+                    <ActionForm action=end_one attr:class="inline">
+                        <input type="hidden" name="handle" value=session.handle />
+                        <button type="submit" disabled=move || end_one.pending().get()>
+                            {if session.current { "Sign out here" } else { "End this one" }}
+                        </button>
+                    </ActionForm>
+                </li>
+            }
+        })
+        .collect_view();
+    view! {
+        <section class="card">
+            <h2>"Signed-in browsers"</h2>
+            <p class="banner ok" role="status" data-testid="browser-ended" hidden=move || !one_gone()>
+                "That browser was signed out."
+            </p>
+            <p class="banner ok" role="status" data-testid="browsers-ended" hidden=move || !others_gone()>
+                "Every other browser was signed out."
+            </p>
+            <ErrorSummary error fields=&[] />
+            <ul class="browsers">{rows}</ul>
+            <ActionForm action=end_others>
+                <button type="submit" disabled=move || end_others.pending().get()>
+                    "End all others"
                 </button>
             </ActionForm>
         </section>

@@ -15,9 +15,13 @@ use tower_sessions::{
     SessionStore,
 };
 
-use super::{record::USER_ID_KEY, slot};
+use super::{
+    record::{AGENT_KEY, USER_ID_KEY},
+    slot,
+};
 use crate::{
     db::{with_pool, Pool},
+    security::random_hex,
     users::{user_columns, User},
 };
 
@@ -30,6 +34,9 @@ use crate::{
 /// for that request takes it from there instead of asking the database again. The column
 /// is only a hint: axum-login still checks the user's id and password hash against what
 /// the session holds, and without the hint it queries as before.
+///
+/// A new row also gets what the account page lists (`sessions::per_user`): a random
+/// `handle`, the coarse `agent`, `created_at`; loading keeps `seen_at` to the minute.
 #[derive(Clone)]
 pub struct Store {
     pool: Pool,
@@ -49,6 +56,10 @@ pub const CACHE_FOR: Duration = Duration::from_secs(1);
 
 /// Sessions kept in memory at most (the least used go first).
 const CACHE_ENTRIES: usize = 100_000;
+
+/// A row's `seen_at` is rewritten only when it is older than this: the account page
+/// shows when a browser was last active, to the minute, without a write per request.
+pub const SEEN_EVERY_MS: i64 = 60_000;
 
 /// A session row and its joined-in user, as read, and when that stops being good.
 struct Cached {
@@ -80,6 +91,26 @@ fn user_id_of(record: &Record) -> Option<i64> {
     record.data.get(USER_ID_KEY).and_then(serde_json::Value::as_i64)
 }
 
+/// Now, in Unix milliseconds: creation and last-seen times of rows.
+pub fn unix_ms() -> i64 {
+    i64::try_from(time::OffsetDateTime::now_utc().unix_timestamp_nanos() / 1_000_000).unwrap_or(i64::MAX)
+}
+
+/// What only a new row gets: the handle the account page names it by (random, unrelated
+/// to the id), the browser the login came from (see `mark_browser`), and when it began.
+struct NewRow {
+    handle: String,
+    agent: Option<String>,
+    at: i64,
+}
+
+impl NewRow {
+    fn for_record(record: &Record) -> Self {
+        let agent = record.data.get(AGENT_KEY).and_then(serde_json::Value::as_str).map(String::from);
+        NewRow { handle: random_hex(16), agent, at: unix_ms() }
+    }
+}
+
 fn encode(record: &Record) -> session_store::Result<Vec<u8>> {
     rmp_serde::to_vec(record).map_err(|e| session_store::Error::Encode(e.to_string()))
 }
@@ -89,6 +120,7 @@ struct Statements {
     create: &'static str,
     save: &'static str,
     load: &'static str,
+    seen: &'static str,
     delete: &'static str,
     delete_expired: &'static str,
 }
@@ -99,20 +131,25 @@ macro_rules! statements {
             create: concat!(
                 "INSERT INTO ",
                 $table,
-                " (id, data, expiry_date, user_id) VALUES ($1, $2, $3, $4) ",
-                "ON CONFLICT (id) DO NOTHING"
+                " (id, data, expiry_date, user_id, handle, agent, created_at, seen_at) ",
+                "VALUES ($1, $2, $3, $4, $5, $6, $7, $7) ON CONFLICT (id) DO NOTHING"
             ),
             // Only `create` inserts. A save of a row that is gone (logged out, or its
             // user deleted, while this request was in flight) writes nothing: an upsert
             // would bring the ended session back.
             save: concat!("UPDATE ", $table, " SET data = $2, expiry_date = $3, user_id = $4 WHERE id = $1"),
             load: concat!(
-                "SELECT s.data, ",
+                "SELECT s.data, s.seen_at, ",
                 user_columns!("u."),
                 " FROM ",
                 $table,
                 " s ",
                 "LEFT JOIN users u ON u.id = s.user_id WHERE s.id = $1 AND s.expiry_date > $2"
+            ),
+            seen: concat!(
+                "UPDATE ",
+                $table,
+                " SET seen_at = $2 WHERE id = $1 AND (seen_at IS NULL OR seen_at <= $3)"
             ),
             delete: concat!("DELETE FROM ", $table, " WHERE id = $1"),
             delete_expired: concat!("DELETE FROM ", $table, " WHERE expiry_date < $1"),
@@ -143,27 +180,43 @@ impl Store {
         }
     }
 
-    /// Runs `create` or `save` for `record`, naming `user_id` in the row; the number of
-    /// rows written.
+    /// Runs `create` (with `new`) or `save` (without) for `record`, naming `user_id` in
+    /// the row; the number of rows written.
     async fn write(
         &self,
         statement: &'static str,
         record: &Record,
         user_id: Option<i64>,
+        new: Option<&NewRow>,
     ) -> session_store::Result<Result<u64, sqlx::Error>> {
         let data = encode(record)?;
         let id = record.id.to_string();
         let _written = Written(&self.cache, Some(record.id));
         Ok(with_pool!(&self.pool, p => {
-            sqlx::query(statement)
-                .bind(id)
-                .bind(data)
-                .bind(record.expiry_date)
-                .bind(user_id)
-                .execute(p)
-                .await
-                .map(|r| r.rows_affected())
+            let query = sqlx::query(statement).bind(id).bind(data).bind(record.expiry_date).bind(user_id);
+            let query = match new {
+                Some(new) => query.bind(&new.handle).bind(&new.agent).bind(new.at),
+                None => query,
+            };
+            query.execute(p).await.map(|r| r.rows_affected())
         }))
+    }
+
+    /// Notes that session `id`, last seen at `seen_at`, is seen now, when that was at least
+    /// [`SEEN_EVERY_MS`] ago. Nothing cached is derived from it, so it is no account write;
+    /// a failure only leaves the time older.
+    async fn note_seen(&self, id: &Id, seen_at: Option<i64>) {
+        let now = unix_ms();
+        if seen_at.is_some_and(|at| now.saturating_sub(at) < SEEN_EVERY_MS) {
+            return;
+        }
+        let (statement, id) = (self.sql().seen, id.to_string());
+        let noted = with_pool!(&self.pool, p => {
+            sqlx::query(statement).bind(id).bind(now).bind(now - SEEN_EVERY_MS).execute(p).await.map(drop)
+        });
+        if let Err(e) = noted {
+            tracing::debug!(error = %e, "could not note when a session was last seen");
+        }
     }
 
     /// Runs `delete` or `delete_expired` with `key` as its parameter.
@@ -185,8 +238,9 @@ impl Store {
 impl SessionStore for Store {
     async fn create(&self, record: &mut Record) -> session_store::Result<()> {
         let mut user_id = user_id_of(record);
+        let new = NewRow::for_record(record);
         loop {
-            match self.write(self.sql().create, record, user_id).await? {
+            match self.write(self.sql().create, record, user_id, Some(&new)).await? {
                 Ok(0) => record.id = Id::default(), // a random id that is taken: draw another
                 Ok(_) => return Ok(()),
                 // The user was deleted while this login was in flight: the row names nobody,
@@ -201,10 +255,10 @@ impl SessionStore for Store {
     }
 
     async fn save(&self, record: &Record) -> session_store::Result<()> {
-        let written = match self.write(self.sql().save, record, user_id_of(record)).await? {
+        let written = match self.write(self.sql().save, record, user_id_of(record), None).await? {
             // Its user was deleted meanwhile (see `create`).
             Err(sqlx::Error::Database(e)) if e.is_foreign_key_violation() => {
-                self.write(self.sql().save, record, None).await?
+                self.write(self.sql().save, record, None, None).await?
             }
             other => other,
         };
@@ -228,17 +282,17 @@ impl SessionStore for Store {
         let key = *id;
         let (statement, id) = (self.sql().load, id.to_string());
         // Decoded inside the match: the two databases' rows are different types.
-        let row: Option<(Vec<u8>, Option<User>)> = with_pool!(&self.pool, p => {
+        let row: Option<(Vec<u8>, Option<i64>, Option<User>)> = with_pool!(&self.pool, p => {
             match sqlx::query(statement).bind(id).bind(now).fetch_optional(p).await {
-                Ok(Some(row)) => row
-                    .try_get::<Vec<u8>, _>("data")
-                    .and_then(|data| Ok(Some((data, User::from_row_opt(&row)?)))),
+                Ok(Some(row)) => row.try_get::<Vec<u8>, _>("data").and_then(|data| {
+                    Ok(Some((data, row.try_get("seen_at")?, User::from_row_opt(&row)?)))
+                }),
                 Ok(None) => Ok(None),
                 Err(e) => Err(e),
             }
         })
         .map_err(backend_error)?;
-        let Some((data, user)) = row else {
+        let Some((data, seen_at, user)) = row else {
             self.cache.remove(&key);
             return Ok(None);
         };
@@ -248,6 +302,11 @@ impl SessionStore for Store {
             tracing::warn!("a session row could not be decoded; treating it as no session");
             return Ok(None);
         };
+        // Only on a read from the database (the cache makes that at most once a second per
+        // session): to the minute needs no more.
+        if user_id_of(&record).is_some() {
+            self.note_seen(&key, seen_at).await;
+        }
         self.cache.insert(
             key,
             Arc::new(Cached {

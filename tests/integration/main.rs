@@ -22,6 +22,7 @@ mod each_database {
     mod proof;
     mod sealed_mail;
     mod sessions;
+    mod signed_in_browsers;
     mod sweeps;
     mod verification;
 }

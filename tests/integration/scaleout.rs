@@ -139,12 +139,13 @@ async fn token_status(at: &Instance, cookie: &str) -> u16 {
 /// logout and a password change take effect at once on the instance that made them, and
 /// on the others within that bound, never later, however hard they are being asked.
 #[tokio::test]
-async fn a_logout_or_password_change_on_one_instance_holds_on_the_other_within_the_cache_bound() {
+async fn a_logout_password_change_or_ended_session_on_one_instance_holds_on_the_other_within_the_cache_bound()
+{
     let bound = chatpass::sessions::CACHE_FOR;
     let database = postgres::fresh_database(&postgres::server_url()).await;
     let a = instance(&database);
     let b = instance(&database);
-    for ending in ["logout", "change_password"] {
+    for ending in ["logout", "change_password", "end_session", "end_other_sessions"] {
         let client = browser();
         let email = format!("{ending}@example.com");
         let response = signup(&client, &a, &email).await;
@@ -155,19 +156,35 @@ async fn a_logout_or_password_change_on_one_instance_holds_on_the_other_within_t
         assert_eq!(token_status(&a, &cookie).await, 200);
         assert_eq!(token_status(&b, &cookie).await, 200);
 
+        // Ending from the list of signed-in browsers: another browser of the account asks, on B.
+        let (asking, handle) = match ending {
+            "end_session" | "end_other_sessions" => {
+                let other = browser();
+                let login = [("email", email.as_str()), ("password", GOOD)];
+                assert_eq!(post(&other, &b, "/api/login", &login).await.status(), 200);
+                let listed: Value = post(&other, &b, "/api/sessions", &[]).await.json().await.unwrap();
+                let theirs = listed.as_array().unwrap().iter().find(|s| s["current"] == false).unwrap();
+                (Some(other), theirs["handle"].as_str().unwrap().to_string())
+            }
+            _ => (None, String::new()),
+        };
         let form: &[(&str, &str)] = match ending {
-            "logout" => &[],
+            "logout" | "end_other_sessions" => &[],
+            "end_session" => &[("handle", &handle)],
             _ => &[("current_password", GOOD), ("new_password", "an entirely new passphrase")],
         };
-        let ended = reqwest::Client::new()
-            .post(b.url(&format!("/api/{ending}")))
-            .header("origin", PUBLIC_URL)
-            .header("accept", "application/json")
-            .header("cookie", &cookie)
-            .form(form)
-            .send()
-            .await
-            .unwrap();
+        let ended = match &asking {
+            Some(other) => post(other, &b, &format!("/api/{ending}"), form).await,
+            None => reqwest::Client::new()
+                .post(b.url(&format!("/api/{ending}")))
+                .header("origin", PUBLIC_URL)
+                .header("accept", "application/json")
+                .header("cookie", &cookie)
+                .form(form)
+                .send()
+                .await
+                .unwrap(),
+        };
         assert_eq!(ended.status(), 200, "{ending}");
         let committed = Instant::now();
         // On B, which made the change: at once.
