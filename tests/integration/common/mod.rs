@@ -287,6 +287,11 @@ impl TestApp {
             .collect()
     }
 
+    /// `POST /api/forgot_password` for `email` from a client with no cookies; the status.
+    pub async fn forgot_password(&self, email: &str) -> u16 {
+        self.post_form_with(&client(), "/api/forgot_password", &[("email", email)]).await.status().as_u16()
+    }
+
     pub async fn login(&self, email: &str, password: &str) -> reqwest::Response {
         self.post_form("/api/login", &[("email", email), ("password", password)]).await
     }

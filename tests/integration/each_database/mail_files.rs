@@ -22,15 +22,6 @@ async fn user_id(app: &TestApp, email: &str) -> i64 {
     common::count(&app.pool, &format!("SELECT id FROM users WHERE email = '{email}'")).await
 }
 
-async fn forgot(app: &TestApp, email: &str) -> u16 {
-    let stranger = common::client();
-    app.post_form_with(&stranger, "/api/forgot_password", &[("email", email)]).await.status().as_u16()
-}
-
-fn unix_now() -> i64 {
-    std::time::SystemTime::now().duration_since(std::time::UNIX_EPOCH).unwrap().as_secs() as i64
-}
-
 #[tokio::test]
 async fn mail_files_are_the_servers_alone_and_never_written_through_a_planted_symlink() {
     let app = TestApp::spawn().await;
@@ -43,7 +34,7 @@ async fn mail_files_are_the_servers_alone_and_never_written_through_a_planted_sy
     // one's file name, pointing at a file outside.
     let outside = app.dir.path().join("outside");
     std::fs::write(&outside, "original").unwrap();
-    let now = unix_now();
+    let now = chatpass::mail::sender::unix_now();
     let mut planted = Vec::new();
     for created_at in [now, now - 2 * 24 * 3600] {
         app.execute(&format!(
@@ -58,7 +49,7 @@ async fn mail_files_are_the_servers_alone_and_never_written_through_a_planted_sy
     }
     app.execute("UPDATE outbox SET next_attempt_at = 0 WHERE next_attempt_at = 9999999999").await;
     // A reset link wakes the sender: it takes all three.
-    assert_eq!(forgot(&app, "bob@example.com").await, 202);
+    assert_eq!(app.forgot_password("bob@example.com").await, 202);
     app.wait_for_mail("bob@example.com", 2).await;
     let deadline = std::time::Instant::now() + Duration::from_secs(20);
     let tried =
@@ -107,7 +98,7 @@ async fn a_deleted_accounts_mail_files_go_with_it() {
     let outbox = app.dir.path().join("outbox");
     assert_eq!(app.register("bob@example.com", GOOD).await.status(), 200);
     assert_eq!(app.register("ann@example.com", GOOD).await.status(), 200);
-    assert_eq!(forgot(&app, "ann@example.com").await, 202);
+    assert_eq!(app.forgot_password("ann@example.com").await, 202);
     // The link, the "confirmed" notice, the reset link.
     app.wait_for_mail("ann@example.com", 3).await;
     let ann = user_id(&app, "ann@example.com").await;

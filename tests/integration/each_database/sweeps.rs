@@ -10,23 +10,14 @@ use crate::common::{self, TestApp};
 const GOOD: &str = "correct horse battery staple";
 const DAY: i64 = 24 * 3600;
 
-async fn forgot(app: &TestApp, email: &str) -> u16 {
-    let stranger = common::client();
-    app.post_form_with(&stranger, "/api/forgot_password", &[("email", email)]).await.status().as_u16()
-}
-
-fn unix_now() -> i64 {
-    std::time::SystemTime::now().duration_since(std::time::UNIX_EPOCH).unwrap().as_secs() as i64
-}
-
 #[tokio::test]
 async fn used_and_expired_links_and_finished_mail_go_a_week_later_and_nothing_live_does() {
     let app = TestApp::spawn().await;
-    let now = unix_now();
+    let now = chatpass::mail::sender::unix_now();
     // A used verification link and its sent mail, the "confirmed" notice; a reset link (live
     // for an hour) and its mail.
     assert_eq!(app.register("ann@example.com", GOOD).await.status(), 200);
-    assert_eq!(forgot(&app, "ann@example.com").await, 202);
+    assert_eq!(app.forgot_password("ann@example.com").await, 202);
     app.wait_for_mail("ann@example.com", 3).await;
     let deadline = std::time::Instant::now() + Duration::from_secs(20);
     while common::count(&app.pool, "SELECT COUNT(*) FROM outbox WHERE sent_at IS NOT NULL").await < 3 {
