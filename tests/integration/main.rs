@@ -40,5 +40,6 @@ mod metrics;
 mod proxies;
 mod secrets;
 mod settings;
+mod shape;
 mod token_conformance;
 mod token_roundtrip;
