@@ -33,7 +33,7 @@ BENCH_PY := .tools/bench-venv/.installed
 LINTED := RUSTC_WORKSPACE_WRAPPER=clippy-driver CLIPPY_ARGS=-D__CLIPPY_HACKERY__warnings__CLIPPY_HACKERY__
 TEST_BIN := target/debug/chatpass
 
-.PHONY: run dev test bench tools disk-check browser deploy-tools fmt lint-guard installer-test bundle test-build unit e2e site oracles clean-data
+.PHONY: run dev test times-start bench tools disk-check browser deploy-tools fmt lint-guard installer-test bundle test-build unit e2e site oracles clean-data
 
 ## make run: install what is missing, build in release mode, serve http://127.0.0.1:3000
 run: site
@@ -51,12 +51,18 @@ dev: tools $(SDK)
 # The release bundle (wasm32, target/front) and the linted test build (target/debug) do
 # not share a target directory, so they build side by side, while the npm and PyPI test
 # packages download; each target's output is printed whole when it finishes.
-test: tools fmt installer-test lint-guard disk-check
+# Each step's time goes to target/test-times.txt (scripts/timed.sh), printed at the end.
+test: times-start tools fmt installer-test lint-guard disk-check
 	$(MAKE) --no-print-directory -j4 --output-sync=target bundle test-build oracles $(SMTP_PY) browser deploy-tools $(E2E_DEPS)
 	$(MAKE) --no-print-directory unit e2e
+	@echo "make test: where the time went" && cat target/test-times.txt && \
+		echo "total                      $$(($$(date +%s) - $$(cat target/test-times.start))) s"
+
+times-start:
+	@mkdir -p target && date +%s > target/test-times.start && : > target/test-times.txt
 
 tools:
-	@scripts/install-tools.sh build
+	@scripts/timed.sh tools scripts/install-tools.sh build
 
 # A first `make test` writes about $(TEST_DISK_GB) GB (target/, test packages); on a fuller
 # disk the build fails late, as a linker error. Say so up front (a warning: an existing
@@ -69,19 +75,19 @@ disk-check:
 	fi
 
 browser:
-	@scripts/install-tools.sh browser
+	@scripts/timed.sh "install Chromium" scripts/install-tools.sh browser
 
 # nginx for tests/integration/deploy.rs (apt-get waits for dpkg's lock when `browser`
 # installs at the same time).
 deploy-tools:
-	@scripts/install-tools.sh deploy
+	@scripts/timed.sh "install nginx, systemd" scripts/install-tools.sh deploy
 
 fmt:
-	cargo fmt --all -- --check
+	scripts/timed.sh fmt cargo fmt --all -- --check
 
 # The installer, on a simulated bare machine (stand-ins for cargo, rustup and npm).
 installer-test:
-	tests/install-tools/run.sh
+	scripts/timed.sh installer-test tests/install-tools/run.sh
 
 lint-guard:
 	@guard=$$(mktemp -d) && trap 'rm -rf "$$guard"' EXIT && \
@@ -103,18 +109,18 @@ $(RELEASE_STAMP): $(SOURCES) $(SDK)
 bundle: tools $(SDK) $(BUNDLE_STAMP)
 
 $(BUNDLE_STAMP): $(SOURCES) $(SDK)
-	$(LINTED) cargo leptos build --release --frontend-only --split
+	$(LINTED) scripts/timed.sh bundle cargo leptos build --release --frontend-only --split
 	touch $@
 
 # Every Rust target with the server features (lib, binary, tests, benches), linted as it
 # compiles. Cargo decides what is stale; a second run is a no-op.
 test-build: tools
-	$(LINTED) cargo test --features ssr --all-targets --no-run
+	$(LINTED) scripts/timed.sh test-build cargo test --features ssr --all-targets --no-run
 
 # Twilio's Conversations browser SDK, pinned in vendor/package-lock.json, served by chatpass
 # itself from /vendor/ (no CDN at run time). public/vendor/ is gitignored.
 $(SDK): vendor/package.json vendor/package-lock.json
-	npm --prefix vendor ci --no-audit --no-fund
+	scripts/timed.sh "npm: vendor SDK" npm --prefix vendor ci --no-audit --no-fund
 	mkdir -p public/vendor
 	cp vendor/node_modules/@twilio/conversations/builds/twilio-conversations.min.js $@
 
@@ -125,35 +131,35 @@ $(SDK): vendor/package.json vendor/package-lock.json
 # deletes it afterwards. The health and secrets tests look at the built bundle, so
 # `bundle` comes first. Same LINTED environment as test-build: nothing recompiles.
 unit: oracles $(SMTP_PY) bundle test-build deploy-tools
-	$(LINTED) scripts/pg.sh run bash -c 'CHATPASS_TEST_BACKEND=sqlite cargo test --features ssr \
-		&& CHATPASS_TEST_BACKEND=postgres cargo test --features ssr --test integration each_database::'
+	$(LINTED) scripts/pg.sh run bash -c 'CHATPASS_TEST_BACKEND=sqlite scripts/timed.sh "tests on SQLite" cargo test --features ssr \
+		&& CHATPASS_TEST_BACKEND=postgres scripts/timed.sh "tests on PostgreSQL" cargo test --features ssr --test integration each_database::'
 
 # Twilio's official helper libraries (npm and PyPI, pinned): the references for token bytes.
 oracles: $(ORACLE_NODE) $(ORACLE_PY)
 
 $(ORACLE_NODE): tests/oracle/package.json tests/oracle/package-lock.json
-	npm --prefix tests/oracle ci --no-audit --no-fund
+	scripts/timed.sh "npm: tests/oracle" npm --prefix tests/oracle ci --no-audit --no-fund
 	touch $@
 
 $(ORACLE_PY): tests/oracle/requirements.txt
 	python3 -m venv .tools/oracle-venv
-	.tools/oracle-venv/bin/pip install --quiet --disable-pip-version-check -r tests/oracle/requirements.txt
+	scripts/timed.sh "PyPI: oracle" .tools/oracle-venv/bin/pip install --quiet --disable-pip-version-check -r tests/oracle/requirements.txt
 	touch $@
 
 # A real SMTP server for the mail tests (aiosmtpd, pinned): tests/smtp/sink.py.
 $(SMTP_PY): tests/smtp/requirements.txt
 	python3 -m venv .tools/smtp-venv
-	.tools/smtp-venv/bin/pip install --quiet --disable-pip-version-check -r tests/smtp/requirements.txt
+	scripts/timed.sh "PyPI: smtp" .tools/smtp-venv/bin/pip install --quiet --disable-pip-version-check -r tests/smtp/requirements.txt
 	touch $@
 
 $(E2E_DEPS): end2end/package.json end2end/package-lock.json
-	npm --prefix end2end ci --no-audit --no-fund
+	scripts/timed.sh "npm: end2end" npm --prefix end2end ci --no-audit --no-fund
 	touch $@
 
 # Each browser test starts its own chatpass on a free port with a throw-away database,
 # and stops it afterwards: the server built by test-build, the release bundle.
 e2e: browser bundle test-build $(E2E_DEPS) $(SMTP_PY)
-	cd end2end && CHATPASS_BIN=$(CURDIR)/$(TEST_BIN) npx playwright test
+	cd end2end && CHATPASS_BIN=$(CURDIR)/$(TEST_BIN) ../scripts/timed.sh "browser tests" npx playwright test
 
 ## make bench: benchmarks and budgets (a budget miss fails make bench, never make test)
 bench: tools site browser $(E2E_DEPS) $(BENCH_NODE) $(BENCH_PY)
