@@ -55,8 +55,8 @@ enum TokenCommand {
     },
 }
 
-/// mimalloc: the request path allocates many small blocks; glibc's allocator was a
-/// seventh of a token request's time (make bench, perf).
+/// mimalloc: the request path allocates many small, short-lived blocks, which glibc's
+/// allocator serves slowly (bench/README.md has the profile).
 #[global_allocator]
 static ALLOCATOR: mimalloc::MiMalloc = mimalloc::MiMalloc;
 
