@@ -10,6 +10,7 @@ use std::time::{Duration, Instant};
 
 use base64::{engine::general_purpose::URL_SAFE_NO_PAD, Engine as _};
 use chatpass::db::{ACQUIRE_TIMEOUT, PING_TIMEOUT};
+use common::fixtures::{ACCOUNT_SID, API_KEY, GOOD, SERVICE_SID};
 use common::{
     postgres::{self, Cluster},
     process::Instance,
@@ -17,7 +18,6 @@ use common::{
 use serde_json::Value;
 use sqlx::{Connection, PgConnection};
 
-const GOOD: &str = "correct horse battery staple";
 /// Both instances are one site to the browser, as behind a load balancer.
 const PUBLIC_URL: &str = "http://chat.test";
 const SECRET: &str = "scale-out-test-secret";
@@ -29,10 +29,10 @@ fn instance(database_url: &str) -> Instance {
         ("CHATPASS_EMAIL_VERIFICATION", "off"),
         ("DATABASE_URL", database_url),
         ("CHATPASS_PUBLIC_URL", PUBLIC_URL),
-        ("TWILIO_ACCOUNT_SID", "AC0123456789abcdef0123456789abcdef"),
-        ("TWILIO_API_KEY", "SK0123456789abcdef0123456789abcdef"),
+        ("TWILIO_ACCOUNT_SID", ACCOUNT_SID),
+        ("TWILIO_API_KEY", API_KEY),
         ("TWILIO_API_SECRET", SECRET),
-        ("TWILIO_CHAT_SERVICE_SID", "IS0123456789abcdef0123456789abcdef"),
+        ("TWILIO_CHAT_SERVICE_SID", SERVICE_SID),
     ])
 }
 

@@ -5,6 +5,7 @@
 //! temporary directory) or `postgres` (a database of its own on the server named by
 //! `CHATPASS_TEST_POSTGRES_URL`). `make test` runs the whole suite once with each.
 
+pub mod fixtures;
 pub mod mail;
 pub mod postgres;
 pub mod process;

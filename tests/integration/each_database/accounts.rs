@@ -3,10 +3,9 @@
 
 use crate::common;
 
+use common::fixtures::GOOD;
 use common::TestApp;
 use serde_json::Value;
-
-const GOOD: &str = "correct horse battery staple";
 
 async fn json(response: reqwest::Response) -> Value {
     response.json().await.unwrap()

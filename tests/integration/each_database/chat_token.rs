@@ -4,10 +4,10 @@
 use crate::common;
 
 use base64::{engine::general_purpose::URL_SAFE_NO_PAD, Engine as _};
+use common::fixtures::{ACCOUNT_SID, API_KEY, GOOD, SERVICE_SID};
 use common::TestApp;
 use serde_json::Value;
 
-const GOOD: &str = "correct horse battery staple";
 const SECRET: &str = "live-secret-for-the-chat-token-tests";
 
 fn claims(token: &str) -> Value {
@@ -17,10 +17,10 @@ fn claims(token: &str) -> Value {
 
 async fn live_app() -> TestApp {
     TestApp::builder()
-        .env("TWILIO_ACCOUNT_SID", "AC0123456789abcdef0123456789abcdef")
-        .env("TWILIO_API_KEY", "SK0123456789abcdef0123456789abcdef")
+        .env("TWILIO_ACCOUNT_SID", ACCOUNT_SID)
+        .env("TWILIO_API_KEY", API_KEY)
         .env("TWILIO_API_SECRET", SECRET)
-        .env("TWILIO_CHAT_SERVICE_SID", "IS0123456789abcdef0123456789abcdef")
+        .env("TWILIO_CHAT_SERVICE_SID", SERVICE_SID)
         .env("TWILIO_REGION", "ie1")
         .env("CHATPASS_TOKEN_TTL", "900")
         .spawn()
@@ -40,8 +40,8 @@ async fn a_signed_in_user_gets_a_token_for_their_stored_email() {
     let token = body["token"].as_str().unwrap();
     let claims = claims(token);
     assert_eq!(claims["grants"]["identity"], "ann@example.com");
-    assert_eq!(claims["grants"]["chat"]["service_sid"], "IS0123456789abcdef0123456789abcdef");
-    assert_eq!(claims["sub"], "AC0123456789abcdef0123456789abcdef");
+    assert_eq!(claims["grants"]["chat"]["service_sid"], SERVICE_SID);
+    assert_eq!(claims["sub"], ACCOUNT_SID);
     assert_eq!(claims["exp"], body["expires_at"]);
     assert_eq!(claims["exp"].as_u64().unwrap() - claims["iat"].as_u64().unwrap(), 900);
     // A standard JWT decoder verifies it with the configured secret.

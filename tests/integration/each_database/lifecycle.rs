@@ -3,11 +3,10 @@
 
 use crate::common;
 
+use common::fixtures::{GOOD, OTHER};
 use common::{mail, TestApp};
 use serde_json::{json, Value};
 
-const GOOD: &str = "correct horse battery staple";
-const OTHER: &str = "another good long passphrase";
 const THIRD: &str = "yet one more decent passphrase";
 
 async fn json(response: reqwest::Response) -> Value {

@@ -3,9 +3,8 @@
 
 use crate::common;
 
+use common::fixtures::GOOD;
 use common::TestApp;
-
-const GOOD: &str = "correct horse battery staple";
 
 fn wrong_login(email: &str, i: usize) -> Vec<(&'static str, String)> {
     vec![("email", email.to_string()), ("password", format!("wrong guess {i:04}"))]

@@ -4,9 +4,8 @@
 
 use crate::common;
 
+use common::fixtures::GOOD;
 use common::TestApp;
-
-const GOOD: &str = "correct horse battery staple";
 
 /// The `user_id` column of every session row, in no particular order.
 async fn session_user_ids(app: &TestApp) -> Vec<Option<i64>> {

@@ -3,9 +3,9 @@
 
 use chatpass::{auth::sessions_list::SessionInfo, db::Pool};
 
+use crate::common::fixtures::GOOD;
 use crate::common::{self, TestApp};
 
-const GOOD: &str = "correct horse battery staple";
 const FIREFOX: &str = "Mozilla/5.0 (X11; Linux x86_64; rv:133.0) Gecko/20100101 Firefox/133.0";
 const ANDROID: &str = "Mozilla/5.0 (Linux; Android 10; K) AppleWebKit/537.36 (KHTML, like Gecko) Chrome/131.0.0.0 Mobile Safari/537.36";
 const CAP: usize = 20;

@@ -5,14 +5,12 @@ use crate::common;
 
 use std::time::Duration;
 
+use common::fixtures::{GOOD, OTHER};
 use common::{
     mail::{self, SmtpSink},
     TestApp,
 };
 use serde_json::{json, Value};
-
-const GOOD: &str = "correct horse battery staple";
-const OTHER: &str = "another good long passphrase";
 
 async fn json(response: reqwest::Response) -> Value {
     response.json().await.unwrap()
