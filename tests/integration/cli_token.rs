@@ -8,18 +8,17 @@ use std::{
 use base64::{engine::general_purpose::URL_SAFE_NO_PAD, Engine as _};
 use chatpass::token::{ChatGrant, Mode, TokenIssuer};
 
+use crate::common::fixtures::{ACCOUNT_SID, API_KEY, SERVICE_SID};
+
 const BIN: &str = env!("CARGO_BIN_EXE_chatpass");
-const ACCOUNT: &str = "AC0123456789abcdef0123456789abcdef";
-const KEY: &str = "SK0123456789abcdef0123456789abcdef";
-const SERVICE: &str = "IS0123456789abcdef0123456789abcdef";
 const SECRET: &str = "cli-test-secret-0123456789";
 
 fn twilio_env() -> Vec<(&'static str, &'static str)> {
     vec![
-        ("TWILIO_ACCOUNT_SID", ACCOUNT),
-        ("TWILIO_API_KEY", KEY),
+        ("TWILIO_ACCOUNT_SID", ACCOUNT_SID),
+        ("TWILIO_API_KEY", API_KEY),
         ("TWILIO_API_SECRET", SECRET),
-        ("TWILIO_CHAT_SERVICE_SID", SERVICE),
+        ("TWILIO_CHAT_SERVICE_SID", SERVICE_SID),
     ]
 }
 
@@ -106,9 +105,10 @@ fn inspect_refuses_invalid_tokens_with_a_non_zero_exit() {
         new_token(&other, "ann@example.com")
     };
     let expired = {
-        let chat = ChatGrant { service_sid: SERVICE.into(), ..Default::default() };
+        let chat = ChatGrant { service_sid: SERVICE_SID.into(), ..Default::default() };
         let issuer =
-            TokenIssuer::new(ACCOUNT.into(), KEY.into(), SECRET, chat, 3600, None, Mode::Live).unwrap();
+            TokenIssuer::new(ACCOUNT_SID.into(), API_KEY.into(), SECRET, chat, 3600, None, Mode::Live)
+                .unwrap();
         issuer.issue("ann@example.com", 1_000_000_000).unwrap().jwt
     };
     let cases = [
@@ -179,7 +179,7 @@ fn bad_twilio_settings_stop_the_start_without_echoing_the_secret() {
     };
     let cases = [
         (with("TWILIO_CHAT_SERVICE_SID", "MG0123456789abcdef0123456789abcdef"), "TWILIO_CHAT_SERVICE_SID"),
-        (with("TWILIO_ACCOUNT_SID", KEY), "TWILIO_ACCOUNT_SID"),
+        (with("TWILIO_ACCOUNT_SID", API_KEY), "TWILIO_ACCOUNT_SID"),
         (with("TWILIO_API_KEY", " SK0123456789abcdef0123456789abcdef"), "TWILIO_API_KEY"),
         (with("TWILIO_API_SECRET", ""), "TWILIO_API_SECRET"),
         (with("TWILIO_API_SECRET", " Sup3r-Secret-Value-Never-Printed "), "TWILIO_API_SECRET"),

@@ -5,9 +5,8 @@ use std::time::{Duration, Instant};
 
 use serde_json::Value;
 
+use crate::common::fixtures::MARKED_PASSWORD;
 use crate::common::process::Instance;
-
-const PASSWORD: &str = "PwMarker correct horse battery";
 
 async fn post(
     client: &reqwest::Client,
@@ -50,7 +49,7 @@ async fn json_logs_are_one_object_per_line_and_every_request_line_carries_its_id
         &at,
         "/api/signup",
         b"lb-7f3a.signup:1",
-        &[("email", "ann@example.com"), ("password", PASSWORD)],
+        &[("email", "ann@example.com"), ("password", MARKED_PASSWORD)],
     );
     let signup = signup.await;
     assert_eq!(signup.status(), 202);
@@ -125,7 +124,7 @@ async fn the_file_outbox_logs_a_mails_link_only_when_links_are_plain_http() {
             .post(at.url("/api/signup"))
             .header("origin", &origin)
             .header("accept", "application/json")
-            .form(&[("email", "ann@example.com"), ("password", PASSWORD)])
+            .form(&[("email", "ann@example.com"), ("password", MARKED_PASSWORD)])
             .send()
             .await
             .unwrap();

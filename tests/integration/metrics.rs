@@ -2,9 +2,8 @@
 //! moves. The recorder is one per process and the tests run in parallel, so the checks
 //! are "went up by at least", never exact values.
 
+use crate::common::fixtures::GOOD;
 use crate::common::{self, TestApp};
-
-const GOOD: &str = "correct horse battery staple";
 
 async fn scrape(app: &TestApp) -> String {
     let at = app.metrics_addr.expect("metrics are on");

@@ -1,9 +1,8 @@
 //! The client address behind a proxy (`CHATPASS_TRUSTED_PROXIES`): what the per-address
 //! limits count. The test client connects from 127.0.0.1, which plays the proxy.
 
+use crate::common::fixtures::GOOD;
 use crate::common::{self, TestApp};
-
-const GOOD: &str = "correct horse battery staple";
 
 async fn signup_from(app: &TestApp, forwarded_for: Option<&str>, email: &str) -> u16 {
     let mut request = common::client()

@@ -9,7 +9,12 @@ use crate::common;
 use std::time::{Duration, Instant};
 
 use base64::{engine::general_purpose::URL_SAFE_NO_PAD, Engine as _};
-use chatpass::db::{ACQUIRE_TIMEOUT, PING_TIMEOUT};
+use chatpass::{
+    auth::{sessions_list::SessionInfo, UserInfo},
+    db::{ACQUIRE_TIMEOUT, PING_TIMEOUT},
+    token::IssuedChatToken,
+};
+use common::fixtures::{ACCOUNT_SID, API_KEY, GOOD, SERVICE_SID};
 use common::{
     postgres::{self, Cluster},
     process::Instance,
@@ -17,7 +22,6 @@ use common::{
 use serde_json::Value;
 use sqlx::{Connection, PgConnection};
 
-const GOOD: &str = "correct horse battery staple";
 /// Both instances are one site to the browser, as behind a load balancer.
 const PUBLIC_URL: &str = "http://chat.test";
 const SECRET: &str = "scale-out-test-secret";
@@ -29,10 +33,10 @@ fn instance(database_url: &str) -> Instance {
         ("CHATPASS_EMAIL_VERIFICATION", "off"),
         ("DATABASE_URL", database_url),
         ("CHATPASS_PUBLIC_URL", PUBLIC_URL),
-        ("TWILIO_ACCOUNT_SID", "AC0123456789abcdef0123456789abcdef"),
-        ("TWILIO_API_KEY", "SK0123456789abcdef0123456789abcdef"),
+        ("TWILIO_ACCOUNT_SID", ACCOUNT_SID),
+        ("TWILIO_API_KEY", API_KEY),
         ("TWILIO_API_SECRET", SECRET),
-        ("TWILIO_CHAT_SERVICE_SID", "IS0123456789abcdef0123456789abcdef"),
+        ("TWILIO_CHAT_SERVICE_SID", SERVICE_SID),
     ])
 }
 
@@ -67,10 +71,8 @@ async fn signup(client: &reqwest::Client, at: &Instance, email: &str) -> reqwest
 }
 
 async fn whoami(client: &reqwest::Client, at: &Instance) -> Option<String> {
-    let response = post(client, at, "/api/current_user", &[]).await;
-    assert_eq!(response.status(), 200);
-    let body: Value = response.json().await.unwrap();
-    body["email"].as_str().map(String::from)
+    let user: Option<UserInfo> = common::answer(post(client, at, "/api/current_user", &[]).await, 200).await;
+    user.map(|user| user.email)
 }
 
 fn identity_in(token: &str) -> String {
@@ -96,12 +98,10 @@ async fn a_session_made_on_one_instance_works_and_ends_on_the_other() {
     assert_eq!(whoami(&client, &a).await.as_deref(), Some("ann@example.com"));
 
     // The same cookie on B: B knows the session and the user behind it.
-    let response = post(&client, &b, "/api/chat_token", &[]).await;
-    assert_eq!(response.status(), 200);
-    let body: Value = response.json().await.unwrap();
-    assert_eq!(body["identity"], "ann@example.com");
-    assert_eq!(identity_in(body["token"].as_str().unwrap()), "ann@example.com");
-    let token = body["token"].as_str().unwrap();
+    let body: IssuedChatToken = common::answer(post(&client, &b, "/api/chat_token", &[]).await, 200).await;
+    assert_eq!(body.identity, "ann@example.com");
+    assert_eq!(identity_in(&body.token), "ann@example.com");
+    let token = body.token.as_str();
     let key = jsonwebtoken::DecodingKey::from_secret(SECRET.as_bytes());
     let mut validation = jsonwebtoken::Validation::new(jsonwebtoken::Algorithm::HS256);
     validation.set_required_spec_claims(&["exp", "iss", "sub"]);
@@ -162,9 +162,10 @@ async fn a_logout_password_change_or_ended_session_on_one_instance_holds_on_the_
                 let other = browser();
                 let login = [("email", email.as_str()), ("password", GOOD)];
                 assert_eq!(post(&other, &b, "/api/login", &login).await.status(), 200);
-                let listed: Value = post(&other, &b, "/api/sessions", &[]).await.json().await.unwrap();
-                let theirs = listed.as_array().unwrap().iter().find(|s| s["current"] == false).unwrap();
-                (Some(other), theirs["handle"].as_str().unwrap().to_string())
+                let listed: Vec<SessionInfo> =
+                    common::answer(post(&other, &b, "/api/sessions", &[]).await, 200).await;
+                let theirs = listed.into_iter().find(|s| !s.current).unwrap();
+                (Some(other), theirs.handle)
             }
             _ => (None, String::new()),
         };
@@ -317,10 +318,8 @@ async fn a_database_outage_is_503_and_the_app_recovers_without_a_restart() {
         tokio::time::sleep(Duration::from_millis(100)).await;
     }
     // The session made before the outage still works, and nothing was half-written.
-    let response = post(&client, &app, "/api/chat_token", &[]).await;
-    assert_eq!(response.status(), 200);
-    let body: Value = response.json().await.unwrap();
-    assert_eq!(body["identity"], "ann@example.com");
+    let body: IssuedChatToken = common::answer(post(&client, &app, "/api/chat_token", &[]).await, 200).await;
+    assert_eq!(body.identity, "ann@example.com");
     assert_eq!(users_in(&database).await, 1, "the sign-up during the outage wrote nothing");
     assert_eq!(signup(&stranger, &app, "bob@example.com").await.status(), 200);
     assert_eq!(users_in(&database).await, 2);

@@ -8,9 +8,10 @@ use std::{
     sync::{Arc, Mutex},
 };
 
+use crate::common::fixtures::{ACCOUNT_SID, API_KEY, MARKED_PASSWORD, SERVICE_SID};
+
 const BIN: &str = env!("CARGO_BIN_EXE_chatpass");
 const SECRET: &str = "ZzSecretMarker_7f3a9c1e5b2d";
-const PASSWORD: &str = "PwMarker correct horse battery";
 
 /// A request to make: method, path, form fields.
 type Step = (&'static str, &'static str, Vec<(&'static str, &'static str)>);
@@ -23,10 +24,10 @@ async fn the_secret_is_in_no_response_and_no_log_line_even_at_trace() {
         .env_clear()
         .env("RUST_LOG", "trace")
         .env("LEPTOS_SITE_ADDR", "127.0.0.1:0")
-        .env("TWILIO_ACCOUNT_SID", "AC0123456789abcdef0123456789abcdef")
-        .env("TWILIO_API_KEY", "SK0123456789abcdef0123456789abcdef")
+        .env("TWILIO_ACCOUNT_SID", ACCOUNT_SID)
+        .env("TWILIO_API_KEY", API_KEY)
         .env("TWILIO_API_SECRET", SECRET)
-        .env("TWILIO_CHAT_SERVICE_SID", "IS0123456789abcdef0123456789abcdef")
+        .env("TWILIO_CHAT_SERVICE_SID", SERVICE_SID)
         .stdin(Stdio::null())
         .stdout(Stdio::piped())
         .stderr(Stdio::piped())
@@ -60,8 +61,8 @@ async fn the_secret_is_in_no_response_and_no_log_line_even_at_trace() {
         ("GET", "/login", vec![]),
         ("GET", "/healthz", vec![]),
         ("POST", "/api/chat_token", vec![]),
-        ("POST", "/api/signup", vec![("email", "ann@example.com"), ("password", PASSWORD)]),
-        ("POST", "/api/login", vec![("email", "ann@example.com"), ("password", PASSWORD)]),
+        ("POST", "/api/signup", vec![("email", "ann@example.com"), ("password", MARKED_PASSWORD)]),
+        ("POST", "/api/login", vec![("email", "ann@example.com"), ("password", MARKED_PASSWORD)]),
         ("POST", "/api/chat_token", vec![]),
         ("POST", "/api/resend_verification", vec![]),
     ];
@@ -85,7 +86,7 @@ async fn the_secret_is_in_no_response_and_no_log_line_even_at_trace() {
         &base,
         "POST",
         "/api/verify_email",
-        &[("token", token.as_str()), ("password", PASSWORD)],
+        &[("token", token.as_str()), ("password", MARKED_PASSWORD)],
         &mut seen,
         &mut cookies,
     )
@@ -95,8 +96,8 @@ async fn the_secret_is_in_no_response_and_no_log_line_even_at_trace() {
         ("POST", "/api/chat_token", vec![("identity", SECRET)]),
         ("POST", "/api/current_user", vec![]),
         ("POST", "/api/login", vec![("email", "ann@example.com"), ("password", "wrong password here")]),
-        ("POST", "/api/login", vec![("email", "ann@example.com"), ("password", PASSWORD)]),
-        ("POST", "/api/signup", vec![("email", "ann@example.com"), ("password", PASSWORD)]),
+        ("POST", "/api/login", vec![("email", "ann@example.com"), ("password", MARKED_PASSWORD)]),
+        ("POST", "/api/signup", vec![("email", "ann@example.com"), ("password", MARKED_PASSWORD)]),
         ("POST", "/api/logout", vec![]),
         ("POST", "/api/chat_token", vec![]),
         ("GET", "/no/such/page", vec![]),
@@ -105,7 +106,7 @@ async fn the_secret_is_in_no_response_and_no_log_line_even_at_trace() {
         step(&client, &base, method, path, &form, &mut seen, &mut cookies).await;
     }
     assert!(!seen.contains(SECRET), "the API secret reached a response");
-    assert!(!seen.contains(PASSWORD), "a password reached a response");
+    assert!(!seen.contains(MARKED_PASSWORD), "a password reached a response");
 
     assert!(Command::new("kill").args(["-TERM", &child.id().to_string()]).status().unwrap().success());
     let mut stderr = String::new();
@@ -116,7 +117,7 @@ async fn the_secret_is_in_no_response_and_no_log_line_even_at_trace() {
     assert!(logs.contains("TRACE") || logs.contains("DEBUG"), "the log really was at trace level");
     assert!(logs.contains("chat token issued"), "token issuance is logged");
     assert!(!logs.contains(SECRET), "the API secret reached a log line");
-    assert!(!logs.contains(PASSWORD), "a password reached a log line");
+    assert!(!logs.contains(MARKED_PASSWORD), "a password reached a log line");
     assert!(!logs.contains("$argon2id$"), "a password hash reached a log line");
     assert!(logs.contains("email verified"), "the verification is logged");
     assert!(!logs.contains("ann@example.com"), "logs name users by id, never by email");

@@ -1,5 +1,6 @@
 //! Property: any identity string survives our encoder and a standard JWT decoder.
 
+use crate::common::fixtures::{ACCOUNT_SID, API_KEY, SERVICE_SID};
 use chatpass::token::{ChatGrant, Mode, TokenIssuer};
 use proptest::prelude::*;
 
@@ -8,10 +9,10 @@ proptest! {
 
     #[test]
     fn any_identity_round_trips(identity in any::<String>().prop_filter("non-empty", |s| !s.is_empty()), now in 0u64..4_000_000_000) {
-        let chat = ChatGrant { service_sid: "IS0123456789abcdef0123456789abcdef".into(), ..Default::default() };
+        let chat = ChatGrant { service_sid: SERVICE_SID.into(), ..Default::default() };
         let issuer = TokenIssuer::new(
-            "AC0123456789abcdef0123456789abcdef".into(),
-            "SK0123456789abcdef0123456789abcdef".into(),
+            ACCOUNT_SID.into(),
+            API_KEY.into(),
             "roundtrip-secret",
             chat,
             3600,

@@ -5,9 +5,14 @@
 //! temporary directory) or `postgres` (a database of its own on the server named by
 //! `CHATPASS_TEST_POSTGRES_URL`). `make test` runs the whole suite once with each.
 
+pub mod answers;
+pub mod fixtures;
 pub mod mail;
 pub mod postgres;
 pub mod process;
+pub mod user;
+
+pub use answers::{answer, app_error, bad_input};
 
 use std::{collections::HashMap, net::SocketAddr};
 
@@ -298,10 +303,7 @@ impl TestApp {
 
     /// The signed-in user's email according to the server, for this client's cookie.
     pub async fn whoami_with(&self, client: &reqwest::Client) -> Option<String> {
-        let response = self.post_form_with(client, "/api/current_user", &[]).await;
-        assert_eq!(response.status(), 200);
-        let body: serde_json::Value = response.json().await.unwrap();
-        body.get("email").and_then(|e| e.as_str()).map(String::from)
+        self.current_user_with(client).await.map(|user| user.email)
     }
 
     pub async fn whoami(&self) -> Option<String> {

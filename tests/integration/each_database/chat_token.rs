@@ -4,10 +4,11 @@
 use crate::common;
 
 use base64::{engine::general_purpose::URL_SAFE_NO_PAD, Engine as _};
+use chatpass::{error::AppError, token::IssuedChatToken};
+use common::fixtures::{ACCOUNT_SID, API_KEY, GOOD, SERVICE_SID};
 use common::TestApp;
 use serde_json::Value;
 
-const GOOD: &str = "correct horse battery staple";
 const SECRET: &str = "live-secret-for-the-chat-token-tests";
 
 fn claims(token: &str) -> Value {
@@ -17,10 +18,10 @@ fn claims(token: &str) -> Value {
 
 async fn live_app() -> TestApp {
     TestApp::builder()
-        .env("TWILIO_ACCOUNT_SID", "AC0123456789abcdef0123456789abcdef")
-        .env("TWILIO_API_KEY", "SK0123456789abcdef0123456789abcdef")
+        .env("TWILIO_ACCOUNT_SID", ACCOUNT_SID)
+        .env("TWILIO_API_KEY", API_KEY)
         .env("TWILIO_API_SECRET", SECRET)
-        .env("TWILIO_CHAT_SERVICE_SID", "IS0123456789abcdef0123456789abcdef")
+        .env("TWILIO_CHAT_SERVICE_SID", SERVICE_SID)
         .env("TWILIO_REGION", "ie1")
         .env("CHATPASS_TOKEN_TTL", "900")
         .spawn()
@@ -31,18 +32,16 @@ async fn live_app() -> TestApp {
 async fn a_signed_in_user_gets_a_token_for_their_stored_email() {
     let app = live_app().await;
     assert_eq!(app.register("  Ann@Example.com", GOOD).await.status(), 200);
-    let response = app.post_form("/api/chat_token", &[]).await;
-    assert_eq!(response.status(), 200);
-    let body: Value = response.json().await.unwrap();
-    assert_eq!(body["identity"], "ann@example.com");
-    assert_eq!(body["demo"], false);
-    assert_eq!(body["ttl"], 900);
-    let token = body["token"].as_str().unwrap();
+    let body = app.chat_token().await;
+    assert_eq!(body.identity, "ann@example.com");
+    assert!(!body.demo);
+    assert_eq!(body.ttl, 900);
+    let token = body.token.as_str();
     let claims = claims(token);
     assert_eq!(claims["grants"]["identity"], "ann@example.com");
-    assert_eq!(claims["grants"]["chat"]["service_sid"], "IS0123456789abcdef0123456789abcdef");
-    assert_eq!(claims["sub"], "AC0123456789abcdef0123456789abcdef");
-    assert_eq!(claims["exp"], body["expires_at"]);
+    assert_eq!(claims["grants"]["chat"]["service_sid"], SERVICE_SID);
+    assert_eq!(claims["sub"], ACCOUNT_SID);
+    assert_eq!(claims["exp"], body.expires_at);
     assert_eq!(claims["exp"].as_u64().unwrap() - claims["iat"].as_u64().unwrap(), 900);
     // A standard JWT decoder verifies it with the configured secret.
     let mut validation = jsonwebtoken::Validation::new(jsonwebtoken::Algorithm::HS256);
@@ -64,10 +63,9 @@ async fn a_forged_identity_in_the_request_is_ignored() {
     let app = live_app().await;
     assert_eq!(app.register("ann@example.com", GOOD).await.status(), 200);
     let response = app.post_form("/api/chat_token", &[("identity", "boss@example.com")]).await;
-    assert_eq!(response.status(), 200);
-    let body: Value = response.json().await.unwrap();
-    assert_eq!(body["identity"], "ann@example.com");
-    assert_eq!(claims(body["token"].as_str().unwrap())["grants"]["identity"], "ann@example.com");
+    let body: IssuedChatToken = common::answer(response, 200).await;
+    assert_eq!(body.identity, "ann@example.com");
+    assert_eq!(claims(&body.token)["grants"]["identity"], "ann@example.com");
     let json = app
         .client
         .post(app.url("/api/chat_token"))
@@ -78,8 +76,8 @@ async fn a_forged_identity_in_the_request_is_ignored() {
         .await
         .unwrap();
     if json.status() == 200 {
-        let body: Value = json.json().await.unwrap();
-        assert_eq!(body["identity"], "ann@example.com");
+        let body: IssuedChatToken = common::answer(json, 200).await;
+        assert_eq!(body.identity, "ann@example.com");
     } else {
         assert_eq!(json.status().as_u16() / 100, 4, "a client error, never a 5xx");
     }
@@ -90,9 +88,9 @@ async fn no_session_or_a_logged_out_cookie_gets_401_and_no_token() {
     let app = live_app().await;
     let response = app.post_form("/api/chat_token", &[]).await;
     assert_eq!(response.status(), 401);
-    let body: Value = response.json().await.unwrap();
-    assert_eq!(body["error"], "not_signed_in");
-    assert!(body.get("token").is_none());
+    let text = response.text().await.unwrap();
+    assert_eq!(serde_json::from_str::<AppError>(&text).unwrap(), AppError::NotSignedIn);
+    assert!(serde_json::from_str::<Value>(&text).unwrap().get("token").is_none());
 
     assert_eq!(app.register("ann@example.com", GOOD).await.status(), 200);
     let cookie = app
@@ -126,9 +124,9 @@ async fn no_session_or_a_logged_out_cookie_gets_401_and_no_token() {
 async fn demo_mode_says_so() {
     let app = TestApp::spawn().await;
     assert_eq!(app.register("ann@example.com", GOOD).await.status(), 200);
-    let body: Value = app.post_form("/api/chat_token", &[]).await.json().await.unwrap();
-    assert_eq!(body["demo"], true);
-    assert_eq!(body["ttl"], 3600);
-    assert_eq!(body["identity"], "ann@example.com");
-    assert_eq!(claims(body["token"].as_str().unwrap())["sub"], "AC00000000000000000000000000000000");
+    let body = app.chat_token().await;
+    assert!(body.demo);
+    assert_eq!(body.ttl, 3600);
+    assert_eq!(body.identity, "ann@example.com");
+    assert_eq!(claims(&body.token)["sub"], "AC00000000000000000000000000000000");
 }

@@ -5,12 +5,12 @@
 
 use crate::common;
 
-use chatpass::db::Pool;
+use chatpass::{auth::DisplayNameInfo, db::Pool, error::AppError, token::IssuedChatToken};
+use common::fixtures::GOOD;
 use common::TestApp;
 use serde_json::Value;
 
-const GOOD: &str = "correct horse battery staple";
-
+/// The whole body as JSON: for answers a test pins exactly, field for field.
 async fn json(response: reqwest::Response) -> Value {
     response.json().await.unwrap()
 }
@@ -45,15 +45,11 @@ async fn register_named(app: &TestApp, email: &str, display_name: Option<&str>) 
 }
 
 async fn account_name(app: &TestApp, client: &reqwest::Client) -> String {
-    let response = app.post_form_with(client, "/api/account", &[]).await;
-    assert_eq!(response.status(), 200);
-    json(response).await["display_name"].as_str().expect("a display_name").to_string()
+    app.account_with(client).await.display_name
 }
 
 async fn token_name(app: &TestApp, client: &reqwest::Client) -> String {
-    let response = app.post_form_with(client, "/api/chat_token", &[]).await;
-    assert_eq!(response.status(), 200);
-    json(response).await["display_name"].as_str().expect("a display_name").to_string()
+    app.chat_token_with(client).await.display_name
 }
 
 /// The `display_name` column of `email`'s row, as stored (NULL: none chosen).
@@ -83,10 +79,9 @@ async fn set_name(app: &TestApp, client: &reqwest::Client, name: &str) -> reqwes
 
 async fn assert_display_name_refused(response: reqwest::Response, what: &str) {
     assert_eq!(response.status(), 400, "{what}");
-    let body = json(response).await;
-    assert_eq!(body["error"], "bad_input", "{what}: {body}");
-    assert_eq!(body["field"], "display_name", "{what}: {body}");
-    assert!(!body["reason"].as_str().unwrap_or_default().is_empty(), "{what}: {body}");
+    let (field, reason) = common::bad_input(response).await;
+    assert_eq!(field, "display_name", "{what}: {reason}");
+    assert!(!reason.is_empty(), "{what}");
 }
 
 #[tokio::test]
@@ -130,11 +125,11 @@ async fn a_display_name_with_emoji_and_right_to_left_text_is_stored_exactly_afte
     assert_eq!(account_name(&app, &app.client).await, stored);
     assert_eq!(token_name(&app, &app.client).await, stored);
     // The identity is still the email: the name is not an identity.
-    let body = json(app.post_form("/api/chat_token", &[]).await).await;
-    assert_eq!(body["identity"], "dana@example.com");
+    assert_eq!(app.chat_token().await.identity, "dana@example.com");
     // 64 characters (after NFC) is the longest allowed.
     let longest = "\u{1F600}".repeat(64);
-    assert_eq!(json(set_name(&app, &app.client, &longest).await).await["display_name"], longest.as_str());
+    let set: DisplayNameInfo = common::answer(set_name(&app, &app.client, &longest).await, 200).await;
+    assert_eq!(set.display_name, longest);
 }
 
 #[tokio::test]
@@ -265,7 +260,7 @@ async fn set_display_name_needs_a_session() {
     let app = TestApp::spawn().await;
     let response = set_name(&app, &common::client(), "Ann").await;
     assert_eq!(response.status(), 401);
-    assert_eq!(json(response).await["error"], "not_signed_in");
+    assert_eq!(common::app_error(response).await, AppError::NotSignedIn);
     // Signed out with a bad name too: who you are comes first.
     assert_eq!(set_name(&app, &common::client(), "<b>").await.status(), 401);
     // From another site: refused before any handler.
@@ -378,8 +373,8 @@ async fn concurrent_name_changes_and_token_requests_see_only_whole_names() {
                 .send()
                 .await
                 .unwrap();
-            let status = response.status().as_u16();
-            (name, status, response.json::<Value>().await.unwrap_or_default())
+            let set: DisplayNameInfo = common::answer(response, 200).await;
+            (name, set)
         }));
         let (client, url, from) = (app.client.clone(), app.url("/api/chat_token"), origin.clone());
         tokens.push(tokio::spawn(async move {
@@ -390,19 +385,16 @@ async fn concurrent_name_changes_and_token_requests_see_only_whole_names() {
                 .send()
                 .await
                 .unwrap();
-            let status = response.status().as_u16();
-            (status, response.json::<Value>().await.unwrap_or_default())
+            common::answer::<IssuedChatToken>(response, 200).await
         }));
     }
     for set in sets {
-        let (name, status, body) = set.await.unwrap();
-        assert_eq!(status, 200, "{name}: {body}");
-        assert_eq!(body["display_name"], name.as_str());
+        let (name, set) = set.await.unwrap();
+        assert_eq!(set.display_name, name);
     }
     for token in tokens {
-        let (status, body) = token.await.unwrap();
-        assert_eq!(status, 200, "{body}");
-        let seen = body["display_name"].as_str().unwrap();
+        let body = token.await.unwrap();
+        let seen = body.display_name.as_str();
         assert!(seen == "Before" || names.iter().any(|n| n == seen), "a torn or unknown name: {seen:?}");
     }
     let last = stored_name(&app, "ann@example.com").await.unwrap();

@@ -5,9 +5,9 @@
 use crate::common;
 
 use base64::{engine::general_purpose::URL_SAFE, Engine};
+use common::fixtures::GOOD;
 use common::TestApp;
 
-const GOOD: &str = "correct horse battery staple";
 const LOCKED: &str = "Your account was locked. Call +1-555-0100 to unlock it.";
 
 /// An error as server_fn writes it into a URL, with someone else's words in it.

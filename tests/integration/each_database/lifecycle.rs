@@ -3,13 +3,14 @@
 
 use crate::common;
 
+use chatpass::error::AppError;
+use common::fixtures::{GOOD, OTHER};
 use common::{mail, TestApp};
 use serde_json::{json, Value};
 
-const GOOD: &str = "correct horse battery staple";
-const OTHER: &str = "another good long passphrase";
 const THIRD: &str = "yet one more decent passphrase";
 
+/// The whole body as JSON: for answers a test pins exactly, field for field.
 async fn json(response: reqwest::Response) -> Value {
     response.json().await.unwrap()
 }
@@ -35,9 +36,8 @@ fn cookie_set(response: &reqwest::Response) -> Option<String> {
 
 async fn assert_field(response: reqwest::Response, status: u16, field: &str) {
     assert_eq!(response.status(), status);
-    let body = json(response).await;
-    assert_eq!(body["error"], "bad_input", "{body}");
-    assert_eq!(body["field"], field, "{body}");
+    let (named, reason) = common::bad_input(response).await;
+    assert_eq!(named, field, "{reason}");
 }
 
 async fn forgot(app: &TestApp, email: &str) -> reqwest::Response {
@@ -130,10 +130,7 @@ async fn a_reset_link_sets_the_password_once_proves_the_email_ends_every_session
     let app = TestApp::spawn().await;
     // An account nobody has proven, signed in elsewhere with its password.
     app.legacy_account("ann@example.com", GOOD).await;
-    let elsewhere = common::client();
-    let login =
-        app.post_form_with(&elsewhere, "/api/login", &[("email", "ann@example.com"), ("password", GOOD)]);
-    assert_eq!(login.await.status(), 200);
+    let elsewhere = app.logged_in_browser("ann@example.com", GOOD, None).await;
     let token = reset_link(&app, "ann@example.com").await;
     let before = stored_hash(&app).await;
 
@@ -205,13 +202,7 @@ async fn a_password_change_voids_reset_links_asked_for_before_it() {
     assert_field(reset(&app, &common::client(), &first, THIRD).await, 400, "token").await;
     // A link asked for before a change on the account page is void too.
     let third = reset_link(&app, "ann@example.com").await;
-    let me = common::client();
-    assert_eq!(
-        app.post_form_with(&me, "/api/login", &[("email", "ann@example.com"), ("password", OTHER)])
-            .await
-            .status(),
-        200
-    );
+    let me = app.logged_in_browser("ann@example.com", OTHER, None).await;
     assert_eq!(change(&app, &me, OTHER, GOOD).await.status(), 200);
     assert_field(reset(&app, &common::client(), &third, THIRD).await, 400, "token").await;
     assert_eq!(app.login("ann@example.com", GOOD).await.status(), 200);
@@ -254,18 +245,8 @@ async fn thirty_forgot_requests_for_one_email_bring_429_and_three_mails_at_most(
 #[tokio::test]
 async fn change_password_keeps_this_session_under_a_new_id_ends_the_others_and_mails_a_notice() {
     let app = TestApp::spawn().await;
-    let me = common::client();
-    let registered =
-        app.post_form_with(&me, "/api/signup", &[("email", "ann@example.com"), ("password", GOOD)]);
-    assert_eq!(registered.await.status(), 202);
-    let token = app.verification_token("ann@example.com", 1).await;
-    assert_eq!(
-        app.post_form_with(&me, "/api/verify_email", &[("token", &token), ("password", GOOD)]).await.status(),
-        200
-    );
-    let other = common::client();
-    let login = app.post_form_with(&other, "/api/login", &[("email", "ann@example.com"), ("password", GOOD)]);
-    assert_eq!(login.await.status(), 200);
+    let me = app.proven_user("ann@example.com").await.client;
+    let other = app.logged_in_browser("ann@example.com", GOOD, None).await;
     let before = stored_hash(&app).await;
 
     // Bad input first: nothing changes.
@@ -298,7 +279,7 @@ async fn a_wrong_current_password_is_401_and_counted_by_the_login_limits() {
     for i in 0..3 {
         let response = change(&app, &app.client, &format!("wrong guess {i}"), OTHER).await;
         assert_eq!(response.status(), 401);
-        assert_eq!(json(response).await["error"], "bad_credentials");
+        assert_eq!(common::app_error(response).await, AppError::BadCredentials);
     }
     let limited = change(&app, &app.client, GOOD, OTHER).await;
     assert_eq!(limited.status(), 429, "the budget is spent, even for the right password");
@@ -353,9 +334,7 @@ async fn delete_account_removes_the_user_sessions_links_and_unsent_mail_and_the_
     let app = TestApp::spawn().await;
     assert_eq!(app.register("bob@example.com", GOOD).await.status(), 200);
     assert_eq!(app.register("ann@example.com", GOOD).await.status(), 200);
-    let other = common::client();
-    let login = app.post_form_with(&other, "/api/login", &[("email", "ann@example.com"), ("password", GOOD)]);
-    assert_eq!(login.await.status(), 200);
+    let other = app.logged_in_browser("ann@example.com", GOOD, None).await;
     reset_link(&app, "ann@example.com").await;
     assert_eq!(app.whoami().await.as_deref(), Some("ann@example.com"));
     // A mail that has not gone out yet (due in a day).
@@ -452,10 +431,10 @@ async fn the_account_page_shows_the_account_and_sends_strangers_to_log_in() {
     assert_eq!(app.post_form("/api/account", &[]).await.status(), 401);
 
     assert_eq!(app.register("ann@example.com", GOOD).await.status(), 200);
-    let info = json(app.post_form("/api/account", &[]).await).await;
-    assert_eq!(info["email"], "ann@example.com");
-    assert_eq!(info["email_verified"], true);
-    let day = info["created_on"].as_str().unwrap().to_string();
+    let info = app.account_with(&app.client).await;
+    assert_eq!(info.email, "ann@example.com");
+    assert!(info.email_verified);
+    let day = info.created_on;
     assert_eq!(day.len(), 10, "{day}");
     assert!(day.starts_with("20"), "{day}");
     let html = app.get("/account").await.text().await.unwrap();
@@ -475,16 +454,7 @@ async fn concurrent_resets_changes_deletes_and_logins_of_one_account_answer_with
     let app = TestApp::builder().env("CHATPASS_RESETS_PER_IP", "100").spawn().await;
     for round in 0..5 {
         let email = format!("racer{round}@example.com");
-        let me = common::client();
-        let form = [("email", email.as_str()), ("password", GOOD)];
-        assert_eq!(app.post_form_with(&me, "/api/signup", &form).await.status(), 202);
-        let token = app.verification_token(&email, 1).await;
-        assert_eq!(
-            app.post_form_with(&me, "/api/verify_email", &[("token", &token), ("password", GOOD)])
-                .await
-                .status(),
-            200
-        );
+        let me = app.proven_user(&email).await.client;
 
         let first = reset_link(&app, &email).await;
         let second = reset_link(&app, &email).await;

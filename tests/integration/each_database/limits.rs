@@ -3,9 +3,8 @@
 
 use crate::common;
 
+use common::fixtures::GOOD;
 use common::TestApp;
-
-const GOOD: &str = "correct horse battery staple";
 
 fn wrong_login(email: &str, i: usize) -> Vec<(&'static str, String)> {
     vec![("email", email.to_string()), ("password", format!("wrong guess {i:04}"))]
@@ -53,9 +52,7 @@ async fn one_address_failing_a_hundred_times_does_not_lock_the_owner_out() {
     }
     assert_eq!((count(&statuses, 401), count(&statuses, 429)), (10, 90), "the pair's budget of 10");
     // The owner, from an address that has not failed, gets in; the attacker's pair stays slowed down.
-    let owner = common::client();
-    let login = app.post_form_with(&owner, "/api/login", &[("email", "ann@example.com"), ("password", GOOD)]);
-    assert_eq!(login.await.status(), 200);
+    app.logged_in_browser("ann@example.com", GOOD, None).await;
     let attacker_right = app
         .post_form_with(&attacker, "/api/login", &[("email", "ann@example.com"), ("password", GOOD)])
         .await;

@@ -3,9 +3,8 @@
 
 use std::{os::unix::fs::PermissionsExt, path::Path, time::Duration};
 
+use crate::common::fixtures::GOOD;
 use crate::common::{self, TestApp};
-
-const GOOD: &str = "correct horse battery staple";
 
 fn mode(path: &Path) -> u32 {
     std::fs::symlink_metadata(path).unwrap().permissions().mode() & 0o7777

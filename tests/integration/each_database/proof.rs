@@ -5,7 +5,6 @@
 use crate::common;
 
 use common::{mail, TestApp};
-use serde_json::Value;
 
 const OWNER: &str = "the owner's own long passphrase";
 const ATTACKER: &str = "an attacker's chosen passphrase";
@@ -117,9 +116,9 @@ async fn a_squatters_session_password_and_name_end_when_the_owner_proves_the_add
     assert_eq!(login_status(&app, email, ATTACKER).await, 401);
     assert_eq!(login_status(&app, email, OWNER).await, 200);
     assert_eq!(stored_name(&app, email).await.as_deref(), Some("Ann"));
-    let body: Value = app.post_form_with(&owner, "/api/chat_token", &[]).await.json().await.unwrap();
-    assert_eq!(body["identity"], email);
-    assert_eq!(body["display_name"], "Ann");
+    let body = app.chat_token_with(&owner).await;
+    assert_eq!(body.identity, email);
+    assert_eq!(body.display_name, "Ann");
 }
 
 /// A reset link (mailed before) dies with a password change, and a reset proves the

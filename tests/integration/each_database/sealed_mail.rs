@@ -6,13 +6,13 @@ use crate::common;
 use std::time::Duration;
 
 use chatpass::{db::Pool, mail::Seal};
+use common::fixtures::{ACCOUNT_SID, API_KEY, GOOD, SERVICE_SID};
 use common::{
     mail::{self, SmtpSink},
     Backend, TestApp,
 };
 use secrecy::SecretString;
 
-const GOOD: &str = "correct horse battery staple";
 const PUBLIC_URL: &str = "https://chat.example.com";
 const SECRET: &str = "sealed-mail-test-secret";
 
@@ -28,10 +28,10 @@ fn behind_https(port: u16) -> common::TestAppBuilder {
 /// With a Twilio account: the outbox key comes from its API secret.
 fn live(builder: common::TestAppBuilder, secret: &str) -> common::TestAppBuilder {
     builder
-        .env("TWILIO_ACCOUNT_SID", "AC0123456789abcdef0123456789abcdef")
-        .env("TWILIO_API_KEY", "SK0123456789abcdef0123456789abcdef")
+        .env("TWILIO_ACCOUNT_SID", ACCOUNT_SID)
+        .env("TWILIO_API_KEY", API_KEY)
         .env("TWILIO_API_SECRET", secret)
-        .env("TWILIO_CHAT_SERVICE_SID", "IS0123456789abcdef0123456789abcdef")
+        .env("TWILIO_CHAT_SERVICE_SID", SERVICE_SID)
 }
 
 /// A database two instances share: its URL, and (on SQLite) the directory that holds it.

@@ -4,9 +4,8 @@
 
 use crate::common;
 
+use common::fixtures::GOOD;
 use common::TestApp;
-
-const GOOD: &str = "correct horse battery staple";
 
 /// The `user_id` column of every session row, in no particular order.
 async fn session_user_ids(app: &TestApp) -> Vec<Option<i64>> {
@@ -25,17 +24,7 @@ async fn user_id(app: &TestApp, email: &str) -> i64 {
 /// Ann signed in with `app.client`, Bob with the returned client.
 async fn ann_and_bob(app: &TestApp) -> reqwest::Client {
     assert_eq!(app.register("ann@example.com", GOOD).await.status(), 200);
-    let bob = common::client();
-    let form = [("email", "bob@example.com"), ("password", GOOD)];
-    assert_eq!(app.post_form_with(&bob, "/api/signup", &form).await.status(), 202);
-    let token = app.verification_token("bob@example.com", 1).await;
-    assert_eq!(
-        app.post_form_with(&bob, "/api/verify_email", &[("token", &token), ("password", GOOD)])
-            .await
-            .status(),
-        200
-    );
-    bob
+    app.proven_user("bob@example.com").await.client
 }
 
 #[tokio::test]
@@ -62,10 +51,7 @@ async fn a_session_whose_row_names_another_user_still_gets_its_own_user() {
     app.execute(&format!("UPDATE {} SET user_id = {bob_id}", app.sessions_table())).await;
     assert_eq!(app.whoami().await.as_deref(), Some("ann@example.com"));
     assert_eq!(app.whoami_with(&bob).await.as_deref(), Some("bob@example.com"));
-    let token = app.post_form("/api/chat_token", &[]).await;
-    assert_eq!(token.status(), 200);
-    let body: serde_json::Value = token.json().await.unwrap();
-    assert_eq!(body["identity"], "ann@example.com");
+    assert_eq!(app.chat_token().await.identity, "ann@example.com");
 }
 
 #[tokio::test]
@@ -124,17 +110,14 @@ async fn chat_token_status(app: &TestApp, client: &reqwest::Client) -> u16 {
 }
 
 /// Logout while a request of the same session is in flight: the request's save after the
-/// logout used to re-insert the deleted row (an upsert), and the old cookie worked again.
+/// logout must not re-insert the deleted row (as an upsert would): the old cookie would work again.
 #[tokio::test]
 async fn logout_racing_a_slow_request_of_the_same_session_never_brings_it_back() {
     let app = TestApp::spawn().await;
     assert_eq!(app.register("ann@example.com", GOOD).await.status(), 200);
     assert_eq!(app.post_form("/api/logout", &[]).await.status(), 200);
     for round in 0..20 {
-        let client = common::client();
-        let login =
-            app.post_form_with(&client, "/api/login", &[("email", "ann@example.com"), ("password", GOOD)]);
-        assert_eq!(login.await.status(), 200);
+        let client = app.logged_in_browser("ann@example.com", GOOD, None).await;
         // Its last visit long ago: the in-flight request changes the session, so it saves it.
         app.set_session_value("ann@example.com", "chatpass.seen_at", serde_json::json!(0)).await;
         let session_id = app.session_of("ann@example.com").await.0;

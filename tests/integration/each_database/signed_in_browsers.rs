@@ -1,46 +1,14 @@
 //! Signed-in browsers: the account's sessions listed by handle (never by id), ended one at
 //! a time or all but this one, and capped per account with the oldest ending first.
 
-use chatpass::{auth::sessions_list::SessionInfo, db::Pool};
+use chatpass::db::Pool;
 
+use crate::common::fixtures::GOOD;
 use crate::common::{self, TestApp};
 
-const GOOD: &str = "correct horse battery staple";
 const FIREFOX: &str = "Mozilla/5.0 (X11; Linux x86_64; rv:133.0) Gecko/20100101 Firefox/133.0";
 const ANDROID: &str = "Mozilla/5.0 (Linux; Android 10; K) AppleWebKit/537.36 (KHTML, like Gecko) Chrome/131.0.0.0 Mobile Safari/537.36";
 const CAP: usize = 20;
-
-/// A new browser that logs in as `email`, sending `user_agent` when there is one.
-async fn browser(app: &TestApp, email: &str, user_agent: Option<&str>) -> reqwest::Client {
-    let client = common::client();
-    let mut request = client
-        .post(app.url("/api/login"))
-        .header("origin", format!("http://{}", app.addr))
-        .header("accept", "application/json")
-        .form(&[("email", email), ("password", GOOD)]);
-    if let Some(user_agent) = user_agent {
-        request = request.header("user-agent", user_agent);
-    }
-    let response = request.send().await.expect("request");
-    assert_eq!(response.status(), 200, "login of {email}");
-    client
-}
-
-/// Bob, proven and signed in with a client of his own.
-async fn bob(app: &TestApp) -> reqwest::Client {
-    let bob = common::client();
-    let token = app.signup_link("bob@example.com").await;
-    assert_eq!(app.verify_with(&bob, &token, GOOD).await.status(), 200);
-    bob
-}
-
-/// `POST /api/sessions` from `client`: the list, and the answer's text as it came.
-async fn list(app: &TestApp, client: &reqwest::Client) -> (Vec<SessionInfo>, String) {
-    let response = app.post_form_with(client, "/api/sessions", &[]).await;
-    assert_eq!(response.status(), 200);
-    let text = response.text().await.unwrap();
-    (serde_json::from_str(&text).expect("a list of sessions"), text)
-}
 
 async fn end(app: &TestApp, client: &reqwest::Client, handle: &str) -> u16 {
     app.post_form_with(client, "/api/end_session", &[("handle", handle)]).await.status().as_u16()
@@ -57,7 +25,7 @@ async fn chat_token(app: &TestApp, client: &reqwest::Client) -> u16 {
 
 /// This client's own row of the list.
 async fn own_handle(app: &TestApp, client: &reqwest::Client) -> String {
-    let (sessions, _) = list(app, client).await;
+    let (sessions, _) = app.sessions_with(client).await;
     sessions.into_iter().find(|s| s.current).expect("a current session").handle
 }
 
@@ -111,12 +79,12 @@ async fn count_of(app: &TestApp, email: &str) -> usize {
 #[tokio::test]
 async fn the_list_shows_this_accounts_sessions_newest_first_and_never_an_id() {
     let app = TestApp::spawn().await;
-    assert_eq!(app.register("ann@example.com", GOOD).await.status(), 200);
-    let firefox = browser(&app, "ann@example.com", Some(FIREFOX)).await;
-    let android = browser(&app, "ann@example.com", Some(ANDROID)).await;
-    let bob = bob(&app).await;
+    let ann = app.register_user("ann@example.com").await;
+    let firefox = ann.new_browser(&app, Some(FIREFOX)).await;
+    let android = ann.new_browser(&app, Some(ANDROID)).await;
+    let bob = app.proven_user("bob@example.com").await.client;
 
-    let (sessions, text) = list(&app, &app.client).await;
+    let (sessions, text) = app.sessions_with(&app.client).await;
     let browsers: Vec<&str> = sessions.iter().map(|s| s.browser.as_str()).collect();
     assert_eq!(browsers, ["Chrome on Android", "Firefox on Linux", "an app or unknown browser"]);
     let current: Vec<bool> = sessions.iter().map(|s| s.current).collect();
@@ -143,10 +111,10 @@ async fn the_list_shows_this_accounts_sessions_newest_first_and_never_an_id() {
     assert!(fetch_strings(&app, &agents, "%Mozilla%").await.is_empty(), "only coarse words are stored");
 
     // Each account sees its own sessions only; each browser sees itself as current.
-    let (of_bob, _) = list(&app, &bob).await;
+    let (of_bob, _) = app.sessions_with(&bob).await;
     assert_eq!(of_bob.len(), 1);
     assert!(of_bob[0].current && !handles.contains(&of_bob[0].handle.as_str()));
-    let (from_firefox, _) = list(&app, &firefox).await;
+    let (from_firefox, _) = app.sessions_with(&firefox).await;
     assert_eq!(from_firefox.iter().filter(|s| s.current).count(), 1);
     assert_eq!(from_firefox.iter().find(|s| s.current).unwrap().browser, "Firefox on Linux");
     drop(android);
@@ -161,9 +129,9 @@ async fn the_list_shows_this_accounts_sessions_newest_first_and_never_an_id() {
 #[tokio::test]
 async fn ending_one_ends_exactly_that_session_at_once() {
     let app = TestApp::spawn().await;
-    assert_eq!(app.register("ann@example.com", GOOD).await.status(), 200);
-    let b = browser(&app, "ann@example.com", Some(FIREFOX)).await;
-    let c = browser(&app, "ann@example.com", Some(ANDROID)).await;
+    let ann = app.register_user("ann@example.com").await;
+    let b = ann.new_browser(&app, Some(FIREFOX)).await;
+    let c = ann.new_browser(&app, Some(ANDROID)).await;
     // Every session read recently: in this instance's cache.
     for client in [&app.client, &b, &c] {
         assert_eq!(chat_token(&app, client).await, 200);
@@ -180,7 +148,7 @@ async fn ending_one_ends_exactly_that_session_at_once() {
     assert_eq!(app.chat_token_with_session_id(&b_id).await, 401);
     assert_eq!(chat_token(&app, &c).await, 200, "another session goes on");
     assert_eq!(chat_token(&app, &app.client).await, 200, "this one goes on");
-    let (left, _) = list(&app, &app.client).await;
+    let (left, _) = app.sessions_with(&app.client).await;
     assert_eq!(left.len(), 2);
     assert!(left.iter().all(|s| s.handle != b_handle));
     // Ending it again: it is gone.
@@ -197,9 +165,9 @@ async fn ending_one_ends_exactly_that_session_at_once() {
 #[tokio::test]
 async fn ending_all_others_keeps_this_one() {
     let app = TestApp::spawn().await;
-    assert_eq!(app.register("ann@example.com", GOOD).await.status(), 200);
-    let others = [browser(&app, "ann@example.com", None).await, browser(&app, "ann@example.com", None).await];
-    let bob = bob(&app).await;
+    let ann = app.register_user("ann@example.com").await;
+    let others = [ann.new_browser(&app, None).await, ann.new_browser(&app, None).await];
+    let bob = app.proven_user("bob@example.com").await.client;
     for client in others.iter().chain([&app.client, &bob]) {
         assert_eq!(chat_token(&app, client).await, 200);
     }
@@ -212,7 +180,7 @@ async fn ending_all_others_keeps_this_one() {
     }
     assert_eq!(chat_token(&app, &app.client).await, 200);
     assert_eq!(chat_token(&app, &bob).await, 200, "another account's session is not touched");
-    let (left, _) = list(&app, &app.client).await;
+    let (left, _) = app.sessions_with(&app.client).await;
     assert_eq!(left.len(), 1);
     assert!(left[0].current);
 }
@@ -221,11 +189,11 @@ async fn ending_all_others_keeps_this_one() {
 async fn a_handle_of_another_accounts_session_cannot_end_it() {
     let app = TestApp::spawn().await;
     assert_eq!(app.register("ann@example.com", GOOD).await.status(), 200);
-    let bob = bob(&app).await;
+    let bob = app.proven_user("bob@example.com").await.client;
     let bobs = own_handle(&app, &bob).await;
     assert_eq!(end(&app, &app.client, &bobs).await, 404);
     assert_eq!(chat_token(&app, &bob).await, 200);
-    assert_eq!(list(&app, &bob).await.0.len(), 1);
+    assert_eq!(app.sessions_with(&bob).await.0.len(), 1);
     // "All others" of Ann are Ann's only.
     assert_eq!(end_others(&app, &app.client).await, 200);
     assert_eq!(chat_token(&app, &bob).await, 200);
@@ -234,8 +202,8 @@ async fn a_handle_of_another_accounts_session_cannot_end_it() {
 #[tokio::test]
 async fn bad_handles_are_refused_and_never_a_500() {
     let app = TestApp::spawn().await;
-    assert_eq!(app.register("ann@example.com", GOOD).await.status(), 200);
-    let other = browser(&app, "ann@example.com", None).await;
+    let ann = app.register_user("ann@example.com").await;
+    let other = ann.new_browser(&app, None).await;
     let own = own_handle(&app, &app.client).await;
     let long = "a".repeat(10 * 1024);
     let cases: &[(&str, u16)] = &[
@@ -266,8 +234,8 @@ async fn bad_handles_are_refused_and_never_a_500() {
 #[tokio::test]
 async fn the_forms_work_without_javascript() {
     let app = TestApp::spawn().await;
-    assert_eq!(app.register("ann@example.com", GOOD).await.status(), 200);
-    let b = browser(&app, "ann@example.com", Some(FIREFOX)).await;
+    let ann = app.register_user("ann@example.com").await;
+    let b = ann.new_browser(&app, Some(FIREFOX)).await;
     let b_handle = own_handle(&app, &b).await;
     let page = app.get("/account").await.text().await.unwrap();
     assert!(page.contains("Signed-in browsers") && page.contains(&b_handle), "{page}");
@@ -287,7 +255,7 @@ async fn the_forms_work_without_javascript() {
     let page = app.client.get(&back).send().await.unwrap().text().await.unwrap();
     assert!(page.contains("This is not a session of the list."), "{page}");
 
-    let c = browser(&app, "ann@example.com", None).await;
+    let c = ann.new_browser(&app, None).await;
     let all = app.post_plain_form("/api/end_other_sessions", "/account", &[]).await;
     assert_eq!(all.status(), 302);
     assert_eq!(all.headers()["location"], "/account?ended=others");
@@ -298,19 +266,19 @@ async fn the_forms_work_without_javascript() {
 #[tokio::test]
 async fn past_the_cap_the_oldest_sessions_end_first() {
     let app = TestApp::spawn().await;
-    assert_eq!(app.register("ann@example.com", GOOD).await.status(), 200);
+    let ann = app.register_user("ann@example.com").await;
     assert_eq!(app.post_form("/api/logout", &[]).await.status(), 200);
-    let bob = bob(&app).await;
+    let bob = app.proven_user("bob@example.com").await.client;
     let mut browsers = Vec::new();
     for _ in 0..25 {
-        browsers.push(browser(&app, "ann@example.com", None).await);
+        browsers.push(ann.new_browser(&app, None).await);
     }
     assert_eq!(count_of(&app, "ann@example.com").await, CAP);
     for (i, client) in browsers.iter().enumerate() {
         let expected = if i < 25 - CAP { 401 } else { 200 };
         assert_eq!(chat_token(&app, client).await, expected, "login {i}");
     }
-    let (listed, _) = list(&app, &browsers[24]).await;
+    let (listed, _) = app.sessions_with(&browsers[24]).await;
     assert_eq!(listed.len(), CAP);
     assert_eq!(chat_token(&app, &bob).await, 200, "another account's sessions are its own");
 }
@@ -322,10 +290,10 @@ async fn concurrent_logins_never_leave_more_than_the_cap() {
         .env("CHATPASS_LOGIN_FAILURES_PER_IP", "1000")
         .spawn()
         .await;
-    assert_eq!(app.register("ann@example.com", GOOD).await.status(), 200);
+    let ann = app.register_user("ann@example.com").await;
     // Near the cap first, so that even a few of the logins below cross it together.
     for _ in 0..(CAP - 5) {
-        browser(&app, "ann@example.com", None).await;
+        ann.new_browser(&app, None).await;
     }
     let form = || vec![("email", "ann@example.com".to_string()), ("password", GOOD.to_string())];
     let statuses = app.post_concurrently("/api/login", (0..30).map(|_| form()).collect()).await;
@@ -338,9 +306,9 @@ async fn concurrent_logins_never_leave_more_than_the_cap() {
 #[tokio::test]
 async fn ending_a_session_while_a_request_of_it_is_in_flight_keeps_it_ended() {
     let app = TestApp::spawn().await;
-    assert_eq!(app.register("ann@example.com", GOOD).await.status(), 200);
+    let ann = app.register_user("ann@example.com").await;
     for round in 0..10 {
-        let victim = browser(&app, "ann@example.com", None).await;
+        let victim = ann.new_browser(&app, None).await;
         let handle = own_handle(&app, &victim).await;
         let id = session_id_of(&app, &handle).await;
         // The request in flight changes its session (a last visit long ago), so it saves it.

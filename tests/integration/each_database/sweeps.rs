@@ -5,9 +5,9 @@ use std::time::Duration;
 
 use chatpass::{email_tokens, mail::outbox};
 
+use crate::common::fixtures::GOOD;
 use crate::common::{self, TestApp};
 
-const GOOD: &str = "correct horse battery staple";
 const DAY: i64 = 24 * 3600;
 
 #[tokio::test]

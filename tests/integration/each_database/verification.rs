@@ -5,15 +5,15 @@ use crate::common;
 
 use std::time::Duration;
 
+use chatpass::auth::UserInfo;
+use common::fixtures::{GOOD, OTHER};
 use common::{
     mail::{self, SmtpSink},
     TestApp,
 };
 use serde_json::{json, Value};
 
-const GOOD: &str = "correct horse battery staple";
-const OTHER: &str = "another good long passphrase";
-
+/// The whole body as JSON: for answers a test pins exactly, field for field.
 async fn json(response: reqwest::Response) -> Value {
     response.json().await.unwrap()
 }
@@ -42,9 +42,8 @@ async fn assert_already_confirmed(response: reqwest::Response) {
 async fn assert_bad_token(response: reqwest::Response) {
     assert_eq!(response.status(), 400);
     assert!(session_cookie(&response).is_none(), "a refused link starts no session");
-    let body = json(response).await;
-    assert_eq!(body["error"], "bad_input", "{body}");
-    assert_eq!(body["field"], "token", "{body}");
+    let (field, reason) = common::bad_input(response).await;
+    assert_eq!(field, "token", "{reason}");
 }
 
 async fn verified_at(app: &TestApp, email: &str) -> Option<i64> {
@@ -144,20 +143,18 @@ async fn the_links_page_asks_for_the_password_and_its_post_proves_signs_in_and_l
     // A weak password is 400 on its field and uses nothing: the link still works.
     let weak = app.verify_with(&app.client, &token, "password").await;
     assert_eq!(weak.status(), 400);
-    assert_eq!(json(weak).await["field"], "password");
+    assert_eq!(common::bad_input(weak).await.0, "password");
     let missing = app.post_form("/api/verify_email", &[("token", &token)]).await;
     assert_eq!(missing.status(), 400);
-    assert_eq!(json(missing).await["field"], "password");
+    assert_eq!(common::bad_input(missing).await.0, "password");
     assert_eq!(verified_at(&app, "ann@example.com").await, None);
 
     let response = verify(&app, &app.client, &token).await;
     assert_eq!(response.status(), 200);
     assert!(session_cookie(&response).is_some(), "verification sets the session cookie");
-    assert_eq!(json(response).await["email"], "ann@example.com");
+    assert_eq!(common::answer::<UserInfo>(response, 200).await.email, "ann@example.com");
     assert!(verified_at(&app, "ann@example.com").await.is_some());
-    let token_answer = app.post_form("/api/chat_token", &[]).await;
-    assert_eq!(token_answer.status(), 200);
-    assert_eq!(json(token_answer).await["identity"], "ann@example.com");
+    assert_eq!(app.chat_token().await.identity, "ann@example.com");
     assert_eq!(
         app.post_form_with(
             &common::client(),
@@ -364,18 +361,18 @@ async fn a_user_id_identity_keeps_the_email_out_of_the_token() {
     use base64::{engine::general_purpose::URL_SAFE_NO_PAD, Engine as _};
     let app = TestApp::builder().env("CHATPASS_CHAT_IDENTITY", "user-id").spawn().await;
     assert_eq!(app.register("ann@example.com", GOOD).await.status(), 200);
-    let body = json(app.post_form("/api/chat_token", &[]).await).await;
-    let identity = body["identity"].as_str().unwrap().to_string();
+    let body = app.chat_token().await;
+    let identity = body.identity.clone();
     assert_eq!(identity.len(), 32);
     assert!(identity.bytes().all(|b| b.is_ascii_hexdigit()), "{identity}");
-    assert_eq!(body["email"], "ann@example.com", "the page shows the email from the account");
-    let payload = URL_SAFE_NO_PAD.decode(body["token"].as_str().unwrap().split('.').nth(1).unwrap()).unwrap();
+    assert_eq!(body.email, "ann@example.com", "the page shows the email from the account");
+    let payload = URL_SAFE_NO_PAD.decode(body.token.split('.').nth(1).unwrap()).unwrap();
     let payload = String::from_utf8(payload).unwrap();
     assert!(!payload.contains("ann@example.com") && payload.contains(&identity), "{payload}");
     // Stable: the next token, and one after a new login, carry the same identity.
     app.post_form("/api/logout", &[]).await;
     assert_eq!(app.login("ann@example.com", GOOD).await.status(), 200);
-    assert_eq!(json(app.post_form("/api/chat_token", &[]).await).await["identity"], identity);
+    assert_eq!(app.chat_token().await.identity, identity);
 }
 
 #[tokio::test]
