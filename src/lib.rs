@@ -17,11 +17,7 @@ pub mod db;
 #[cfg(feature = "ssr")]
 pub mod domain;
 #[cfg(feature = "ssr")]
-pub mod email_tokens;
-#[cfg(feature = "ssr")]
 pub mod listener;
-#[cfg(feature = "ssr")]
-pub mod login_failures;
 #[cfg(feature = "ssr")]
 pub mod mail;
 #[cfg(feature = "ssr")]
@@ -38,8 +34,6 @@ pub mod sessions;
 pub mod state;
 #[cfg(feature = "ssr")]
 pub mod telemetry;
-#[cfg(feature = "ssr")]
-pub mod users;
 
 /// Entry point of the browser bundle: makes the islands (the `#[island]` components) of
 /// the server-rendered page interactive. Everything else stays plain server HTML.

@@ -462,7 +462,7 @@ pub async fn prepare(config: &Config) -> Result<Prepared, StartError> {
         );
     }
     let pool = db::open(&config.database).await?;
-    if let Err(e) = crate::users::backfill_display_name_keys(&pool).await {
+    if let Err(e) = db::users::backfill_display_name_keys(&pool).await {
         tracing::warn!(error = %e, "could not fill the display names' look-alike keys; the next start tries again");
     }
     let mut options = leptos_options(config);
@@ -541,10 +541,10 @@ fn spawn_record_sweeper(pool: Pool) {
         loop {
             every.tick().await;
             let now = sender::unix_now();
-            if let Err(e) = crate::email_tokens::sweep(&pool, now).await {
+            if let Err(e) = db::email_tokens::sweep(&pool, now).await {
                 tracing::warn!(error = %e, "could not sweep used and expired links; will retry");
             }
-            if let Err(e) = crate::mail::outbox::sweep(&pool, now).await {
+            if let Err(e) = db::outbox::sweep(&pool, now).await {
                 tracing::warn!(error = %e, "could not sweep delivered mail; will retry");
             }
         }

@@ -13,15 +13,14 @@ use super::{
 };
 use crate::{
     config::{AccountSettings, Verification},
+    db::{email_tokens, users},
     domain::{DisplayName, Email, Password},
-    email_tokens,
     error::AppError,
     mail::{sender::unix_now, Mailer},
     sessions::{self, backend::BackendError, AuthSession, Credentials},
     state::{
         accepted_or_redirect, app_state, auth_session, client_ip, feature_state, is_form_post, session_error,
     },
-    users,
 };
 
 fn limits() -> Result<Arc<Limits>, AppError> {

@@ -2,13 +2,16 @@
 //! a reset link asked for, a reset link used, a password changed, an account deleted.
 
 use crate::{
-    db::Pool,
+    db::{
+        self,
+        email_tokens::{self, Purpose},
+        outbox,
+        users::{self, User},
+        Pool, Tx,
+    },
     domain::Email,
-    email_tokens::{self, Purpose},
     error::AppError,
-    mail::{messages, outbox, Mailer},
-    sessions::store,
-    users::{self, User},
+    mail::{messages, Mailer},
 };
 
 /// Reset links mailed per account and hour, however many are asked for.
@@ -25,7 +28,7 @@ pub async fn request_reset(pool: &Pool, mailer: &Mailer, email: &Email, now: i64
     };
     let mut tx = pool.begin().await?;
     // Held until commit: concurrent requests count this hour's mails one after the other.
-    let Some(user) = users::lock(&mut tx, found.id).await? else {
+    let Some(user) = users::lock_row_for_update(&mut tx, found.id).await? else {
         return Ok(());
     };
     let kind = messages::MailKind::ResetPassword.as_str();
@@ -44,14 +47,14 @@ pub async fn request_reset(pool: &Pool, mailer: &Mailer, email: &Email, now: i64
         now + messages::RESET_TTL_SECS,
     )
     .await?;
-    outbox::enqueue(
-        &mut tx,
-        mailer.seal(),
-        &messages::reset_password(&mailer.origin, &user.email, &token.raw),
-        Some(user.id),
-        now,
-    )
-    .await?;
+    mailer
+        .enqueue(
+            &mut tx,
+            &messages::reset_password(&mailer.origin, &user.email, &token.raw),
+            Some(user.id),
+            now,
+        )
+        .await?;
     tx.commit().await?;
     tracing::info!(user.id = user.id, "password reset link queued");
     Ok(())
@@ -67,18 +70,18 @@ pub async fn reset_link_is_live(pool: &Pool, token_hash: &str, now: i64) -> Resu
 /// voided, every session ends (the caller signs this browser in again), and the owner is
 /// told (once per [`CHANGED_NOTICE_WINDOW_SECS`]: a burst of changes is one notice).
 async fn after_password_change(
-    tx: &mut crate::db::Tx,
+    tx: &mut Tx,
     mailer: &Mailer,
     user: &User,
     how: &str,
     now: i64,
 ) -> Result<(), AppError> {
     email_tokens::void_all(tx, user.id, now).await?;
-    store::delete_for_user(tx, user.id).await?;
+    db::sessions::delete_for_user(tx, user.id).await?;
     let kind = messages::MailKind::PasswordChanged.as_str();
     if outbox::queued_since(tx, user.id, kind, now - CHANGED_NOTICE_WINDOW_SECS).await? == 0 {
         let notice = messages::password_changed(&mailer.origin, &user.email, how);
-        outbox::enqueue(tx, mailer.seal(), &notice, Some(user.id), now).await?;
+        mailer.enqueue(tx, &notice, Some(user.id), now).await?;
     }
     Ok(())
 }
@@ -99,7 +102,7 @@ pub async fn reset(
         return Ok(None);
     };
     let mut tx = pool.begin().await?;
-    let Some(user) = users::lock(&mut tx, owner).await? else {
+    let Some(user) = users::lock_row_for_update(&mut tx, owner).await? else {
         return Ok(None);
     };
     let Some(used) = email_tokens::use_once(&mut tx, token_hash, Purpose::ResetPassword, now).await? else {
@@ -142,8 +145,8 @@ pub async fn change_password(
 pub async fn delete_account(pool: &Pool, user_id: i64) -> Result<bool, AppError> {
     let mut tx = pool.begin().await?;
     let deleted = users::delete(&mut tx, user_id).await?;
-    // Sessions from before the user_id column name no user; the session-key check ends those.
-    store::delete_for_user(&mut tx, user_id).await?;
+    // Session rows without a user_id name no user; the session-key check ends those.
+    db::sessions::delete_for_user(&mut tx, user_id).await?;
     tx.commit().await?;
     Ok(deleted)
 }

@@ -15,9 +15,11 @@ use governor::{clock::Clock, DefaultKeyedRateLimiter, Quota, RateLimiter};
 
 use crate::{
     config::{Budget, LimitSettings},
-    db::Pool,
+    db::{
+        login_failures::{self, Scope},
+        Pool,
+    },
     error::AppError,
-    login_failures::{self, Scope},
 };
 
 /// The governor quota that spends `budget` evenly over its window.
@@ -178,7 +180,7 @@ impl LoginGuard {
         }
         if let Err(refused) = self.take_one(Scope::Pair, &slot.pair, self.per_pair, now).await {
             // Not checked, so not a failure of this address.
-            login_failures::give_back(&self.pool, Scope::Address, &slot.address).await?;
+            login_failures::forgive_failed_login(&self.pool, Scope::Address, &slot.address).await?;
             tracing::info!(client = %slot.address, limit = "login_failures_per_account", "login refused: rate limited");
             return Err(refused);
         }
@@ -188,7 +190,7 @@ impl LoginGuard {
     /// One slot of `key`, or 429 with the seconds until its window ends.
     async fn take_one(&self, scope: Scope, key: &str, budget: Budget, now: i64) -> Result<(), AppError> {
         let window = window_secs(budget);
-        let count = login_failures::take(&self.pool, scope, key, now, window).await?;
+        let count = login_failures::record_failed_login(&self.pool, scope, key, now, window).await?;
         if count.failures > i64::from(budget.count) {
             let wait = (count.window_start + window - now).max(1);
             return Err(AppError::RateLimited { retry_after: u64::try_from(wait).unwrap_or(1) });
@@ -198,15 +200,15 @@ impl LoginGuard {
 
     /// The password was right: the address gets its slot back, the pair starts over.
     pub async fn succeeded(&self, slot: Slot) -> Result<(), AppError> {
-        login_failures::give_back(&self.pool, Scope::Address, &slot.address).await?;
+        login_failures::forgive_failed_login(&self.pool, Scope::Address, &slot.address).await?;
         login_failures::clear(&self.pool, Scope::Pair, &slot.pair).await?;
         Ok(())
     }
 
     /// The password could not be checked (the hashing pool was busy): both slots back.
     pub async fn not_checked(&self, slot: Slot) -> Result<(), AppError> {
-        login_failures::give_back(&self.pool, Scope::Address, &slot.address).await?;
-        login_failures::give_back(&self.pool, Scope::Pair, &slot.pair).await?;
+        login_failures::forgive_failed_login(&self.pool, Scope::Address, &slot.address).await?;
+        login_failures::forgive_failed_login(&self.pool, Scope::Pair, &slot.pair).await?;
         Ok(())
     }
 

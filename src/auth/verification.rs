@@ -6,13 +6,16 @@
 //! on the account before its owner proves it, and proving it ends everything else.
 
 use crate::{
-    db::{Pool, Tx},
+    db::{
+        self,
+        email_tokens::{self, Purpose},
+        outbox,
+        users::{self, User},
+        Pool, Tx,
+    },
     domain::{DisplayName, Email},
-    email_tokens::{self, Purpose},
     error::AppError,
-    mail::{messages, outbox, Mailer},
-    sessions::store,
-    users::{self, User},
+    mail::{messages, Mailer},
 };
 
 /// Mails anyone can cause by naming an address: per account and hour, at most one "someone
@@ -32,7 +35,7 @@ async fn queue_verification(tx: &mut Tx, mailer: &Mailer, user: &User, now: i64)
     let expires_at = now + messages::VERIFY_TTL_SECS;
     email_tokens::insert(tx, &token, Purpose::VerifyEmail, user.id, &user.email, now, expires_at).await?;
     let mail = messages::verification(&mailer.origin, &user.email, &token.raw);
-    outbox::enqueue(tx, mailer.seal(), &mail, Some(user.id), now).await?;
+    mailer.enqueue(tx, &mail, Some(user.id), now).await?;
     Ok(true)
 }
 
@@ -60,7 +63,7 @@ pub async fn sign_up(pool: &Pool, mailer: &Mailer, email: &Email, now: i64) -> R
         };
         // The user's row is held until commit, so concurrent sign-ups for this email
         // count this hour's mails one after the other.
-        let Some(user) = users::lock(&mut tx, found.id).await? else {
+        let Some(user) = users::lock_row_for_update(&mut tx, found.id).await? else {
             continue; // deleted meanwhile: a new email again
         };
         if user.email_verified_at.is_none() {
@@ -83,7 +86,7 @@ pub async fn sign_up(pool: &Pool, mailer: &Mailer, email: &Email, now: i64) -> R
             );
         } else {
             let mail = messages::signup_attempt(&mailer.origin, &user.email);
-            outbox::enqueue(&mut tx, mailer.seal(), &mail, Some(user.id), now).await?;
+            mailer.enqueue(&mut tx, &mail, Some(user.id), now).await?;
             tx.commit().await?;
             tracing::info!(user.id = user.id, "sign-up for an existing account; notice queued");
         }
@@ -95,7 +98,7 @@ pub async fn sign_up(pool: &Pool, mailer: &Mailer, email: &Email, now: i64) -> R
 /// Queues a new verification link for `user` (within the same hourly cap as sign-ups).
 pub async fn send_again(pool: &Pool, mailer: &Mailer, user: &User, now: i64) -> Result<(), AppError> {
     let mut tx = pool.begin().await?;
-    if users::lock(&mut tx, user.id).await?.is_some()
+    if users::lock_row_for_update(&mut tx, user.id).await?.is_some()
         && queue_verification(&mut tx, mailer, user, now).await?
     {
         tx.commit().await?;
@@ -151,7 +154,7 @@ pub async fn verify(
         return Ok(Proof::Refused);
     };
     let mut tx = pool.begin().await?;
-    let Some(user) = users::lock(&mut tx, owner).await? else {
+    let Some(user) = users::lock_row_for_update(&mut tx, owner).await? else {
         return Ok(Proof::Refused);
     };
     if user.email_verified_at.is_some() {
@@ -160,16 +163,22 @@ pub async fn verify(
     let Some(used) = email_tokens::use_once(&mut tx, token_hash, Purpose::VerifyEmail, now).await? else {
         return Ok(Proof::Refused);
     };
-    let Some(user) =
-        users::prove(&mut tx, used.user_id, &used.email, now, chosen.password_hash, chosen.display_name)
-            .await?
+    let Some(user) = users::prove_email(
+        &mut tx,
+        used.user_id,
+        &used.email,
+        now,
+        chosen.password_hash,
+        chosen.display_name,
+    )
+    .await?
     else {
         return Ok(Proof::Refused);
     };
     email_tokens::void_all(&mut tx, user.id, now).await?;
-    store::delete_for_user(&mut tx, user.id).await?;
+    db::sessions::delete_for_user(&mut tx, user.id).await?;
     let notice = messages::email_confirmed(&mailer.origin, &user.email, &messages::utc_time(now));
-    outbox::enqueue(&mut tx, mailer.seal(), &notice, Some(user.id), now).await?;
+    mailer.enqueue(&mut tx, &notice, Some(user.id), now).await?;
     tx.commit().await?;
     Ok(Proof::Proven(user))
 }

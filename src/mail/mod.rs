@@ -1,7 +1,7 @@
-//! Mail: what chatpass sends (`messages`, pure), the outbox table it is queued in
-//! (`outbox`; behind https its text is sealed at rest by `seal`), how it leaves
-//! (`transport`: SMTP, or files in `files` when no server is set), and the background
-//! sender that delivers it with retries (`sender`).
+//! Mail: what chatpass sends (`messages`, pure), how it is queued (`Mailer::enqueue`
+//! into the `db::outbox` table; behind https its text is sealed at rest by `seal`), how
+//! it leaves (`transport`: SMTP, or files in `files` when no server is set), and the
+//! background sender that delivers it with retries (`sender`).
 //!
 //! A mail is a row of the outbox, written in the same transaction as the change that
 //! causes it; the sender claims rows, delivers them, and marks them sent. So a mail
@@ -10,7 +10,6 @@
 
 pub mod files;
 pub mod messages;
-pub mod outbox;
 pub mod seal;
 pub mod sender;
 pub mod transport;

@@ -15,13 +15,14 @@ use lettre::message::Mailbox;
 use tokio::{sync::Notify, task::JoinHandle};
 
 use super::{
-    files, outbox,
+    files,
+    messages::Mail,
     seal::Seal,
     transport::{SendError, Transport},
 };
 use crate::{
     config::{MailSettings, MailTransport},
-    db::Pool,
+    db::{outbox, Pool, Tx},
 };
 
 /// Rows claimed per round.
@@ -51,9 +52,24 @@ pub struct Mailer {
 }
 
 impl Mailer {
-    /// How mail is stored in the outbox (for `outbox::enqueue`).
-    pub fn seal(&self) -> &Seal {
-        &self.seal
+    /// Queues `mail` inside `tx`, so it exists exactly when the change that caused it does;
+    /// its text sealed as this instance stores it (behind https it may hold a working link).
+    pub async fn enqueue(
+        &self,
+        tx: &mut Tx,
+        mail: &Mail,
+        user_id: Option<i64>,
+        now: i64,
+    ) -> Result<(), sqlx::Error> {
+        let stored_body = self.seal.close(&mail.body, &mail.to);
+        let row = outbox::NewMail {
+            user_id,
+            kind: mail.kind.as_str(),
+            recipient: &mail.to,
+            subject: &mail.subject,
+            stored_body: &stored_body,
+        };
+        outbox::enqueue(tx, row, now).await
     }
 
     /// Tells the sender there is new mail.

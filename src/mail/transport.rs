@@ -14,8 +14,11 @@ use lettre::{
 };
 use secrecy::ExposeSecret;
 
-use super::{files, messages::first_link, outbox::Claimed};
-use crate::config::{MailSettings, MailTransport, SmtpSecurity};
+use super::{files, messages::first_link};
+use crate::{
+    config::{MailSettings, MailTransport, SmtpSecurity},
+    db::outbox::Claimed,
+};
 
 /// The longest one SMTP delivery may take, connection included.
 pub const SEND_TIMEOUT: Duration = Duration::from_secs(30);

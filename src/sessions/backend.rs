@@ -2,13 +2,15 @@
 
 use axum_login::{AuthUser, AuthnBackend, UserId};
 
-use super::slot;
+use super::loaded_user;
 use crate::{
-    db::Pool,
+    db::{
+        users::{self, User},
+        Pool,
+    },
     domain::{Email, Password},
     error::AppError,
     passwords::Hasher,
-    users::{self, User},
 };
 
 impl AuthUser for User {
@@ -62,7 +64,7 @@ impl AuthnBackend for Backend {
 
     /// The user the session load joined in for this request, or else from the database.
     async fn get_user(&self, id: &UserId<Self>) -> Result<Option<User>, BackendError> {
-        if let Some(user) = slot::take_request_user(*id) {
+        if let Some(user) = loaded_user::take_request_user(*id) {
             return Ok(Some(user));
         }
         Ok(users::by_id(&self.pool, *id).await?)

@@ -24,8 +24,8 @@ use tower_sessions::{cookie::SameSite, session_store::ExpiredDeletion, Expiry, S
 
 use super::{
     backend::{AuthSession, Backend},
+    loaded_user,
     record::{unix_now, COOKIE_NAME, LOGIN_AT_KEY, SECURE_COOKIE_NAME, SEEN_AT_KEY},
-    slot,
     store::Store,
 };
 use crate::{
@@ -119,7 +119,7 @@ fn timed_out(login_at: Option<u64>, now: u64, absolute: Duration) -> bool {
     login_at.is_none_or(|at| now.saturating_sub(at) >= absolute.as_secs())
 }
 
-/// Gives the request its user slot (`sessions::slot`), for the layers below.
+/// Gives the request its slot for the loaded user (`sessions::loaded_user`), for the layers below.
 ///
 /// The session and login layers (tower-sessions, axum-login) answer a bare, empty 500
 /// when they cannot load or save a session; the store's typed error does not reach us.
@@ -128,7 +128,7 @@ fn timed_out(login_at: Option<u64>, now: u64, absolute: Duration) -> bool {
 /// 500, with a body. Everything of ours answers errors with a body, so nothing else is
 /// rewritten.
 async fn store_unavailable(State(pool): State<Pool>, request: Request, next: Next) -> Response {
-    let response = slot::scope(next.run(request)).await;
+    let response = loaded_user::scope(next.run(request)).await;
     let bare = response.status() == StatusCode::INTERNAL_SERVER_ERROR
         && !response.headers().contains_key(header::CONTENT_TYPE)
         && axum::body::HttpBody::size_hint(response.body()).exact() == Some(0);

@@ -1,14 +1,13 @@
-//! Sessions: who a request belongs to. tower-sessions over a SQL store in the app's own
-//! database ([`store`]), what chatpass keeps in a session ([`record`]), axum-login's
-//! backend ([`backend`]), the per-request user slot that saves the second query
-//! ([`slot`]), the middleware stack ([`layers`]), and one user's sessions listed, ended
-//! and capped ([`per_user`]).
+//! Sessions: who a request belongs to. tower-sessions over a store in the app's own
+//! database ([`store`]; its rows and one user's sessions listed, ended and capped are
+//! `db::sessions`), what chatpass keeps in a session ([`record`]), axum-login's backend
+//! ([`backend`]), the loaded user handed to the backend for this request, which saves the
+//! second query ([`loaded_user`]), and the middleware stack ([`layers`]).
 
 pub mod backend;
 pub mod layers;
-pub mod per_user;
+mod loaded_user;
 mod record;
-mod slot;
 pub mod store;
 
 pub use backend::{AuthSession, Backend, Credentials};

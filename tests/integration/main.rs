@@ -1,7 +1,7 @@
 //! Every integration test, in one test binary: one link of the crate instead of one per
-//! file (ten binaries made `cargo test` link chatpass ten times).
+//! file (each test binary links chatpass once).
 //!
-//! Each module is what used to be a file of its own under `tests/`; `common` is the
+//! Each module holds the tests of one area; `common` is the
 //! harness they share (`TestApp`: the real router on port 0 and a fresh database).
 //! Run one module with `cargo test --features ssr --test integration accounts::`.
 
@@ -41,5 +41,6 @@ mod proxies;
 mod secrets;
 mod settings;
 mod shape;
+mod sql_in_db;
 mod token_conformance;
 mod token_roundtrip;

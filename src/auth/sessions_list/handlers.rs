@@ -6,13 +6,13 @@ use super::{
     user_agent,
 };
 use crate::{
+    db::{
+        self,
+        sessions::{Ended, Listed},
+    },
     error::AppError,
     mail::messages::utc_time,
-    sessions::{
-        self,
-        per_user::{self, Ended, Listed},
-        AuthSession,
-    },
+    sessions::{self, AuthSession},
     state::{app_state, auth_session, is_form_post, session_error},
 };
 
@@ -30,7 +30,7 @@ pub async fn start_within_cap(auth: &AuthSession, user_id: i64) -> Result<(), Ap
     let agent = user_agent::describe(&user_agent_header());
     sessions::mark_browser(&auth.session, &agent).await.map_err(session_error)?;
     auth.session.save().await.map_err(session_error)?;
-    let ended = per_user::keep_newest(&state.pool, user_id, SESSIONS_PER_ACCOUNT).await?;
+    let ended = db::sessions::keep_newest(&state.pool, user_id, SESSIONS_PER_ACCOUNT).await?;
     if ended > 0 {
         tracing::info!(user.id = user_id, ended, "the account's oldest sessions ended: past the cap");
     }
@@ -51,7 +51,7 @@ pub async fn sessions() -> Result<Vec<SessionInfo>, AppError> {
     let state = app_state()?;
     let auth = auth_session().await?;
     let user = auth.user.as_ref().ok_or(AppError::NotSignedIn)?;
-    let listed = per_user::list(&state.pool, user.id, auth.session.id()).await?;
+    let listed = db::sessions::list_for_user(&state.pool, user.id, auth.session.id()).await?;
     Ok(listed.into_iter().map(info).collect())
 }
 
@@ -81,7 +81,7 @@ pub async fn end_session(handle: String) -> Result<EndedSession, AppError> {
     let mut auth = auth_session().await?;
     let user_id = auth.user.as_ref().ok_or(AppError::NotSignedIn)?.id;
     let handle = parse_handle(&handle)?;
-    match per_user::end(&state.pool, user_id, handle, auth.session.id()).await? {
+    match db::sessions::end_by_handle(&state.pool, user_id, handle, auth.session.id()).await? {
         Ended::Nothing => Err(AppError::UnknownSession),
         Ended::Current => {
             // Its row is gone already; this clears the cookie and the request's session.
@@ -105,7 +105,7 @@ pub async fn end_other_sessions() -> Result<EndedSessions, AppError> {
     let auth = auth_session().await?;
     let user_id = auth.user.as_ref().ok_or(AppError::NotSignedIn)?.id;
     let current = auth.session.id().ok_or(AppError::NotSignedIn)?;
-    let ended = per_user::end_others(&state.pool, user_id, &current).await?;
+    let ended = db::sessions::end_all_but(&state.pool, user_id, &current).await?;
     tracing::info!(user.id = user_id, ended, "every other session of the account ended");
     if is_form_post() {
         leptos_axum::redirect("/account?ended=others");

@@ -240,7 +240,7 @@ impl TestApp {
         let password = chatpass::domain::Password::parse(password).expect("a good password");
         let hash = hasher.hash_new(password).await.expect("hashed");
         let email = chatpass::domain::Email::parse(email).expect("an email");
-        chatpass::users::create(&self.pool, &email, &hash, None, None).await.expect("created");
+        chatpass::db::users::create(&self.pool, &email, &hash, None, None).await.expect("created");
         chatpass::db::accounts_changed();
     }
 

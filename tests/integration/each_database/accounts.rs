@@ -162,7 +162,7 @@ async fn password_length_bounds_and_nul_bytes() {
 /// index has to decide.
 #[tokio::test]
 async fn concurrent_inserts_of_one_email_leave_one_row_and_name_the_rest_taken() {
-    use chatpass::{domain::Email, error::AppError, users};
+    use chatpass::{db::users, domain::Email, error::AppError};
     let app = TestApp::spawn().await;
     let mut tasks = Vec::new();
     for i in 0..16 {

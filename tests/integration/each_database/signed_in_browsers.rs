@@ -401,7 +401,7 @@ async fn sessions_started_at_the_same_moment_never_leave_more_than_the_cap() {
                         .map(drop),
                 }
                 .expect("a session row");
-                chatpass::sessions::per_user::keep_newest(&pool, user_id, CAP as i64).await
+                chatpass::db::sessions::keep_newest(&pool, user_id, CAP as i64).await
             });
         }
         for ended in tasks.join_all().await {

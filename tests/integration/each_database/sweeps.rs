@@ -3,7 +3,7 @@
 
 use std::time::Duration;
 
-use chatpass::{email_tokens, mail::outbox};
+use chatpass::db::{email_tokens, outbox};
 
 use crate::common::fixtures::GOOD;
 use crate::common::{self, TestApp};

@@ -225,7 +225,7 @@ async fn bad_tokens_are_400_on_the_token_field_and_change_nothing() {
 
 #[tokio::test]
 async fn expired_links_are_refused_by_the_clock_they_are_given() {
-    use chatpass::{email_tokens, mail::messages::VERIFY_TTL_SECS};
+    use chatpass::{db::email_tokens, mail::messages::VERIFY_TTL_SECS};
     let app = TestApp::spawn().await;
     assert_eq!(app.signup("ann@example.com", GOOD).await.status(), 202);
     let token = app.verification_token("ann@example.com", 1).await;

@@ -4,8 +4,11 @@
 
 use sqlx::{ColumnIndex, Decode, FromRow, Row, Type};
 
+use super::{
+    epoch::accounts_changed,
+    pool::{with_pool, with_tx, Pool, Tx},
+};
 use crate::{
-    db::{with_pool, with_tx, Pool, Tx},
     domain::{DisplayName, DisplayNameError, Email},
     error::AppError,
 };
@@ -15,7 +18,7 @@ use crate::{
 /// `user_columns!("u.")` the same with `u.` before each column. A literal, so queries stay `&'static str`.
 macro_rules! user_columns {
     () => {
-        $crate::users::user_columns!("")
+        $crate::db::users::user_columns!("")
     };
     // Named with AS: SQLite leaves the name of an unnamed `u.id` result column unspecified,
     // and the mapping reads the columns by name.
@@ -38,7 +41,7 @@ macro_rules! user_columns {
         )
     };
 }
-pub(crate) use user_columns;
+pub(super) use user_columns;
 
 /// An account as stored. `Debug` leaves the hash out.
 #[derive(Clone)]
@@ -212,7 +215,7 @@ pub async fn email_exists(pool: &Pool, email: &Email) -> Result<bool, sqlx::Erro
 /// (mails this hour, say) cannot be raced. A no-op write is the one row lock SQLite and
 /// PostgreSQL share (SQLite has no `FOR UPDATE`; the write takes its database lock).
 /// `None` when the user is gone.
-pub async fn lock(tx: &mut Tx, user_id: i64) -> Result<Option<User>, sqlx::Error> {
+pub async fn lock_row_for_update(tx: &mut Tx, user_id: i64) -> Result<Option<User>, sqlx::Error> {
     const UPDATE: &str = concat!("UPDATE users SET email = email WHERE id = $1 RETURNING ", user_columns!());
     with_tx!(tx, c => sqlx::query_as::<_, User>(UPDATE).bind(user_id).fetch_optional(c).await)
 }
@@ -221,7 +224,7 @@ pub async fn lock(tx: &mut Tx, user_id: i64) -> Result<Option<User>, sqlx::Error
 /// link's page: the password (and a new session key), the display name (none: the
 /// default). Whatever the account held before is replaced. `None` when the user is gone,
 /// no longer has that email, or was proven meanwhile.
-pub async fn prove(
+pub async fn prove_email(
     tx: &mut Tx,
     user_id: i64,
     email: &str,
@@ -292,16 +295,16 @@ pub async fn set_display_name(
     let stored = with_pool!(pool, p => {
         sqlx::query_scalar::<_, String>(UPDATE).bind(name.as_str()).bind(name.key()).bind(user_id).fetch_optional(p).await
     });
-    crate::db::accounts_changed();
+    accounts_changed();
     match stored {
         Err(e) if is_display_name_taken(&e) => Err(DisplayNameError::Taken.into()),
         other => Ok(other?),
     }
 }
 
-/// Fills `display_name_key` for names stored before it existed (the key is computed here,
-/// not in SQL). A name that poses (an address, the service's staff) goes back to the
-/// default; one that looks like a name kept earlier stays without a key (the chat shows
+/// Fills `display_name_key` for names stored without one (the key is computed here, not
+/// in SQL). A name that poses (an address, the service's staff) goes back to the default;
+/// one whose look-alike key another name holds stays without a key (the chat shows
 /// every author's identity beside the name), and its next change is checked.
 pub async fn backfill_display_name_keys(pool: &Pool) -> Result<(), sqlx::Error> {
     const SELECT: &str =

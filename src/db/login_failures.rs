@@ -1,11 +1,12 @@
 //! The `login_failures` table: failed-login counts in fixed windows, per scope and key.
-//! Storage only; the policy (which keys, which budgets, when to give a slot back) is
+//! Storage only; the policy (which keys, which budgets, when to forgive an attempt) is
 //! `auth::limits::LoginGuard`.
 //!
 //! Every statement is one atomic write, so concurrent guesses count one after the other:
-//! a guess takes its slot ([`take`]) before the password is checked.
+//! a guess is counted as a failure ([`record_failed_login`]) before the password is
+//! checked, and forgiven ([`forgive_failed_login`]) when it turns out not to be one.
 
-use crate::db::{with_pool, Pool};
+use super::pool::{with_pool, Pool};
 
 /// What a count is kept for.
 #[derive(Debug, Clone, Copy, PartialEq, Eq)]
@@ -25,16 +26,17 @@ impl Scope {
     }
 }
 
-/// A key's count after [`take`]: this attempt included.
+/// A key's count after [`record_failed_login`]: this attempt included.
 #[derive(Debug, Clone, Copy, PartialEq, Eq, sqlx::FromRow)]
 pub struct Count {
     pub failures: i64,
     pub window_start: i64,
 }
 
-/// Counts one attempt for `key` at `now`, in a window of `window_secs` that starts with
-/// the first attempt after the last window ended; the count afterwards.
-pub async fn take(
+/// Counts one attempt for `key` at `now` as a failure (until it is forgiven), in a window
+/// of `window_secs` that starts with the first attempt after the last window ended; the
+/// count afterwards.
+pub async fn record_failed_login(
     pool: &Pool,
     scope: Scope,
     key: &str,
@@ -58,8 +60,8 @@ pub async fn take(
     })
 }
 
-/// Gives one slot of `key` back (an attempt that turned out not to be a failure).
-pub async fn give_back(pool: &Pool, scope: Scope, key: &str) -> Result<(), sqlx::Error> {
+/// Takes one failure of `key` off its count (an attempt that turned out not to be one).
+pub async fn forgive_failed_login(pool: &Pool, scope: Scope, key: &str) -> Result<(), sqlx::Error> {
     const UPDATE: &str =
         "UPDATE login_failures SET failures = failures - 1 WHERE scope = $1 AND key = $2 AND failures > 0";
     with_pool!(pool, p => sqlx::query(UPDATE).bind(scope.as_str()).bind(key).execute(p).await.map(drop))

@@ -7,30 +7,32 @@
 //! LOCKED`); on SQLite the statement runs under the database's single write lock. A
 //! sender that dies mid-delivery leaves its lease to run out; then the row is due again.
 
-use crate::db::{with_tx, Pool, Tx};
+use super::pool::{with_pool, with_tx, Pool, Tx};
 
-use super::{messages::Mail, seal::Seal};
+/// A mail as it goes into the outbox: its text already as stored (the mail feature seals
+/// it behind https, since it may hold a working link).
+#[derive(Debug, Clone, Copy)]
+pub struct NewMail<'a> {
+    /// The account it is about, if any (its rows go when the account does).
+    pub user_id: Option<i64>,
+    pub kind: &'a str,
+    pub recipient: &'a str,
+    pub subject: &'a str,
+    pub stored_body: &'a str,
+}
 
-/// Queues `mail` inside `tx`, so it exists exactly when the change that caused it does;
-/// its text as `seal` stores it (sealed behind https: it may hold a working link).
-pub async fn enqueue(
-    tx: &mut Tx,
-    seal: &Seal,
-    mail: &Mail,
-    user_id: Option<i64>,
-    now: i64,
-) -> Result<(), sqlx::Error> {
+/// Queues `mail` inside `tx`, so it exists exactly when the change that caused it does.
+pub async fn enqueue(tx: &mut Tx, mail: NewMail<'_>, now: i64) -> Result<(), sqlx::Error> {
     const INSERT: &str =
         "INSERT INTO outbox (user_id, kind, recipient, subject, body, created_at, next_attempt_at) \
                           VALUES ($1, $2, $3, $4, $5, $6, $6)";
-    let body = seal.close(&mail.body, &mail.to);
     with_tx!(tx, c => {
         sqlx::query(INSERT)
-            .bind(user_id)
-            .bind(mail.kind.as_str())
-            .bind(&mail.to)
-            .bind(&mail.subject)
-            .bind(&body)
+            .bind(mail.user_id)
+            .bind(mail.kind)
+            .bind(mail.recipient)
+            .bind(mail.subject)
+            .bind(mail.stored_body)
             .bind(now)
             .execute(c)
             .await
@@ -54,7 +56,7 @@ pub struct Claimed {
     pub kind: String,
     pub recipient: String,
     pub subject: String,
-    /// The text as stored: the sender opens it ([`Seal::open`]) before delivery.
+    /// The text as stored: the sender opens it (`mail::seal`) before delivery.
     pub body: String,
     pub created_at: i64,
     /// Delivery attempts so far, this one included.
@@ -146,7 +148,7 @@ async fn finish(
     error: Option<&str>,
 ) -> Result<bool, sqlx::Error> {
     let error = error.map(|e| e.chars().take(500).collect::<String>());
-    let done = crate::db::with_pool!(pool, p => {
+    let done = with_pool!(pool, p => {
         sqlx::query(sql).bind(time).bind(id).bind(claim).bind(error.as_deref()).execute(p).await.map(|r| r.rows_affected())
     })?;
     Ok(done == 1)
@@ -155,7 +157,7 @@ async fn finish(
 /// Whether row `id` is still there (a deleted account takes its rows along).
 pub async fn exists(pool: &Pool, id: i64) -> Result<bool, sqlx::Error> {
     const SELECT: &str = "SELECT EXISTS (SELECT 1 FROM outbox WHERE id = $1)";
-    crate::db::with_pool!(pool, p => sqlx::query_scalar::<_, bool>(SELECT).bind(id).fetch_one(p).await)
+    with_pool!(pool, p => sqlx::query_scalar::<_, bool>(SELECT).bind(id).fetch_one(p).await)
 }
 
 /// How long a sent or given-up row is kept (seconds): a week to answer "did my mail go
@@ -167,7 +169,7 @@ pub const KEEP_FINISHED_SECS: i64 = 7 * 24 * 3600;
 pub async fn sweep(pool: &Pool, now: i64) -> Result<u64, sqlx::Error> {
     const DELETE: &str = "DELETE FROM outbox WHERE sent_at < $1 OR failed_at < $1";
     let before = now - KEEP_FINISHED_SECS;
-    crate::db::with_pool!(pool, p => sqlx::query(DELETE).bind(before).execute(p).await.map(|r| r.rows_affected()))
+    with_pool!(pool, p => sqlx::query(DELETE).bind(before).execute(p).await.map(|r| r.rows_affected()))
 }
 
 /// When the next queued mail is due (Unix seconds), if any is waiting.
@@ -176,5 +178,5 @@ pub async fn next_due(pool: &Pool) -> Result<Option<i64>, sqlx::Error> {
         "SELECT MIN(CASE WHEN claimed_until IS NOT NULL AND claimed_until > next_attempt_at \
                           THEN claimed_until ELSE next_attempt_at END) FROM outbox \
                           WHERE sent_at IS NULL AND failed_at IS NULL";
-    crate::db::with_pool!(pool, p => sqlx::query_scalar::<_, Option<i64>>(SELECT).fetch_one(p).await)
+    with_pool!(pool, p => sqlx::query_scalar::<_, Option<i64>>(SELECT).fetch_one(p).await)
 }

@@ -1,10 +1,10 @@
-//! The per-request user slot: the session load joins the signed-in user in (one query
-//! for session and user), and the login backend's user lookup for the same request takes
-//! it from here instead of asking the database again.
+//! The user the session load found, handed to the login backend for this request: the
+//! load joins the signed-in user in (one query for session and user), and the backend's
+//! user lookup for the same request takes it from here instead of asking the database again.
 
 use std::cell::Cell;
 
-use crate::users::User;
+use crate::db::users::User;
 
 tokio::task_local! {
     /// The user the session load of the current request joined in, until the login

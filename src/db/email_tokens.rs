@@ -5,10 +5,8 @@
 use base64::{engine::general_purpose::URL_SAFE_NO_PAD, Engine};
 use sha2::{Digest, Sha256};
 
-use crate::{
-    db::{with_pool, with_tx, Pool, Tx},
-    error::AppError,
-};
+use super::pool::{with_pool, with_tx, Pool, Tx};
+use crate::error::AppError;
 
 /// Random bytes per token.
 const TOKEN_BYTES: usize = 32;
