@@ -491,7 +491,7 @@ def main():
     print(f"| POST /api/chat_token with metrics on (request ids always on) | {o['on_rps']:,.0f} req/s | metrics off {o['off_rps']:,.0f} req/s | {o['ratio']:.2f}x |")
     lay = o["layers"]
     per_token_ns = 1e9 / h["chat_token"]["rps"]
-    print(f"| request id and metrics layer (`server::edge`, recorder on), per request, 1 core | {lay['edge_ns']:.0f} ns | a chat_token request {per_token_ns:,.0f} ns (1 core) | {lay['edge_ns'] / per_token_ns:.2%} |")
+    print(f"| request id and metrics layer (`server::identify_bound_and_measure`, recorder on), per request, 1 core | {lay['edge_ns']:.0f} ns | a chat_token request {per_token_ns:,.0f} ns (1 core) | {lay['edge_ns'] / per_token_ns:.2%} |")
     for page in ["login", "chat", "twilio_sdk"]:
         w = r["page_weight"][page]
         fetched = f"{len(w['files'])} files fetched in Chromium" if "files" in w else "not ours, weighed alone"

@@ -1,5 +1,5 @@
 //! What the request id, the metrics and the request's deadline cost per request: the
-//! router with a handler that does nothing, bare, and with `server::edge`, the one layer
+//! router with a handler that does nothing, bare, and with `server::identify_bound_and_measure`, the one layer
 //! that does them (the recorder installed, as with `CHATPASS_METRICS_ADDR`; the body is
 //! empty, so there is none to read). Three alternating rounds each, on one thread; prints
 //! one JSON line of the medians. `bench/run.py` reports them beside chat_token's own rate.
@@ -38,7 +38,7 @@ async fn rate(router: &Router) -> f64 {
 fn main() {
     chatpass::metrics::handle();
     let bare: Router = Router::new().route("/api/chat_token", post(|| async { "{}" }));
-    let with_edge = bare.clone().layer(middleware::from_fn(chatpass::server::edge));
+    let with_edge = bare.clone().layer(middleware::from_fn(chatpass::server::identify_bound_and_measure));
     let runtime = tokio::runtime::Builder::new_current_thread().enable_all().build().expect("runtime");
     let mut rounds: [Vec<f64>; 2] = Default::default();
     runtime.block_on(async {

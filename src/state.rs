@@ -24,11 +24,11 @@ use crate::{
 /// needs to know nothing about features. Cloned for every request, so it is one `Arc`:
 /// a clone is one atomic increment, not a copy of the Leptos options and the hasher.
 #[derive(Clone, Debug)]
-pub struct AppState(Arc<Shared>);
+pub struct AppState(Arc<AppStateFields>);
 
 /// What [`AppState`] holds (reached through it: `state.pool`).
 #[derive(Debug)]
-pub struct Shared {
+pub struct AppStateFields {
     pub leptos_options: LeptosOptions,
     pub pool: Pool,
     pub hasher: Hasher,
@@ -36,14 +36,14 @@ pub struct Shared {
 
 impl AppState {
     pub fn new(leptos_options: LeptosOptions, pool: Pool, hasher: Hasher) -> Self {
-        AppState(Arc::new(Shared { leptos_options, pool, hasher }))
+        AppState(Arc::new(AppStateFields { leptos_options, pool, hasher }))
     }
 }
 
 impl std::ops::Deref for AppState {
-    type Target = Shared;
+    type Target = AppStateFields;
 
-    fn deref(&self) -> &Shared {
+    fn deref(&self) -> &AppStateFields {
         &self.0
     }
 }
@@ -100,32 +100,4 @@ pub async fn client_ip() -> IpAddr {
         .map(|v| v.as_bytes())
         .collect::<Vec<_>>();
     trusted.client(peer, forwarded)
-}
-
-/// Whether this request is a plain HTML form post (JavaScript off): such a request is
-/// answered with a redirect to a page, the app's own script gets the JSON answer.
-pub fn is_form_post() -> bool {
-    use_context::<axum::http::request::Parts>().is_some_and(|parts| {
-        parts
-            .headers
-            .get(axum::http::header::ACCEPT)
-            .and_then(|v| v.to_str().ok())
-            .is_some_and(|accept| accept.contains("text/html"))
-    })
-}
-
-/// Answers "accepted, more to come by mail": 202 with the JSON answer, or, for a plain
-/// form post, a redirect to `page`.
-pub fn accepted_or_redirect(page: &str) {
-    if is_form_post() {
-        leptos_axum::redirect(page);
-    } else if let Some(response) = use_context::<leptos_axum::ResponseOptions>() {
-        response.set_status(axum::http::StatusCode::ACCEPTED);
-    }
-}
-
-/// A session store failure inside a server function: logged, answered 503.
-pub fn session_error<E: std::fmt::Display>(error: E) -> AppError {
-    tracing::warn!(error = %error, "session store error");
-    AppError::Unavailable
 }

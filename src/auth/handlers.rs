@@ -4,10 +4,12 @@
 use std::sync::Arc;
 
 use super::{
+    form_post::{accepted_or_redirect, is_form_post},
     lifecycle,
     limits::Limits,
     next::{safe_next, AFTER_LOGIN},
     outcome::{ForgotOutcome, ResendOutcome, SignupOutcome},
+    session_error::session_error,
     user_info::{AccountInfo, DisplayNameInfo, UserInfo},
     verification,
 };
@@ -18,9 +20,7 @@ use crate::{
     error::AppError,
     mail::{sender::unix_now, Mailer},
     sessions::{self, backend::BackendError, AuthSession, Credentials},
-    state::{
-        accepted_or_redirect, app_state, auth_session, client_ip, feature_state, is_form_post, session_error,
-    },
+    state::{app_state, auth_session, client_ip, feature_state},
 };
 
 fn limits() -> Result<Arc<Limits>, AppError> {

@@ -10,6 +10,8 @@ use leptos::prelude::*;
 use crate::error::AppError;
 
 #[cfg(feature = "ssr")]
+mod form_post;
+#[cfg(feature = "ssr")]
 mod handlers;
 #[cfg(feature = "ssr")]
 mod lifecycle;
@@ -17,6 +19,8 @@ mod lifecycle;
 pub mod limits;
 pub mod next;
 mod outcome;
+#[cfg(feature = "ssr")]
+mod session_error;
 pub mod sessions_list;
 mod user_info;
 #[cfg(feature = "ssr")]

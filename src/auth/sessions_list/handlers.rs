@@ -6,6 +6,7 @@ use super::{
     user_agent,
 };
 use crate::{
+    auth::{form_post::is_form_post, session_error::session_error},
     db::{
         self,
         sessions::{Ended, Listed},
@@ -13,7 +14,7 @@ use crate::{
     error::AppError,
     mail::messages::utc_time,
     sessions::{self, AuthSession},
-    state::{app_state, auth_session, is_form_post, session_error},
+    state::{app_state, auth_session},
 };
 
 /// Sessions one account keeps at most: a new one beyond it ends the oldest first.

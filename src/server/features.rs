@@ -1,0 +1,33 @@
+//! Each feature's own state, handed to server functions beside [`AppState`](crate::state::AppState).
+
+use std::sync::Arc;
+
+use leptos::prelude::provide_context;
+
+use crate::{
+    auth::limits::Limits,
+    config::{AccountSettings, TrustedProxies},
+    mail::Mailer,
+    token::TokenIssuer,
+};
+
+/// What the server hands to server functions besides [`AppState`]: each feature's own
+/// state, as a context value of its own type (see `state::feature_state`).
+#[derive(Clone)]
+pub(super) struct FeatureState {
+    pub(super) limits: Arc<Limits>,
+    pub(super) tokens: Arc<TokenIssuer>,
+    pub(super) mailer: Arc<Mailer>,
+    pub(super) trusted_proxies: Arc<TrustedProxies>,
+    pub(super) accounts: AccountSettings,
+}
+
+impl FeatureState {
+    pub(super) fn provide(&self) {
+        provide_context(self.limits.clone());
+        provide_context(self.tokens.clone());
+        provide_context(self.mailer.clone());
+        provide_context(self.accounts);
+        provide_context(self.trusted_proxies.clone());
+    }
+}

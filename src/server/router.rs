@@ -1,0 +1,112 @@
+//! The router: pages, server functions, probes, and the layers in order (outermost first:
+//! id, body and deadline; trace span; compression; cross-site check and headers; the
+//! session layers; login-only pages and error statuses).
+
+use std::sync::Arc;
+
+use axum::{
+    extract::Request,
+    middleware::{self, Next},
+    routing::get,
+    Router,
+};
+use leptos::prelude::provide_context;
+use leptos_axum::{generate_route_list, LeptosRoutes};
+use tower::ServiceBuilder;
+use tower_http::{
+    compression::CompressionLayer,
+    trace::{DefaultOnResponse, TraceLayer},
+};
+use tracing::Level;
+
+use super::{
+    bound_and_measure::identify_bound_and_measure,
+    features::FeatureState,
+    probes::{healthz, readyz, Readiness},
+    require_login::require_login_and_set_statuses,
+};
+use crate::{
+    app::{shell, App},
+    config::Config,
+    security::{self, OwnOrigin, SiteSecurity},
+    sessions,
+    state::AppState,
+};
+
+/// The full router: pages, server functions, `/healthz`, static files, and layers.
+///
+/// Each layer costs every request a clone of what is inside it, so the layers are few:
+/// jobs that sit next to each other in the order share one
+/// ([`identify_bound_and_measure`], `security::refuse_cross_site_and_set_headers`,
+/// [`require_login_and_set_statuses`]), and each group is one `ServiceBuilder`, boxed once per route.
+pub(super) fn router(state: AppState, features: FeatureState, config: &Config) -> Router {
+    let site =
+        Arc::new(SiteSecurity { own: OwnOrigin(config.public_origin.clone()), https: config.is_https() });
+    let routes = route_list();
+    let (pool, hasher) = (state.pool.clone(), state.hasher.clone());
+    let readiness = Readiness { pool: pool.clone(), mailer: features.mailer.clone() };
+    // Cloned for every server-function request: two increments.
+    let features = Arc::new(features);
+    let context = {
+        let state = state.clone();
+        move || {
+            provide_context(state.clone());
+            features.provide();
+        }
+    };
+    let timeouts = config.sessions;
+    let app = Router::new()
+        .leptos_routes_with_context(&state, routes, context, {
+            let options = state.leptos_options.clone();
+            move || shell(options.clone())
+        })
+        .fallback(leptos_axum::file_and_error_handler::<AppState, _>(shell))
+        .with_state(state)
+        // Inside the session layers: sees the session's user.
+        .layer(middleware::from_fn(move |request: Request, next: Next| {
+            require_login_and_set_statuses(timeouts, request, next)
+        }));
+    // The probes sit outside the session layers: they never load a session (a probe
+    // that sends a cookie must not need the database to be alive).
+    let probes =
+        Router::new().route("/healthz", get(healthz)).route("/readyz", get(readyz).with_state(readiness));
+    sessions::stack(app, &pool, &hasher, config).merge(probes).layer(
+        ServiceBuilder::new()
+            .layer(middleware::from_fn(identify_bound_and_measure))
+            .layer(
+                TraceLayer::new_for_http()
+                    .make_span_with(|request: &axum::http::Request<_>| {
+                        // The path only: query strings and headers (cookies) stay out of logs.
+                        // The id is set (and made sane) by `identify_bound_and_measure`, outside.
+                        let id = request
+                            .headers()
+                            .get(security::REQUEST_ID)
+                            .and_then(|v| v.to_str().ok())
+                            .unwrap_or("");
+                        tracing::info_span!(
+                            "request",
+                            request_id = %id,
+                            method = %request.method(),
+                            path = %request.uri().path()
+                        )
+                    })
+                    .on_request(())
+                    // One line per answer is a large share of a token request's time (make
+                    // bench): debug, so `RUST_LOG=info,tower_http=debug` turns it on.
+                    // Server errors are still logged (on_failure), and /metrics counts all.
+                    .on_response(DefaultOnResponse::new().level(Level::DEBUG)),
+            )
+            .layer(CompressionLayer::new())
+            .layer(middleware::from_fn_with_state(site, security::refuse_cross_site_and_set_headers)),
+    )
+}
+
+/// The app's routes, generated once per process. Generating them runs the app with
+/// resource loading suppressed by a process-wide flag (leptos_server's
+/// `SuppressResourceLoad`): a request of another server in the same process (the
+/// integration tests run many) whose resource first polls meanwhile would wait forever
+/// (leptos-rs/leptos#4773). Once, before any server of this process serves, avoids that.
+fn route_list() -> Vec<leptos_axum::AxumRouteListing> {
+    static ROUTES: std::sync::OnceLock<Vec<leptos_axum::AxumRouteListing>> = std::sync::OnceLock::new();
+    ROUTES.get_or_init(|| generate_route_list(App)).clone()
+}
