@@ -1,13 +1,9 @@
 //! Twilio Access Tokens with a Chat grant, byte for byte as Twilio's Node helper library
-//! (`twilio` on npm, `AccessToken.toJwt()`) writes them. Pure: the caller passes `now`.
-//!
-//! Layout (checked against twilio-node and twilio-python in `tests/integration/token_conformance.rs`):
-//! - header `{"alg":"HS256","typ":"JWT","cty":"twilio-fpa;v=1"}`, plus `"twr":REGION` when set;
-//! - payload keys in the order `jti, grants{identity, chat{...}}, nbf?, iat, exp, iss, sub`;
-//! - `jti = "<API key SID>-<iat>"`, `exp = iat + ttl`;
-//! - compact JSON as `JSON.stringify` writes it (serde_json escapes exactly the same set:
-//!   `"`, `\`, and control characters, leaving U+2028 and non-ASCII as raw UTF-8);
-//! - base64url without padding; HMAC-SHA256 keyed with the secret's UTF-8 bytes.
+//! (`twilio` on npm, `AccessToken.toJwt()`) writes them: checked against twilio-node and
+//! twilio-python in `tests/integration/token_conformance.rs`. Pure: the caller passes `now`.
+//! The structs below are the layout, their fields in twilio-node's key order; serde_json
+//! escapes what `JSON.stringify` escapes (`"`, `\`, control characters; U+2028 and
+//! non-ASCII stay raw UTF-8); base64url without padding; HMAC-SHA256 of the secret's bytes.
 
 use base64::{engine::general_purpose::URL_SAFE_NO_PAD, Engine as _};
 use jsonwebtoken::{crypto, Algorithm, EncodingKey};
@@ -32,8 +28,8 @@ pub enum TokenError {
 }
 
 /// The API secret as an HMAC key (its UTF-8 bytes, as twilio-node uses it), made once
-/// by the issuer. Its `Debug` shows nothing of the secret.
-#[derive(Clone)]
+/// by the issuer. Its `Debug` shows nothing of the secret (`EncodingKey`'s is redacted).
+#[derive(Clone, Debug)]
 pub struct SigningKey(EncodingKey);
 
 impl SigningKey {
@@ -42,12 +38,6 @@ impl SigningKey {
             return Err(TokenError::EmptySecret);
         }
         Ok(Self(EncodingKey::from_secret(secret.as_bytes())))
-    }
-}
-
-impl std::fmt::Debug for SigningKey {
-    fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
-        f.write_str("SigningKey(..)")
     }
 }
 
@@ -69,7 +59,7 @@ fn absent(value: &Option<String>) -> bool {
     value.as_deref().is_none_or(str::is_empty)
 }
 
-/// One token to sign. Borrowed: the issuer keeps the fields, a token only points at them.
+/// One token to sign, borrowed from the issuer.
 #[derive(Debug, Clone)]
 pub struct AccessToken<'a> {
     pub account_sid: &'a str,
@@ -94,8 +84,7 @@ pub struct SignedToken {
     pub exp: u64,
 }
 
-/// The header in twilio-node's key order; `jsonwebtoken::Header` writes `typ` before
-/// `alg`, which would change the bytes.
+/// `jsonwebtoken::Header` writes `typ` before `alg`: not twilio-node's bytes.
 #[derive(Serialize)]
 struct Header<'a> {
     alg: &'static str,
@@ -126,23 +115,18 @@ struct Grants<'a> {
 impl AccessToken<'_> {
     /// Signs the token as issued at `now` (seconds since the epoch).
     pub fn to_jwt(&self, now: u64) -> Result<SignedToken, TokenError> {
-        if self.identity.is_empty() {
-            return Err(TokenError::EmptyIdentity);
-        }
-        if self.account_sid.is_empty() {
-            return Err(TokenError::EmptyAccountSid);
-        }
-        if self.api_key_sid.is_empty() {
-            return Err(TokenError::EmptyApiKeySid);
+        let required = [
+            (self.identity, TokenError::EmptyIdentity),
+            (self.account_sid, TokenError::EmptyAccountSid),
+            (self.api_key_sid, TokenError::EmptyApiKeySid),
+        ];
+        if let Some((_, missing)) = required.into_iter().find(|(value, _)| value.is_empty()) {
+            return Err(missing);
         }
         let jti = format!("{}-{}", self.api_key_sid, now);
         let exp = now + u64::from(self.ttl);
-        let header = Header {
-            alg: "HS256",
-            typ: "JWT",
-            cty: CONTENT_TYPE,
-            twr: self.region.filter(|r| !r.is_empty()),
-        };
+        let twr = self.region.filter(|r| !r.is_empty());
+        let header = Header { alg: "HS256", typ: "JWT", cty: CONTENT_TYPE, twr };
         let payload = Payload {
             jti: &jti,
             grants: Grants { identity: self.identity, chat: self.chat },
@@ -159,7 +143,6 @@ impl AccessToken<'_> {
     }
 }
 
-/// `value` as compact JSON, base64url without padding.
 fn base64_json(value: &impl Serialize) -> Result<String, TokenError> {
     Ok(URL_SAFE_NO_PAD.encode(serde_json::to_vec(value).map_err(|_| TokenError::Signing)?))
 }

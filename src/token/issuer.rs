@@ -1,6 +1,5 @@
-//! The configured token issuer: Twilio settings (or demo placeholders) and the signing
-//! key, made once. Pure: `issue` takes the clock as an argument; the demo secret's random
-//! bytes are the only thing drawn here, once, when the issuer is built.
+//! The configured token issuer: Twilio settings (or demo placeholders) and the signing key,
+//! made once. Pure: `issue` takes the clock; only a demo secret is drawn, once, at start.
 
 use super::access_token::{AccessToken, ChatGrant, SignedToken, SigningKey, TokenError};
 use crate::config::{TwilioMode, TwilioSettings};
@@ -14,25 +13,23 @@ pub const DEMO_CHAT_SERVICE_SID: &str = "IS00000000000000000000000000000000";
 pub const DEMO_WARNING: &str =
     "demo mode: no Twilio settings, so chat tokens are signed with a random secret and Twilio will refuse them";
 
-/// Whose secret signs the tokens.
+/// Whose secret signs the tokens: the configured Twilio API key's (`Live`: Twilio accepts
+/// them), or one made at random for this process, with placeholder SIDs (`Demo`: refused).
 #[derive(Debug, Clone, Copy, PartialEq, Eq)]
 pub enum Mode {
-    /// The configured Twilio API key: Twilio accepts the tokens.
     Live,
-    /// A random secret made for this process and placeholder SIDs: Twilio refuses them.
     Demo,
 }
 
-/// The SIDs, grant and region are fixed at [`TokenIssuer::new`] (read them with the
-/// methods of the same names); every token is signed with the one key made there.
+/// What every token of this instance carries but its identity and times; the key signs all.
 #[derive(Debug, Clone)]
 pub struct TokenIssuer {
-    account_sid: String,
-    api_key_sid: String,
+    pub account_sid: String,
+    pub api_key_sid: String,
     key: SigningKey,
-    chat: ChatGrant,
+    pub chat: ChatGrant,
     pub ttl: u32,
-    region: Option<String>,
+    pub region: Option<String>,
     pub mode: Mode,
 }
 
@@ -40,31 +37,21 @@ impl TokenIssuer {
     /// The issuer for these settings: the configured account when live; in demo mode a
     /// random 256-bit secret (hex) made now, and the placeholder SIDs.
     pub fn from_settings(settings: &TwilioSettings) -> Self {
+        let (ttl, region) = (settings.ttl, settings.region.clone());
         let issuer = match &settings.mode {
-            TwilioMode::Live(account) => TokenIssuer::new(
-                account.account_sid.clone(),
-                account.api_key_sid.clone(),
-                account.secret(),
-                ChatGrant {
+            TwilioMode::Live(account) => {
+                let chat = ChatGrant {
                     service_sid: account.chat_service_sid.clone(),
                     push_credential_sid: account.push_credential_sid.clone(),
                     ..Default::default()
-                },
-                settings.ttl,
-                settings.region.clone(),
-                Mode::Live,
-            ),
+                };
+                let (sid, key) = (account.account_sid.clone(), account.api_key_sid.clone());
+                TokenIssuer::new(sid, key, account.secret(), chat, ttl, region, Mode::Live)
+            }
             TwilioMode::Demo => {
-                let secret = crate::security::random_hex(32);
-                TokenIssuer::new(
-                    DEMO_ACCOUNT_SID.into(),
-                    DEMO_API_KEY_SID.into(),
-                    &secret,
-                    ChatGrant { service_sid: DEMO_CHAT_SERVICE_SID.into(), ..Default::default() },
-                    settings.ttl,
-                    settings.region.clone(),
-                    Mode::Demo,
-                )
+                let chat = ChatGrant { service_sid: DEMO_CHAT_SERVICE_SID.into(), ..Default::default() };
+                let (sid, key) = (DEMO_ACCOUNT_SID.into(), DEMO_API_KEY_SID.into());
+                TokenIssuer::new(sid, key, &crate::security::random_hex(32), chat, ttl, region, Mode::Demo)
             }
         };
         // The settings parser refuses an empty secret, the only thing `new` can refuse.
@@ -82,22 +69,6 @@ impl TokenIssuer {
     ) -> Result<Self, TokenError> {
         let key = SigningKey::new(secret)?;
         Ok(TokenIssuer { account_sid, api_key_sid, key, chat, ttl, region, mode })
-    }
-
-    pub fn account_sid(&self) -> &str {
-        &self.account_sid
-    }
-
-    pub fn api_key_sid(&self) -> &str {
-        &self.api_key_sid
-    }
-
-    pub fn chat(&self) -> &ChatGrant {
-        &self.chat
-    }
-
-    pub fn region(&self) -> Option<&str> {
-        self.region.as_deref()
     }
 
     pub fn is_demo(&self) -> bool {

@@ -12,8 +12,11 @@ fn demo_settings_make_a_demo_issuer_with_a_fresh_secret_each_time() {
     let (a, b) = (TokenIssuer::from_settings(&s), TokenIssuer::from_settings(&s));
     assert_eq!(a.mode, Mode::Demo);
     assert!(a.is_demo());
-    assert_eq!((a.account_sid(), a.chat().service_sid.as_str()), (DEMO_ACCOUNT_SID, DEMO_CHAT_SERVICE_SID));
-    assert_eq!((a.ttl, a.region()), (900, Some("au1")));
+    assert_eq!(
+        (a.account_sid.as_str(), a.chat.service_sid.as_str()),
+        (DEMO_ACCOUNT_SID, DEMO_CHAT_SERVICE_SID)
+    );
+    assert_eq!((a.ttl, a.region.as_deref()), (900, Some("au1")));
     let (ta, tb) = (
         a.issue("ann@example.com", 1_700_000_000).unwrap(),
         b.issue("ann@example.com", 1_700_000_000).unwrap(),
@@ -33,8 +36,8 @@ fn live_settings_make_a_live_issuer_for_that_account() {
     ]);
     let issuer = TokenIssuer::from_settings(&s);
     assert_eq!(issuer.mode, Mode::Live);
-    assert_eq!(issuer.api_key_sid(), "SK0123456789abcdef0123456789abcdef");
-    assert_eq!(issuer.chat().push_credential_sid.as_deref(), Some("CR0123456789abcdef0123456789abcdef"));
+    assert_eq!(issuer.api_key_sid, "SK0123456789abcdef0123456789abcdef");
+    assert_eq!(issuer.chat.push_credential_sid.as_deref(), Some("CR0123456789abcdef0123456789abcdef"));
     assert_eq!(issuer.ttl, twilio::TTL_DEFAULT);
 }
 
