@@ -137,8 +137,8 @@ fn token_new(config: &Config, identity: &str, ttl: Option<&str>) -> ExitCode {
         Err(e) => return fail(e),
     };
     println!("identity:    {identity}");
-    println!("account:     {}", issuer.account_sid());
-    println!("chat service: {}", issuer.chat().service_sid);
+    println!("account:     {}", issuer.account_sid);
+    println!("chat service: {}", issuer.chat.service_sid);
     println!("jti:         {}", signed.jti);
     println!("issued at:   {}", when(signed.iat));
     println!("expires at:  {}", when(signed.exp));

@@ -1,5 +1,5 @@
 //! Bindings to Twilio's Conversations browser SDK (`Twilio.Conversations.Client`, from the
-//! bundle chatpass serves at `/vendor/twilio-conversations.min.js`). Browser only.
+//! bundle chatpass serves at [`SDK_PATH`]) and its loading. Browser only.
 
 use js_sys::{Function, Promise, Reflect};
 use wasm_bindgen::{prelude::*, JsCast};
@@ -152,6 +152,25 @@ extern "C" {
     pub fn conversation(this: &Message) -> Conversation;
 }
 
+impl Client {
+    /// Calls `handler` on `event` while `is_current()` holds. The client keeps the
+    /// handler for its whole life; clients are few (one per token expiry).
+    pub fn on_while(
+        &self,
+        event: &str,
+        is_current: impl Fn() -> bool + 'static,
+        mut handler: impl FnMut(JsValue) + 'static,
+    ) {
+        let closure = Closure::<dyn FnMut(JsValue)>::new(move |payload| {
+            if is_current() {
+                handler(payload);
+            }
+        });
+        self.on(event, closure.as_ref().unchecked_ref::<Function>());
+        closure.forget();
+    }
+}
+
 impl Paginator {
     /// The page's items as `T` (`Conversation` or `Message`, whichever the page holds).
     pub fn items_as<T: JsCast>(&self) -> Vec<T> {
@@ -223,4 +242,49 @@ pub async fn sleep(ms: i32) {
         }
     });
     let _ = JsFuture::from(promise).await;
+}
+
+/// Where chatpass serves Twilio's SDK bundle.
+pub const SDK_PATH: &str = "/vendor/twilio-conversations.min.js";
+
+/// Adds the SDK's `<script>` once and waits for it, unless `Twilio.Conversations` is there.
+pub async fn load() -> Result<(), JsValue> {
+    let window = web_sys::window().ok_or("no window")?;
+    let twilio = field(&window, "Twilio");
+    if !twilio.is_undefined() && !field(&twilio, "Conversations").is_undefined() {
+        return Ok(());
+    }
+    let document = window.document().ok_or("no document")?;
+    let script = document.create_element("script")?;
+    script.set_attribute("src", SDK_PATH)?;
+    let loaded = Promise::new(&mut |resolve, reject| {
+        let on_load = Closure::once_into_js(move || {
+            let _ = resolve.call0(&JsValue::NULL);
+        });
+        let on_error = Closure::once_into_js(move || {
+            let _ = reject.call1(&JsValue::NULL, &JsValue::from_str("the script failed to load"));
+        });
+        let _ = script.add_event_listener_with_callback("load", on_load.unchecked_ref());
+        let _ = script.add_event_listener_with_callback("error", on_error.unchecked_ref());
+    });
+    document.head().ok_or("no head")?.append_child(&script)?;
+    JsFuture::from(loaded).await.map(|_| ())
+}
+
+/// Starts a client for `token` in `region` (Twilio's default when `None`).
+pub fn start_client(token: &str, region: Option<&str>) -> Result<Client, JsValue> {
+    let options = match region {
+        Some(region) => object(&[("region", region)]),
+        None => js_sys::Object::new().into(),
+    };
+    Client::new(token, &options)
+}
+
+/// Shuts a client down, when there is one. The SDK's promise rejects for a client that
+/// never started (a refused token): that is not worth an error, and must not go unhandled.
+pub fn shut_down(client: Option<Client>) {
+    let Some(client) = client else { return };
+    leptos::task::spawn_local(async move {
+        let _ = settle(client.shutdown()).await;
+    });
 }

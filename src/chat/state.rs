@@ -106,7 +106,36 @@ impl Connection {
     }
 }
 
-/// Everything the page shows; the browser-side controller writes it.
+/// A token this close to expiry (seconds) is renewed when the page wakes up.
+pub const RENEW_WITHIN_SECS: u64 = 120;
+
+/// What the page does with its client when it wakes up (back online, tab visible again).
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub enum Wake {
+    Nothing,
+    RenewToken,
+    NewClient,
+}
+
+impl Wake {
+    /// `left`: the token's seconds by this browser's clock. Connecting: the SDK is already
+    /// on it. Retrying (waiting out a backoff), disconnected, denied or failed: start over.
+    pub fn after(left: u64, connection: Connection) -> Wake {
+        let connected = connection == Connection::Connected;
+        match left > 0 && (connected || connection == Connection::Connecting) {
+            true if connected && left <= RENEW_WITHIN_SECS => Wake::RenewToken,
+            true => Wake::Nothing,
+            false => Wake::NewClient,
+        }
+    }
+}
+
+/// Why the page has no token yet, while it waits `wait_secs` to ask again.
+pub fn token_retry_words(error: &str, wait_secs: i32) -> String {
+    format!("Could not get a chat token from chatpass ({error}). Retrying in {wait_secs} s; check your connection.")
+}
+
+/// Everything the page shows; the token lifecycle and the conversation UI write it.
 #[derive(Clone, Copy)]
 pub struct ChatView {
     pub connection: RwSignal<Connection>,
@@ -305,6 +334,18 @@ pub fn countdown(secs: u64) -> String {
 #[cfg(test)]
 mod tests {
     use super::*;
+
+    #[test]
+    fn a_waking_page_renews_a_token_near_expiry_and_starts_over_when_expired_or_cut_off() {
+        use Connection::*;
+        assert_eq!(Wake::after(3000, Connected), Wake::Nothing);
+        assert_eq!(Wake::after(RENEW_WITHIN_SECS, Connected), Wake::RenewToken);
+        assert_eq!(Wake::after(60, Connecting), Wake::Nothing);
+        assert_eq!(Wake::after(0, Connected), Wake::NewClient);
+        for cut_off in [Retrying, Disconnected, Denied, Failed, Recovering, Unknown] {
+            assert_eq!(Wake::after(3000, cut_off), Wake::NewClient, "{cut_off:?}");
+        }
+    }
 
     fn line(index: i64, body: &str) -> Line {
         Line { index, author: "a@x".into(), body: body.into(), sent_at_ms: None }

@@ -39,10 +39,17 @@ fn Chat() -> impl IntoView {
     crate::pages::form::shadow_url_errors();
     let view = ChatView::new();
 
+    // The token lifecycle, and the demo's conversations on each client it makes.
+    #[cfg(feature = "hydrate")]
+    let tokens = crate::chat::token_lifecycle::TokenLifecycle::new(view);
+    #[cfg(feature = "hydrate")]
+    let conversations = crate::chat::conversations::Conversations::new(view, tokens);
     #[cfg(feature = "hydrate")]
     Effect::new(move |started: Option<()>| {
         if started.is_none() {
-            crate::chat::client::start(view);
+            crate::chat::browser::keep_time(view);
+            conversations.watch_the_browser();
+            tokens.start(move |client| conversations.attach(&client));
         }
     });
 
@@ -72,7 +79,7 @@ fn Chat() -> impl IntoView {
             view.error.set(Some("Enter a conversation name to join or create.".into()));
         } else {
             #[cfg(feature = "hydrate")]
-            crate::chat::client::join_or_create(view, name);
+            conversations.join_or_create(name);
         }
     };
     let send = move |ev: leptos::ev::SubmitEvent| {
@@ -82,7 +89,7 @@ fn Chat() -> impl IntoView {
         if !text.trim().is_empty() {
             draft.set(String::new());
             #[cfg(feature = "hydrate")]
-            crate::chat::client::send(view, text, draft);
+            conversations.send(text, draft);
         }
     };
     let typing_line = move || {
@@ -109,7 +116,7 @@ fn Chat() -> impl IntoView {
     let on_scroll = move |_| {
         #[cfg(feature = "hydrate")]
         if list.get_untracked().is_some_and(|ul| ul.scroll_top() <= 0) && view.has_older.get_untracked() {
-            crate::chat::client::load_older(view);
+            conversations.load_older();
         }
     };
 
@@ -182,7 +189,7 @@ fn Chat() -> impl IntoView {
                                     let sid = item.sid.clone();
                                     move |_| {
                                         #[cfg(feature = "hydrate")]
-                                        crate::chat::client::open_listed(view, sid.clone());
+                                        conversations.open_listed(sid.clone());
                                     }
                                 }
                             >
@@ -235,7 +242,7 @@ fn Chat() -> impl IntoView {
                         disabled=move || view.loading_older.get()
                         on:click=move |_| {
                             #[cfg(feature = "hydrate")]
-                            crate::chat::client::load_older(view);
+                            conversations.load_older();
                         }
                     >
                         "Load older messages"
@@ -280,7 +287,7 @@ fn Chat() -> impl IntoView {
                         on:input=move |ev| {
                             draft.set(event_target_value(&ev));
                             #[cfg(feature = "hydrate")]
-                            crate::chat::client::typing();
+                            conversations.typing();
                         }
                     />
                     <button type="submit">"Send"</button>

@@ -1,23 +1,21 @@
-//! Twilio Access Tokens: the pure encoder, issuer and inspector (server only; no IO, the
-//! clock is an argument), and the `chat_token` server function the chat page calls.
-
-use leptos::prelude::*;
-
-use crate::error::AppError;
+//! Twilio Access Tokens: the `chat_token` server function the chat page calls, the
+//! issuer and the encoder behind it, and the inspector (server only; the encoder and the
+//! issuer do no IO, and the clock is an argument).
+//!
+//! Reading order: `chat_token.rs` (session to identity), `issuer.rs` (settings to a
+//! signing key), `access_token.rs` (the token's bytes).
 
 #[cfg(feature = "ssr")]
 pub mod access_token;
-#[cfg(feature = "ssr")]
-mod handlers;
+mod chat_token;
 #[cfg(feature = "ssr")]
 pub mod inspect;
-mod issued;
 #[cfg(feature = "ssr")]
 pub mod issuer;
 
 #[cfg(feature = "ssr")]
-pub use access_token::{AccessToken, ChatGrant, SignedToken, SigningKey, Template, TokenError};
-pub use issued::IssuedChatToken;
+pub use access_token::{AccessToken, ChatGrant, SignedToken, SigningKey, TokenError};
+pub use chat_token::{chat_token, ChatToken, IssuedChatToken};
 #[cfg(feature = "ssr")]
 pub use issuer::{Mode, TokenIssuer};
 
@@ -31,18 +29,10 @@ pub const LIVE_SETTINGS: [&str; 4] =
 pub fn demo_instance() -> bool {
     #[cfg(feature = "ssr")]
     {
-        use_context::<std::sync::Arc<TokenIssuer>>().is_none_or(|t| t.is_demo())
+        leptos::prelude::use_context::<std::sync::Arc<TokenIssuer>>().is_none_or(|t| t.is_demo())
     }
     #[cfg(not(feature = "ssr"))]
     {
         true
     }
-}
-
-/// Issues a Twilio Access Token with a Chat grant for the signed-in user. The identity
-/// is the user's stored email, taken from the session; the request carries nothing that
-/// could change it. Without a session: 401.
-#[server(prefix = "/api", endpoint = "chat_token")]
-pub async fn chat_token() -> Result<IssuedChatToken, AppError> {
-    handlers::chat_token().await
 }

@@ -1,0 +1,75 @@
+//! `POST /api/chat_token`: the server function the chat page calls, its work on the
+//! server beside it, and the answer's type. The only place a token meets a session.
+
+use leptos::prelude::*;
+use serde::{Deserialize, Serialize};
+
+use crate::error::AppError;
+
+/// What `POST /api/chat_token` answers.
+#[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
+pub struct IssuedChatToken {
+    /// The signed JWT, for `new Twilio.Conversations.Client(token)`.
+    pub token: String,
+    /// The token's `grants.identity`: the user's email, or their opaque id.
+    pub identity: String,
+    /// From the account, not from the token: the email, and the name the user is shown
+    /// by (the one they chose, or their email's local part).
+    pub email: String,
+    #[serde(default)]
+    pub display_name: String,
+    /// `iat` and `exp`, seconds since the epoch; `ttl`, the lifetime in seconds.
+    pub issued_at: u64,
+    pub expires_at: u64,
+    pub ttl: u32,
+    /// The Chat grant's Conversations service, and Twilio's region (`twr`) when one is set.
+    pub service_sid: String,
+    pub region: Option<String>,
+    /// True in demo mode: Twilio will refuse this token.
+    pub demo: bool,
+}
+
+/// Issues a Twilio Access Token with a Chat grant for the signed-in user: 401 without a
+/// session, 403 for an email nobody has proven yet.
+#[server(prefix = "/api", endpoint = "chat_token")]
+pub async fn chat_token() -> Result<IssuedChatToken, AppError> {
+    issue_for_session().await
+}
+
+/// The identity is the user's stored email (or, with `CHATPASS_CHAT_IDENTITY=user-id`,
+/// their opaque id), from the session: nothing in the request can change it.
+#[cfg(feature = "ssr")]
+async fn issue_for_session() -> Result<IssuedChatToken, AppError> {
+    use crate::config::{AccountSettings, ChatIdentity, Verification};
+    use crate::{domain::Identity, state::auth_session, state::feature_state};
+
+    let issuer = feature_state::<std::sync::Arc<super::issuer::TokenIssuer>>()?;
+    let accounts = feature_state::<AccountSettings>()?;
+    let user = auth_session().await?.user.ok_or(AppError::NotSignedIn)?;
+    if accounts.verification == Verification::Required && user.email_verified_at.is_none() {
+        tracing::info!(user.id = user.id, "chat token refused: email not verified");
+        return Err(AppError::EmailUnverified);
+    }
+    let stored = if accounts.chat_identity == ChatIdentity::Email { &user.email } else { &user.chat_id };
+    let identity = Identity::parse(stored)?;
+    let now = std::time::UNIX_EPOCH.elapsed().map_err(|_| AppError::Internal)?.as_secs();
+    let signed = issuer.issue(identity.as_str(), now).map_err(|e| {
+        tracing::error!(error = %e, "token signing failed");
+        AppError::Internal
+    })?;
+    let demo = issuer.is_demo();
+    crate::metrics::token_issued(if demo { "demo" } else { "live" });
+    tracing::info!(user.id = user.id, jti = %signed.jti, exp = signed.exp, demo, "chat token issued");
+    Ok(IssuedChatToken {
+        token: signed.jwt,
+        identity: identity.as_str().to_string(),
+        email: user.email.clone(),
+        display_name: user.display_name_or_default(),
+        issued_at: signed.iat,
+        expires_at: signed.exp,
+        ttl: issuer.ttl,
+        service_sid: issuer.chat.service_sid.clone(),
+        region: issuer.region.clone(),
+        demo,
+    })
+}
