@@ -1,10 +1,11 @@
 //! The repository's shape, as a reader meets it: every relative link between the Markdown
-//! pages resolves (to a file, and to a heading when it names one), and the README stays a
-//! short way in.
+//! pages resolves (to a file, and to a heading when it names one), the README stays a short
+//! way in, and no source file outgrows a sitting.
 
-use std::path::PathBuf;
+use std::path::{Path, PathBuf};
 
 const README_LINES: usize = 300;
+const SOURCE_LINES: usize = 500;
 
 fn root() -> PathBuf {
     env!("CARGO_MANIFEST_DIR").into()
@@ -115,5 +116,35 @@ fn the_readme_is_a_short_way_in() {
     assert!(
         lines <= README_LINES,
         "README.md has {lines} lines; move a topic to docs/ (at most {README_LINES})"
+    );
+}
+
+fn sources(dir: &Path, found: &mut Vec<PathBuf>) {
+    for entry in std::fs::read_dir(dir).unwrap() {
+        let path = entry.unwrap().path();
+        if path.is_dir() {
+            sources(&path, found);
+        } else if path.extension().is_some_and(|e| e == "rs") {
+            found.push(path);
+        }
+    }
+}
+
+#[test]
+fn no_source_file_is_over_500_lines() {
+    let mut files = Vec::new();
+    sources(&root().join("src"), &mut files);
+    let long: Vec<String> = files
+        .iter()
+        .filter_map(|f| {
+            let lines = std::fs::read_to_string(f).unwrap().lines().count();
+            (lines > SOURCE_LINES)
+                .then(|| format!("{}: {lines} lines", f.strip_prefix(root()).unwrap().display()))
+        })
+        .collect();
+    assert!(
+        long.is_empty(),
+        "split these by what they do (at most {SOURCE_LINES} lines):\n{}",
+        long.join("\n")
     );
 }
