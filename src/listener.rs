@@ -54,6 +54,7 @@ const WARN_EVERY: Duration = Duration::from_secs(10);
 
 /// Raises the soft limit on open descriptors to the hard limit (no privilege needed), and
 /// returns the soft limit in force.
+#[allow(unsafe_code, reason = "libc has no safe call for the descriptor limit")]
 pub fn raise_descriptor_limit() -> u64 {
     let mut limit = libc::rlimit { rlim_cur: 0, rlim_max: 0 };
     // SAFETY: getrlimit only writes the struct it is given, which outlives the call.
@@ -279,6 +280,7 @@ mod tests {
     }
 
     #[test]
+    #[allow(unsafe_code, reason = "the limit is only readable through libc")]
     fn the_soft_limit_is_raised_to_the_hard_one() {
         let now = raise_descriptor_limit();
         let mut limit = libc::rlimit { rlim_cur: 0, rlim_max: 0 };

@@ -81,6 +81,7 @@ impl std::fmt::Debug for Hasher {
 /// Puts the calling thread under `SCHED_IDLE`. Best effort: if the system refuses, hashing
 /// keeps the policy it had.
 #[cfg(target_os = "linux")]
+#[allow(unsafe_code, reason = "libc has no safe call for a thread's scheduling policy")]
 fn lower_priority() {
     // On Linux, pid 0 is the calling thread alone.
     let param = libc::sched_param { sched_priority: 0 };
@@ -202,6 +203,7 @@ impl Hasher {
 mod tests {
     use super::*;
 
+    #[allow(unsafe_code, reason = "the policy is only readable through libc")]
     fn own_policy() -> i32 {
         // SAFETY: reads the calling thread's policy; no memory of ours is touched.
         unsafe { libc::sched_getscheduler(0) }
