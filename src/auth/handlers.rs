@@ -170,9 +170,9 @@ pub async fn resend_verification() -> Result<ResendOutcome, AppError> {
 pub async fn login(email: String, password: String, next: Option<String>) -> Result<(), AppError> {
     let email = Email::parse(&email)?;
     let password = Password::parse(&password)?;
-    let guard = &limits()?.logins;
+    let failed_logins = &limits()?.failed_logins;
     let ip = client_ip().await;
-    let slot = guard.take(email.as_str(), ip, unix_now()).await.inspect_err(|e| {
+    let attempt = failed_logins.count_attempt(email.as_str(), ip, unix_now()).await.inspect_err(|e| {
         if matches!(e, AppError::RateLimited { .. }) {
             crate::metrics::login("limited");
         }
@@ -185,7 +185,7 @@ pub async fn login(email: String, password: String, next: Option<String>) -> Res
     let user = match checked {
         Ok(user) => user,
         Err(e) => {
-            guard.not_checked(slot).await?;
+            failed_logins.password_not_checked(attempt).await?;
             return Err(e);
         }
     };
@@ -194,7 +194,7 @@ pub async fn login(email: String, password: String, next: Option<String>) -> Res
         tracing::info!(client = %ip, "login refused: wrong email or password");
         return Err(AppError::BadCredentials);
     };
-    guard.succeeded(slot).await?;
+    failed_logins.password_was_right(attempt).await?;
     start_session(&mut auth, &user).await?;
     crate::metrics::login("ok");
     tracing::info!(user.id = user.id, "logged in");
@@ -278,20 +278,20 @@ pub async fn reset_password(token: String, password: String) -> Result<UserInfo,
 }
 
 /// Checks the signed-in `user`'s own password before `action`, spending the same budget as
-/// a failed login (a wrong one is 401 and counted; a right one gives its slot back).
+/// a failed login (a wrong one is 401 and counted; a right one takes the count back).
 async fn confirm_password(
     state: &crate::state::AppState,
     user: &users::User,
     password: Password,
     action: &str,
 ) -> Result<(), AppError> {
-    let guard = &limits()?.logins;
+    let failed_logins = &limits()?.failed_logins;
     let ip = client_ip().await;
-    let slot = guard.take(&user.email, ip, unix_now()).await?;
+    let attempt = failed_logins.count_attempt(&user.email, ip, unix_now()).await?;
     let right = match state.hasher.verify(password, Some(user.password_hash.clone())).await {
         Ok(right) => right,
         Err(e) => {
-            guard.not_checked(slot).await?;
+            failed_logins.password_not_checked(attempt).await?;
             return Err(e);
         }
     };
@@ -299,7 +299,7 @@ async fn confirm_password(
         tracing::info!(user.id = user.id, client = %ip, "{action} refused: wrong password");
         return Err(AppError::BadCredentials);
     }
-    guard.succeeded(slot).await
+    failed_logins.password_was_right(attempt).await
 }
 
 pub async fn change_password(current_password: String, new_password: String) -> Result<(), AppError> {

@@ -1,8 +1,8 @@
 //! Rate limits.
 //!
-//! - Failed logins ([`LoginGuard`]): counted in the database, per account and client
+//! - Failed logins ([`FailedLogins`]): counted in the database, per account and client
 //!   address pair and per address, so they hold across restarts and instances, cannot be
-//!   raced (a guess takes its slot before the password is checked), and an attacker
+//!   raced (a guess is counted before its password is checked), and an attacker
 //!   elsewhere cannot lock an account's owner out.
 //! - Sign-ups, verification mails sent again, forgotten-password requests and display-name
 //!   changes ([`Limiter`]): every request counts, in memory, with the `governor` crate's GCRA.
@@ -133,21 +133,23 @@ fn seconds(d: Duration) -> u64 {
     d.as_secs() + u64::from(d.subsec_nanos() > 0)
 }
 
-/// Failed logins (and wrong current passwords), in the database. A guess takes a slot of
-/// its address and of its (account, address) pair before the password is checked; a
-/// right password gives the address slot back and clears the pair. Past the pair's budget
+/// Failed logins (and wrong current passwords), in the database. A guess is counted as a
+/// failure of its address and of its (account, address) pair before the password is
+/// checked, so concurrent guesses cannot overrun a budget; a right password takes the
+/// address's count back and clears the pair. Past the pair's budget
 /// that pair is refused until its window ends, but the account stays open from every
 /// other address; past the address budget, the address is refused for every account.
 #[derive(Clone, Debug)]
-pub struct LoginGuard {
+pub struct FailedLogins {
     pool: Pool,
     per_pair: Budget,
     per_address: Budget,
 }
 
-/// The slots one login attempt took; hand back to [`LoginGuard::succeeded`].
+/// What one login attempt counted; hand it back to [`FailedLogins::password_was_right`]
+/// or [`FailedLogins::password_not_checked`].
 #[derive(Debug)]
-pub struct Slot {
+pub struct CountedAttempt {
     pair: String,
     address: String,
 }
@@ -156,39 +158,39 @@ fn window_secs(budget: Budget) -> i64 {
     i64::try_from(budget.window.as_secs()).unwrap_or(i64::MAX).max(1)
 }
 
-impl LoginGuard {
+impl FailedLogins {
     pub fn new(pool: &Pool, settings: &LimitSettings) -> Self {
-        LoginGuard {
+        FailedLogins {
             pool: pool.clone(),
             per_pair: settings.login_failures_per_account,
             per_address: settings.login_failures_per_ip,
         }
     }
 
-    /// Takes this attempt's slots at `now` (Unix seconds), or 429 with the seconds until
+    /// Counts this attempt at `now` (Unix seconds) before its password is checked, or 429 with the seconds until
     /// the window that refused it ends. The pair key holds a hash of the email, not the
     /// email (no list of guessed addresses is kept).
     /// `email` as parsed from the form, or as the account stores it (an address stored under
     /// older rules may no longer parse, and its owner must still be able to confirm).
-    pub async fn take(&self, email: &str, ip: IpAddr, now: i64) -> Result<Slot, AppError> {
+    pub async fn count_attempt(&self, email: &str, ip: IpAddr, now: i64) -> Result<CountedAttempt, AppError> {
         let address = ip.to_string();
         let email_hash = crate::security::hex(&Sha256::digest(email.as_bytes()));
-        let slot = Slot { pair: format!("{email_hash}|{address}"), address };
-        if let Err(refused) = self.take_one(Scope::Address, &slot.address, self.per_address, now).await {
-            tracing::info!(client = %slot.address, limit = "login_failures_per_ip", "login refused: rate limited");
+        let attempt = CountedAttempt { pair: format!("{email_hash}|{address}"), address };
+        if let Err(refused) = self.count_one(Scope::Address, &attempt.address, self.per_address, now).await {
+            tracing::info!(client = %attempt.address, limit = "login_failures_per_ip", "login refused: rate limited");
             return Err(refused);
         }
-        if let Err(refused) = self.take_one(Scope::Pair, &slot.pair, self.per_pair, now).await {
+        if let Err(refused) = self.count_one(Scope::Pair, &attempt.pair, self.per_pair, now).await {
             // Not checked, so not a failure of this address.
-            login_failures::forgive_failed_login(&self.pool, Scope::Address, &slot.address).await?;
-            tracing::info!(client = %slot.address, limit = "login_failures_per_account", "login refused: rate limited");
+            login_failures::forgive_failed_login(&self.pool, Scope::Address, &attempt.address).await?;
+            tracing::info!(client = %attempt.address, limit = "login_failures_per_account", "login refused: rate limited");
             return Err(refused);
         }
-        Ok(slot)
+        Ok(attempt)
     }
 
-    /// One slot of `key`, or 429 with the seconds until its window ends.
-    async fn take_one(&self, scope: Scope, key: &str, budget: Budget, now: i64) -> Result<(), AppError> {
+    /// One failure of `key` counted, or 429 with the seconds until its window ends.
+    async fn count_one(&self, scope: Scope, key: &str, budget: Budget, now: i64) -> Result<(), AppError> {
         let window = window_secs(budget);
         let count = login_failures::record_failed_login(&self.pool, scope, key, now, window).await?;
         if count.failures > i64::from(budget.count) {
@@ -198,17 +200,17 @@ impl LoginGuard {
         Ok(())
     }
 
-    /// The password was right: the address gets its slot back, the pair starts over.
-    pub async fn succeeded(&self, slot: Slot) -> Result<(), AppError> {
-        login_failures::forgive_failed_login(&self.pool, Scope::Address, &slot.address).await?;
-        login_failures::clear(&self.pool, Scope::Pair, &slot.pair).await?;
+    /// The password was right: the address's count goes back, the pair starts over.
+    pub async fn password_was_right(&self, attempt: CountedAttempt) -> Result<(), AppError> {
+        login_failures::forgive_failed_login(&self.pool, Scope::Address, &attempt.address).await?;
+        login_failures::clear(&self.pool, Scope::Pair, &attempt.pair).await?;
         Ok(())
     }
 
-    /// The password could not be checked (the hashing pool was busy): both slots back.
-    pub async fn not_checked(&self, slot: Slot) -> Result<(), AppError> {
-        login_failures::forgive_failed_login(&self.pool, Scope::Address, &slot.address).await?;
-        login_failures::forgive_failed_login(&self.pool, Scope::Pair, &slot.pair).await?;
+    /// The password could not be checked (the hashing pool was busy): both counts go back.
+    pub async fn password_not_checked(&self, attempt: CountedAttempt) -> Result<(), AppError> {
+        login_failures::forgive_failed_login(&self.pool, Scope::Address, &attempt.address).await?;
+        login_failures::forgive_failed_login(&self.pool, Scope::Pair, &attempt.pair).await?;
         Ok(())
     }
 
@@ -221,7 +223,7 @@ impl LoginGuard {
 
 /// Every limit the app applies, configured once at start.
 pub struct Limits {
-    pub logins: LoginGuard,
+    pub failed_logins: FailedLogins,
     pub signups_per_ip: AddressLimiter,
     /// Verification mails sent again, per user id and per client address.
     pub resends_per_account: Limiter<i64>,
@@ -251,7 +253,7 @@ impl Limits {
 
     pub fn new(pool: &Pool, settings: LimitSettings) -> Self {
         Limits {
-            logins: LoginGuard::new(pool, &settings),
+            failed_logins: FailedLogins::new(pool, &settings),
             signups_per_ip: AddressLimiter::new("signups_per_ip", settings.signups_per_ip),
             resends_per_account: Limiter::new("resends_per_account", settings.resends_per_account),
             resends_per_ip: AddressLimiter::new("resends_per_ip", settings.resends_per_ip),

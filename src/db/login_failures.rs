@@ -1,6 +1,6 @@
 //! The `login_failures` table: failed-login counts in fixed windows, per scope and key.
 //! Storage only; the policy (which keys, which budgets, when to forgive an attempt) is
-//! `auth::limits::LoginGuard`.
+//! `auth::limits::FailedLogins`.
 //!
 //! Every statement is one atomic write, so concurrent guesses count one after the other:
 //! a guess is counted as a failure ([`record_failed_login`]) before the password is

@@ -15,7 +15,7 @@ pub(super) fn spawn_limit_sweeper(limits: Arc<Limits>) {
             every.tick().await;
             limits.sweep_memory();
             if round % 5 == 0 {
-                if let Err(e) = limits.logins.sweep(sender::unix_now()).await {
+                if let Err(e) = limits.failed_logins.sweep(sender::unix_now()).await {
                     tracing::warn!(error = %e, "could not sweep failed-login counts; will retry");
                 }
             }
