@@ -85,8 +85,10 @@ fn main() -> ExitCode {
 }
 
 async fn serve(config: Config) -> ExitCode {
-    // Lives until `serve` returns: its drop writes the last lines ("stopped" included).
-    let _logs = telemetry::init(config.log_format);
+    let _logs = match telemetry::init(config.log_format) {
+        Ok(guard) => guard,
+        Err(e) => return fail(format!("cannot start the log writer: {e}")),
+    };
     let prepared = match server::prepare(&config).await {
         Ok(p) => p,
         Err(e) => return fail(e),

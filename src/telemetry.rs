@@ -1,27 +1,28 @@
 //! Structured logs with `tracing`: level from `RUST_LOG` (default `info`), written to
-//! stdout by tracing-appender's background thread (lossless: a request waits only when its
-//! queue is full), leaving stderr for the one-line fatal error, if any.
-//! `CHATPASS_LOG_FORMAT=json` writes one JSON object per line: `timestamp`, `level`,
-//! `target`, `message` and the event's fields at the top, and `spans`, outermost first: the
-//! request's (`request_id`, `method`, `path`), then any inside it.
+//! stdout by a background thread in batches (`batched`: logging a line wakes no thread and
+//! makes no system call; a request waits only if 4 MiB of lines are queued), leaving stderr
+//! for the one-line fatal error, if any. `CHATPASS_LOG_FORMAT=json` writes one JSON object
+//! per line: `timestamp`, `level`, `target`, `message` and the event's fields at the top,
+//! and `spans`, outermost first: the request's (`request_id`, `method`, `path`), then any
+//! inside it.
+
+mod batched;
 
 use std::io::IsTerminal;
 
-use tracing_appender::non_blocking::{NonBlockingBuilder, WorkerGuard};
+pub use batched::Guard;
 use tracing_subscriber::{fmt, EnvFilter};
 
 use crate::config::LogFormat;
 
 /// Installs the subscriber. Keep the guard alive until exit: dropping it writes what is
-/// queued and stops the writer thread.
-pub fn init(format: LogFormat) -> WorkerGuard {
+/// queued. Fails only when the writer thread cannot be started.
+pub fn init(format: LogFormat) -> std::io::Result<Guard> {
     let filter = EnvFilter::try_from_default_env().unwrap_or_else(|_| {
         EnvFilter::new("info,sqlx=warn,tower_sessions=warn,tower_sessions_core=warn,axum_login=warn")
     });
-    // Lossless: a thread that logs waits when the queue is full, rather than dropping lines.
-    // The thread flushes after each batch it takes, so buffered, a batch is one write.
-    let stdout = std::io::BufWriter::with_capacity(64 * 1024, std::io::stdout());
-    let (writer, guard) = NonBlockingBuilder::default().lossy(false).finish(stdout);
+    // Lossless: a thread that logs waits when the queue is full (see `batched`).
+    let (writer, guard) = batched::spawn(std::io::stdout())?;
     // try_init: a test process may call this more than once.
     let _ = match format {
         LogFormat::Text => fmt()
@@ -40,5 +41,5 @@ pub fn init(format: LogFormat) -> WorkerGuard {
             .with_writer(writer)
             .try_init(),
     };
-    guard
+    Ok(guard)
 }
