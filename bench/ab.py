@@ -15,6 +15,7 @@ import argparse
 import json
 import statistics
 import tempfile
+import urllib.error
 from pathlib import Path
 
 import run
@@ -28,6 +29,18 @@ FIGURES = [
 ]
 
 
+def sign_in(app, db, tries=5):
+    """`run.signed_in`, tried again on a 408 or a time-out: on a core another process keeps
+    busy, the sign-up's hash (under `SCHED_IDLE`) may not finish within the request timeout."""
+    for attempt in range(tries):
+        try:
+            return run.signed_in(app, str(db), f"ab{attempt}", timeout=60)
+        except (urllib.error.HTTPError, TimeoutError) as e:
+            if attempt == tries - 1 or getattr(e, "code", 408) != 408:
+                raise
+            print(f"  sign-up attempt {attempt + 1}: {e}; again", flush=True)
+
+
 def one_round(binary, tmp, name, seconds):
     """A fresh server from `binary`: chat_token under load, then the flood; its figures."""
     run.BIN = Path(binary).resolve()
@@ -36,7 +49,7 @@ def one_round(binary, tmp, name, seconds):
     # Per-address limits lifted, as in `make bench`: the flood stands for many addresses.
     app = run.Chatpass(str(db), {"CHATPASS_LOGIN_FAILURES_PER_IP": "1000000"})
     try:
-        script = run.signed_in(app, str(db), "ab")
+        script = sign_in(app, db)
         run.wrk(app.url + "/api/chat_token", script, duration=1)  # warm-up, not counted
         token = run.wrk(app.url + "/api/chat_token", script, duration=seconds)
         flood = run.botnet_flood(app, script, str(db))
@@ -60,7 +73,7 @@ def spread(values):
     return (max(values) - min(values)) / middle if middle else 0.0
 
 
-def label(path, taken):
+def name_of(path, taken):
     """A candidate's name in the table: its file's name, or its folder's for `…/chatpass`."""
     p = Path(path)
     name = p.parent.name if p.name == "chatpass" and p.parent.name else p.name
@@ -81,7 +94,7 @@ def main():
     run.SITE = Path(args.site)
     binaries = {"baseline": args.baseline}
     for c in args.candidate:
-        binaries[label(c, binaries)] = c
+        binaries[name_of(c, binaries)] = c
     rounds = {name: [] for name in binaries}
     with tempfile.TemporaryDirectory() as tmp:
         for r in range(args.rounds):
