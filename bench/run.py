@@ -95,7 +95,7 @@ class Chatpass:
         self.proc.wait(timeout=30)
 
 
-def post(url, data, cookie=None):
+def post(url, data, cookie=None, timeout=10):
     body = "&".join(f"{k}={urllib.parse.quote(v)}" for k, v in data.items()).encode()
     origin = url.split("/", 3)[:3]
     req = urllib.request.Request(url, data=body, method="POST")
@@ -104,7 +104,7 @@ def post(url, data, cookie=None):
     req.add_header("Origin", "/".join(origin))
     if cookie:
         req.add_header("Cookie", cookie)
-    with urllib.request.urlopen(req, timeout=10) as r:
+    with urllib.request.urlopen(req, timeout=timeout) as r:
         set_cookie = r.headers.get("Set-Cookie", "")
         return r.status, set_cookie.split(";")[0]
 
@@ -217,9 +217,9 @@ class Postgres:
         subprocess.run([str(ROOT / "scripts/pg.sh"), "destroy", self.dir], check=False)
 
 
-def signed_in(app, tmp, name):
+def signed_in(app, tmp, name, timeout=10):
     """A signed-in session on `app` and a wrk script that asks for chat tokens with it."""
-    _, cookie = post(app.url + "/api/signup", {"email": f"{name}@example.com", "password": PASSWORD})
+    _, cookie = post(app.url + "/api/signup", {"email": f"{name}@example.com", "password": PASSWORD}, timeout=timeout)
     headers = {"Cookie": cookie, "Origin": app.url, "Accept": "application/json", "Content-Type": "application/x-www-form-urlencoded"}
     script = f"{tmp}/{name}-token.lua"
     wrk_script(script, "POST", headers)

@@ -1,9 +1,9 @@
 //! The log's writer: the threads that log append their lines to one in-memory queue, and
 //! one thread writes the queue out in batches, every [`EVERY`] (or sooner when a batch is
 //! large). Logging a line is a lock and a copy: it wakes no thread and makes no system
-//! call. (tracing-appender's writer, used before, woke its thread for nearly every line
-//! and wrote most lines on their own: on a busy instance that was a thread switch and a
-//! `write` per request.)
+//! call. (tracing-appender's lossless writer wakes its thread for nearly every line; in
+//! `bench/ab.py` that costs the botnet flood's chat_token p99 and peak RSS: see
+//! `bench/README.md`.)
 //!
 //! Lossless: when the queue holds [`FULL`] bytes (the sink cannot keep up), a thread that
 //! logs waits for the writer to take them. Dropping the [`Guard`] writes what is queued,
