@@ -7,15 +7,15 @@
 //!
 //! Hashes run on a fixed set of threads of our own (one per slot), not on tokio's
 //! blocking pool: the allocator keeps a freed 19 MiB block in the arena of the thread that
-//! freed it, so hashing on whichever of tokio's many blocking threads was free let the
-//! resident memory grow by 19 MiB per thread that ever hashed (105 -> 217 MiB in a login
-//! flood). With our own threads it is bounded by slots x 19 MiB.
+//! freed it, so hashing on whichever of tokio's many blocking threads is free lets resident
+//! memory grow by a block per thread that ever hashed. With our own threads it is bounded by
+//! slots x 19 MiB.
 //!
 //! The hashing threads run under Linux's `SCHED_IDLE` policy: a request thread that wakes
-//! up takes the core from a hash at once, instead of after the hash's time slice (about
-//! 3 ms, which was the p99 of every other request during a login flood). On an idle machine
-//! hashing runs at full speed all the same; on a core saturated by requests, hashes get
-//! only what is left, so logins wait (and get 429 after `QUEUE_TIMEOUT`) before anything
+//! up takes the core from a hash at once, not after the hash's time slice, so a login flood
+//! does not become every other request's p99 (`bench/README.md` has the A/B). On an idle
+//! machine hashing runs at full speed all the same; on a core saturated by requests, hashes
+//! get only what is left, so logins wait (and get 429 after `QUEUE_TIMEOUT`) before anything
 //! else does.
 
 use std::{

@@ -1,11 +1,11 @@
 //! The log's writer: the threads that log append their lines to one in-memory queue, and
-//! one thread writes the queue out in batches, every [`EVERY`] (or sooner when a batch is
+//! one thread writes the queue out in batches, every [`WRITE_INTERVAL`] (or sooner when a batch is
 //! large). Logging a line is a lock and a copy: it wakes no thread and makes no system
 //! call. (tracing-appender's lossless writer wakes its thread for nearly every line; in
 //! `bench/ab.py` that costs the botnet flood's chat_token p99 and peak RSS: see
 //! `bench/README.md`.)
 //!
-//! Lossless: when the queue holds [`FULL`] bytes (the sink cannot keep up), a thread that
+//! Lossless: when the queue holds [`QUEUE_LIMIT_BYTES`] bytes (the sink cannot keep up), a thread that
 //! logs waits for the writer to take them. Dropping the [`Guard`] writes what is queued,
 //! and the line of any thread waiting for room, and stops the thread; lines logged after
 //! that are dropped (as they are if the thread ever died).
@@ -20,26 +20,27 @@ use std::{
 use tracing_subscriber::fmt::MakeWriter;
 
 /// How long the writer lets a batch gather before it writes it (unless the queue grows to
-/// [`EARLY`] first): a line waits about this long, plus any write already under way.
-pub const EVERY: Duration = Duration::from_millis(20);
-/// A queue this large is written at once, without waiting for [`EVERY`].
-pub const EARLY: usize = 256 * 1024;
+/// [`WRITE_AT_BYTES`] first): a line waits about this long, plus any write already under way.
+pub const WRITE_INTERVAL: Duration = Duration::from_millis(20);
+/// A queue this large is written at once, without waiting for [`WRITE_INTERVAL`].
+pub const WRITE_AT_BYTES: usize = 256 * 1024;
 /// A queue this large makes the threads that log wait until the writer has taken it.
-pub const FULL: usize = 4 * 1024 * 1024;
+pub const QUEUE_LIMIT_BYTES: usize = 4 * 1024 * 1024;
 
 /// The `MakeWriter` for tracing's fmt layer: each event arrives as one `write` of its whole
 /// formatted line(s), so lines of different threads never interleave.
 #[derive(Clone)]
-pub struct Batched(Arc<Shared>);
+pub struct Batched(Arc<QueueAndSignals>);
 
 /// Keep it alive until exit: dropping it writes what is queued and stops the thread.
 #[must_use = "dropping the guard stops the log writer"]
 pub struct Guard {
-    shared: Arc<Shared>,
+    shared: Arc<QueueAndSignals>,
     thread: Option<JoinHandle<()>>,
 }
 
-struct Shared {
+/// The queue and the two condition variables its writer and its loggers wait on.
+struct QueueAndSignals {
     queue: Mutex<Queue>,
     /// The writer thread waits here: idle, or gathering a batch.
     writer: Condvar,
@@ -60,7 +61,7 @@ struct Queue {
     stopped: bool,
 }
 
-impl Shared {
+impl QueueAndSignals {
     fn lock(&self) -> MutexGuard<'_, Queue> {
         // A panic while holding the lock cannot leave the queue half-written (extend and
         // swap do not panic midway), so a poisoned lock is still a sound queue.
@@ -70,13 +71,13 @@ impl Shared {
 
 /// Starts the writer thread, writing to `sink`.
 pub fn spawn<W: Write + Send + 'static>(sink: W) -> io::Result<(Batched, Guard)> {
-    spawn_gathering(sink, EVERY)
+    spawn_gathering(sink, WRITE_INTERVAL)
 }
 
-/// [`spawn`] with a batch gathering for `every` instead of [`EVERY`].
+/// [`spawn`] with a batch gathering for `every` instead of [`WRITE_INTERVAL`].
 fn spawn_gathering<W: Write + Send + 'static>(sink: W, every: Duration) -> io::Result<(Batched, Guard)> {
-    let shared = Arc::new(Shared {
-        queue: Mutex::new(Queue { bytes: Vec::with_capacity(EARLY), ..Queue::default() }),
+    let shared = Arc::new(QueueAndSignals {
+        queue: Mutex::new(Queue { bytes: Vec::with_capacity(WRITE_AT_BYTES), ..Queue::default() }),
         writer: Condvar::new(),
         room: Condvar::new(),
     });
@@ -89,7 +90,7 @@ fn spawn_gathering<W: Write + Send + 'static>(sink: W, every: Duration) -> io::R
 
 /// Marks the writer stopped however its thread ends (a panic included), and lets out any
 /// thread waiting for room: their lines are then dropped rather than waited on forever.
-struct Stopped<'a>(&'a Shared);
+struct Stopped<'a>(&'a QueueAndSignals);
 
 impl Drop for Stopped<'_> {
     fn drop(&mut self) {
@@ -98,9 +99,9 @@ impl Drop for Stopped<'_> {
     }
 }
 
-fn run<W: Write>(shared: &Shared, mut sink: W, every: Duration) {
+fn run<W: Write>(shared: &QueueAndSignals, mut sink: W, every: Duration) {
     let _stopped = Stopped(shared);
-    let mut batch = Vec::with_capacity(EARLY);
+    let mut batch = Vec::with_capacity(WRITE_AT_BYTES);
     loop {
         {
             let mut queue = shared.lock();
@@ -115,7 +116,7 @@ fn run<W: Write>(shared: &Shared, mut sink: W, every: Duration) {
             }
             // Let the batch gather, unless it is already large or we are closing.
             let until = Instant::now() + every;
-            while queue.bytes.len() < EARLY && !queue.closing {
+            while queue.bytes.len() < WRITE_AT_BYTES && !queue.closing {
                 let left = until.saturating_duration_since(Instant::now());
                 if left.is_zero() {
                     break;
@@ -132,7 +133,7 @@ fn run<W: Write>(shared: &Shared, mut sink: W, every: Duration) {
         let _ = sink.write_all(&batch).and_then(|()| sink.flush());
         batch.clear();
         // A burst can leave a huge buffer behind: do not keep it.
-        batch.shrink_to(EARLY);
+        batch.shrink_to(WRITE_AT_BYTES);
     }
 }
 
@@ -147,14 +148,14 @@ impl Drop for Guard {
 }
 
 /// One thread's handle on the queue, for one event.
-pub struct Lines<'a>(&'a Shared);
+pub struct Lines<'a>(&'a QueueAndSignals);
 
 impl Write for Lines<'_> {
     fn write(&mut self, buf: &[u8]) -> io::Result<usize> {
         let shared = self.0;
         let mut queue = shared.lock();
         // Closing or not, the queue stays bounded: the writer drains it until nobody waits.
-        while queue.bytes.len() >= FULL && !queue.stopped {
+        while queue.bytes.len() >= QUEUE_LIMIT_BYTES && !queue.stopped {
             queue.waiting += 1;
             queue = shared.room.wait(queue).unwrap_or_else(PoisonError::into_inner);
             queue.waiting -= 1;
@@ -166,7 +167,7 @@ impl Write for Lines<'_> {
         queue.bytes.extend_from_slice(buf);
         // Wake the writer only when it sleeps with nothing queued, or when this line made
         // the batch large: never once per line.
-        let wake = queue.idle || (before < EARLY && queue.bytes.len() >= EARLY);
+        let wake = queue.idle || (before < WRITE_AT_BYTES && queue.bytes.len() >= WRITE_AT_BYTES);
         if wake {
             queue.idle = false;
         }
@@ -275,7 +276,7 @@ mod tests {
         let (writer, _guard) = spawn(sink).unwrap();
         for round in 0..3 {
             write_line(&writer, &format!("line {round}\n"));
-            // Generous: EVERY is 20 ms; a loaded CI machine may be slow to schedule.
+            // Generous: WRITE_INTERVAL is 20 ms; a loaded CI machine may be slow to schedule.
             let batch = batches.recv_timeout(Duration::from_secs(10)).expect("the line was written");
             assert_eq!(batch, format!("line {round}\n").into_bytes());
         }
@@ -284,15 +285,16 @@ mod tests {
     #[test]
     fn a_large_batch_is_written_without_waiting_for_the_interval() {
         let (sink, batches, _gate) = sink();
-        // A batch would gather for an hour: only reaching EARLY can get it written.
+        // A batch would gather for an hour: only reaching WRITE_AT_BYTES can get it written.
         let (writer, _guard) = spawn_gathering(sink, Duration::from_secs(3600)).unwrap();
         let line = "z".repeat(1023) + "\n";
-        let lines = EARLY / line.len();
+        let lines = WRITE_AT_BYTES / line.len();
         for _ in 0..lines {
             write_line(&writer, &line);
         }
-        let batch =
-            batches.recv_timeout(Duration::from_secs(30)).expect("a batch of EARLY bytes was written early");
+        let batch = batches
+            .recv_timeout(Duration::from_secs(30))
+            .expect("a batch of WRITE_AT_BYTES bytes was written early");
         assert_eq!(batch.len(), lines * line.len());
     }
 
@@ -308,9 +310,9 @@ mod tests {
         let logger = std::thread::spawn({
             let writer = writer.clone();
             move || {
-                // Three times FULL: more than the queue and the batch in the shut sink's
+                // Three times QUEUE_LIMIT_BYTES: more than the queue and the batch in the shut sink's
                 // hands can hold together.
-                for _ in 0..(3 * FULL / line.len()) {
+                for _ in 0..(3 * QUEUE_LIMIT_BYTES / line.len()) {
                     write_line(&writer, &line);
                 }
                 done_tx.send(()).unwrap();
@@ -324,7 +326,7 @@ mod tests {
         logger.join().unwrap();
         drop(guard);
         let total: usize = batches.try_iter().map(|b| b.len()).sum();
-        assert_eq!(total, "first\n".len() + 3 * FULL, "no byte lost");
+        assert_eq!(total, "first\n".len() + 3 * QUEUE_LIMIT_BYTES, "no byte lost");
     }
 
     #[test]
