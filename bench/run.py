@@ -179,7 +179,7 @@ def alternate(targets, connections=CONNECTIONS):
 
 def token_mint():
     env = dict(os.environ)
-    # Three runs, the median by the ratio to the HMAC floor (it moved 28-42% between runs).
+    # Three runs, the median by the ratio to the HMAC floor: the ratio moves from run to run.
     runs = [
         json.loads(
             subprocess.run(

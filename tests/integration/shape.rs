@@ -2,7 +2,9 @@
 //! pages resolves (to a file, and to a heading when it names one), the README stays a short
 //! way in, and no source file outgrows a sitting.
 
-use std::path::{Path, PathBuf};
+use std::path::PathBuf;
+
+use crate::common::source_files::rust_files;
 
 const README_LINES: usize = 300;
 const SOURCE_LINES: usize = 500;
@@ -119,22 +121,9 @@ fn the_readme_is_a_short_way_in() {
     );
 }
 
-fn sources(dir: &Path, found: &mut Vec<PathBuf>) {
-    for entry in std::fs::read_dir(dir).unwrap() {
-        let path = entry.unwrap().path();
-        if path.is_dir() {
-            sources(&path, found);
-        } else if path.extension().is_some_and(|e| e == "rs") {
-            found.push(path);
-        }
-    }
-}
-
 #[test]
 fn no_source_file_is_over_500_lines() {
-    let mut files = Vec::new();
-    sources(&root().join("src"), &mut files);
-    let long: Vec<String> = files
+    let long: Vec<String> = rust_files(&root().join("src"))
         .iter()
         .filter_map(|f| {
             let lines = std::fs::read_to_string(f).unwrap().lines().count();

@@ -2,7 +2,9 @@
 //! ARCHITECTURE.md's rule): this reads every file under `src/` and fails on a file
 //! elsewhere that runs SQL through sqlx or the crate's `with_pool!` / `with_tx!`.
 
-use std::path::{Path, PathBuf};
+use std::path::PathBuf;
+
+use crate::common::source_files::rust_files;
 
 /// What running SQL looks like in the source: sqlx's query builders and macros, and the
 /// crate's macros that run one query text on either database.
@@ -34,24 +36,11 @@ fn sql_calls(source: &str) -> Vec<String> {
         .collect()
 }
 
-/// Every `.rs` file under `dir`.
-fn rust_files(dir: &Path, out: &mut Vec<PathBuf>) {
-    for entry in std::fs::read_dir(dir).unwrap() {
-        let path = entry.unwrap().path();
-        if path.is_dir() {
-            rust_files(&path, out);
-        } else if path.extension().is_some_and(|e| e == "rs") {
-            out.push(path);
-        }
-    }
-}
-
 #[test]
 fn sql_lives_only_in_src_db() {
     let src = PathBuf::from(env!("CARGO_MANIFEST_DIR")).join("src");
     let db = src.join("db");
-    let mut files = Vec::new();
-    rust_files(&src, &mut files);
+    let files = rust_files(&src);
     let (mut inside, mut outside) = (0, Vec::new());
     for file in &files {
         let calls = sql_calls(&std::fs::read_to_string(file).unwrap());

@@ -10,6 +10,7 @@ pub mod fixtures;
 pub mod mail;
 pub mod postgres;
 pub mod process;
+pub mod source_files;
 pub mod user;
 
 pub use answers::{answer, app_error, bad_input};
