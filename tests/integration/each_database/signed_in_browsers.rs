@@ -1,7 +1,10 @@
 //! Signed-in browsers: the account's sessions listed by handle (never by id), ended one at
 //! a time or all but this one, and capped per account with the oldest ending first.
 
-use chatpass::db::Pool;
+use chatpass::db::{
+    sessions::{NewRow, SessionRow},
+    Pool,
+};
 
 use crate::common::fixtures::GOOD;
 use crate::common::{self, TestApp};
@@ -363,44 +366,20 @@ async fn sessions_started_at_the_same_moment_never_leave_more_than_the_cap() {
     let app = TestApp::spawn().await;
     assert_eq!(app.register("ann@example.com", GOOD).await.status(), 200);
     let user_id = common::count(&app.pool, "SELECT id FROM users").await;
-    let insert = format!(
-        "INSERT INTO {} (id, data, expiry_date, user_id, handle, created_at) VALUES ($1, $2, $3, $4, $5, $6)",
-        app.sessions_table()
-    );
     for round in 0..5 {
         let start = std::sync::Arc::new(tokio::sync::Barrier::new(30));
         let mut tasks = tokio::task::JoinSet::new();
         for n in 0..30 {
-            let (pool, insert, start) = (app.pool.clone(), insert.clone(), start.clone());
+            let (pool, start) = (app.pool.clone(), start.clone());
             tasks.spawn(async move {
                 let id = tower_sessions::session::Id::default();
                 let expiry = time::OffsetDateTime::now_utc() + time::Duration::hours(1);
                 let (handle, at) = (format!("{round:02}{n:030}"), chatpass::sessions::store::unix_ms());
                 start.wait().await;
-                let data = vec![0u8; 8];
-                match &pool {
-                    Pool::Sqlite(p) => sqlx::query(&insert)
-                        .bind(id.to_string())
-                        .bind(data)
-                        .bind(expiry)
-                        .bind(user_id)
-                        .bind(handle)
-                        .bind(at)
-                        .execute(p)
-                        .await
-                        .map(drop),
-                    Pool::Postgres(p) => sqlx::query(&insert)
-                        .bind(id.to_string())
-                        .bind(data)
-                        .bind(expiry)
-                        .bind(user_id)
-                        .bind(handle)
-                        .bind(at)
-                        .execute(p)
-                        .await
-                        .map(drop),
-                }
-                .expect("a session row");
+                let row =
+                    SessionRow { id: &id, data: &[0u8; 8], expiry_date: expiry, user_id: Some(user_id) };
+                let new = NewRow { handle, agent: None, created_at: at };
+                chatpass::db::sessions::insert_new(&pool, row, &new).await.expect("a session row");
                 chatpass::db::sessions::keep_newest(&pool, user_id, CAP as i64).await
             });
         }
