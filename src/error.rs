@@ -21,6 +21,11 @@ pub enum AppError {
     /// 401: the request carries no live session.
     #[error("You are not signed in.")]
     NotSignedIn,
+    /// 401: the `Authorization` header names no live device token (unknown, revoked,
+    /// malformed, another scheme, or sent twice); answered with RFC 6750's
+    /// `WWW-Authenticate: Bearer error="invalid_token"`.
+    #[error("This device token is not valid: sign the device in again.")]
+    InvalidToken,
     /// 403: the signed-in user has not proven their email yet.
     #[error("Confirm your email first: open the link we mailed you, or ask for a new one.")]
     EmailUnverified,
@@ -28,6 +33,10 @@ pub enum AppError {
     /// is another account's: the answer is the same).
     #[error("That browser is signed out already.")]
     UnknownSession,
+    /// 404: the account has no device by that id (revoked already, or another account's:
+    /// the answer is the same).
+    #[error("That device is disconnected already.")]
+    UnknownDevice,
     /// 409: sign-up with an email that has an account (only with email verification off).
     #[error("An account with this email already exists.")]
     EmailTaken,
@@ -65,9 +74,9 @@ impl AppError {
     pub fn status(&self) -> u16 {
         match self {
             AppError::BadInput { .. } => 400,
-            AppError::BadCredentials | AppError::NotSignedIn => 401,
+            AppError::BadCredentials | AppError::NotSignedIn | AppError::InvalidToken => 401,
             AppError::EmailUnverified => 403,
-            AppError::UnknownSession => 404,
+            AppError::UnknownSession | AppError::UnknownDevice => 404,
             AppError::EmailTaken | AppError::AlreadyConfirmed => 409,
             AppError::RateLimited { .. } => 429,
             AppError::Unavailable => 503,

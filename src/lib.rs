@@ -6,10 +6,13 @@
 pub mod app;
 pub mod auth;
 pub mod chat;
+pub mod devices;
 pub mod error;
 pub mod pages;
 pub mod token;
 
+#[cfg(feature = "ssr")]
+pub mod caller;
 #[cfg(feature = "ssr")]
 pub mod config;
 #[cfg(feature = "ssr")]

@@ -48,6 +48,10 @@ pub fn login(result: &'static str) {
     ::metrics::counter!("chatpass_logins_total", "result" => result).increment(1);
 }
 
+pub fn device_connected() {
+    ::metrics::counter!("chatpass_devices_connected_total").increment(1);
+}
+
 pub fn signup() {
     ::metrics::counter!("chatpass_signups_total").increment(1);
 }

@@ -168,8 +168,20 @@ pub async fn resend_verification() -> Result<ResendOutcome, AppError> {
 }
 
 pub async fn login(email: String, password: String, next: Option<String>) -> Result<(), AppError> {
-    let email = Email::parse(&email)?;
-    let password = Password::parse(&password)?;
+    let (user, mut auth) = check_credentials(&email, &password).await?;
+    start_session(&mut auth, &user).await?;
+    crate::metrics::login("ok");
+    tracing::info!(user.id = user.id, "logged in");
+    leptos_axum::redirect(&safe_next(next.as_deref()));
+    Ok(())
+}
+
+/// An email and password checked as a login checks them, without signing anything in: the
+/// failed-login limits count the attempt first, an unknown email costs the same hashing as
+/// a wrong password, and both get the one message. The account, and this request's auth session.
+pub async fn check_credentials(email: &str, password: &str) -> Result<(users::User, AuthSession), AppError> {
+    let email = Email::parse(email)?;
+    let password = Password::parse(password)?;
     let failed_logins = &limits()?.failed_logins;
     let ip = client_ip().await;
     let attempt = failed_logins.count_attempt(email.as_str(), ip, unix_now()).await.inspect_err(|e| {
@@ -177,7 +189,7 @@ pub async fn login(email: String, password: String, next: Option<String>) -> Res
             crate::metrics::login("limited");
         }
     })?;
-    let mut auth = auth_session().await?;
+    let auth = auth_session().await?;
     let checked = auth.authenticate(Credentials { email, password }).await.map_err(|e| match e {
         axum_login::Error::Backend(BackendError(e)) => e,
         axum_login::Error::Session(e) => session_error(e),
@@ -195,11 +207,7 @@ pub async fn login(email: String, password: String, next: Option<String>) -> Res
         return Err(AppError::BadCredentials);
     };
     failed_logins.password_was_right(attempt).await?;
-    start_session(&mut auth, &user).await?;
-    crate::metrics::login("ok");
-    tracing::info!(user.id = user.id, "logged in");
-    leptos_axum::redirect(&safe_next(next.as_deref()));
-    Ok(())
+    Ok((user, auth))
 }
 
 pub async fn logout() -> Result<(), AppError> {

@@ -67,7 +67,7 @@ pub async fn reset_link_is_live(pool: &Pool, token_hash: &str, now: i64) -> Resu
 }
 
 /// The writes every password change shares, inside `tx`: every unused link of the user is
-/// voided, every session ends (the caller signs this browser in again), and the owner is
+/// voided, every session and device token ends (the caller signs this browser in again), and the owner is
 /// told (once per [`CHANGED_NOTICE_WINDOW_SECS`]: a burst of changes is one notice).
 async fn after_password_change(
     tx: &mut Tx,
@@ -78,6 +78,7 @@ async fn after_password_change(
 ) -> Result<(), AppError> {
     email_tokens::void_all(tx, user.id, now).await?;
     db::sessions::delete_for_user(tx, user.id).await?;
+    db::device_tokens::revoke_all(tx, user.id).await?;
     let kind = messages::MailKind::PasswordChanged.as_str();
     if outbox::queued_since(tx, user.id, kind, now - CHANGED_NOTICE_WINDOW_SECS).await? == 0 {
         let notice = messages::password_changed(&mailer.origin, &user.email, how);
@@ -140,8 +141,8 @@ pub async fn change_password(
     Ok(Some(changed))
 }
 
-/// Deletes `user_id` with their sessions, links and unsent mail (one statement: the
-/// rest cascades). False when they were already gone.
+/// Deletes `user_id` with their sessions, device tokens, links and unsent mail (one
+/// statement: the rest cascades). False when they were already gone.
 pub async fn delete_account(pool: &Pool, user_id: i64) -> Result<bool, AppError> {
     let mut tx = pool.begin().await?;
     let deleted = users::delete(&mut tx, user_id).await?;

@@ -26,6 +26,8 @@ mod user_info;
 #[cfg(feature = "ssr")]
 mod verification;
 
+#[cfg(feature = "ssr")]
+pub use handlers::check_credentials;
 pub use next::{safe_next, AFTER_LOGIN};
 pub use outcome::{ForgotOutcome, ResendOutcome, SignupOutcome};
 pub use user_info::{AccountInfo, DisplayNameInfo, UserInfo};

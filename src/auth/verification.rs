@@ -177,6 +177,8 @@ pub async fn verify(
     };
     email_tokens::void_all(&mut tx, user.id, now).await?;
     db::sessions::delete_for_user(&mut tx, user.id).await?;
+    // Whoever had the account before its owner proved the address loses its apps too.
+    db::device_tokens::revoke_all(&mut tx, user.id).await?;
     let notice = messages::email_confirmed(&mailer.origin, &user.email, &messages::utc_time(now));
     mailer.enqueue(&mut tx, &notice, Some(user.id), now).await?;
     tx.commit().await?;

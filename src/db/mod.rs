@@ -8,6 +8,7 @@ mod migrations;
 mod open;
 mod pool;
 
+pub mod device_tokens;
 pub mod email_tokens;
 pub mod login_failures;
 pub mod outbox;

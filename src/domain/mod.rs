@@ -4,11 +4,13 @@
 //!
 //! One file per type; each keeps its own bounds and tests.
 
+mod device_name;
 mod display_name;
 mod email;
 mod identity;
 mod password;
 
+pub use device_name::{DeviceName, DEVICE_NAME_MAX_CHARS};
 pub use display_name::{DisplayName, DisplayNameError, DISPLAY_NAME_FALLBACK, DISPLAY_NAME_MAX_CHARS};
 pub use email::{Email, EMAIL_MAX_BYTES};
 pub use identity::Identity;

@@ -4,6 +4,11 @@
 
 use axum::http::{header, HeaderMap, Method};
 
+/// The routes apps call (natively, or from a web app on an origin in `CHATPASS_CORS_ORIGINS`):
+/// the only ones that take `Authorization: Bearer`, and the only ones CORS opens. On them a
+/// request with an `Authorization` header, or from a listed origin, is never signed in by a cookie.
+pub const APP_ROUTES: [&str; 3] = ["/api/chat_token", "/api/device_tokens", "/api/revoke_device_token"];
+
 /// The origin this site is served from: `CHATPASS_PUBLIC_URL` when set, else derived
 /// from each request's `Host`.
 #[derive(Clone, Debug)]

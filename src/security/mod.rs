@@ -9,7 +9,7 @@ mod layer;
 mod random;
 mod request_id;
 
-pub use cross_site::{cross_site_reason, OwnOrigin};
+pub use cross_site::{cross_site_reason, OwnOrigin, APP_ROUTES};
 pub use headers::page_csp;
 pub use layer::{refuse_cross_site_and_set_headers, SiteSecurity};
 pub use random::{hex, random_hex};

@@ -61,6 +61,10 @@ pub(super) async fn server_fn_error_status(response: Response) -> Response {
         if let Some(seconds) = retry_after {
             parts.headers.insert(header::RETRY_AFTER, HeaderValue::from(seconds));
         }
+        if error == AppError::InvalidToken {
+            let challenge = HeaderValue::from_static(r#"Bearer error="invalid_token""#);
+            parts.headers.insert(header::WWW_AUTHENTICATE, challenge);
+        }
     }
     Response::from_parts(parts, Body::from(bytes))
 }

@@ -15,6 +15,7 @@ use leptos_axum::{generate_route_list, LeptosRoutes};
 use tower::ServiceBuilder;
 use tower_http::{
     compression::CompressionLayer,
+    cors::{AllowOrigin, CorsLayer},
     trace::{DefaultOnResponse, TraceLayer},
 };
 use tracing::Level;
@@ -40,8 +41,12 @@ use crate::{
 /// ([`identify_bound_and_measure`], `security::refuse_cross_site_and_set_headers`,
 /// [`require_login_and_set_statuses`]), and each group is one `ServiceBuilder`, boxed once per route.
 pub(super) fn router(state: AppState, features: FeatureState, config: &Config) -> Router {
-    let site =
-        Arc::new(SiteSecurity { own: OwnOrigin(config.public_origin.clone()), https: config.is_https() });
+    let cors_origins: Vec<String> = Vec::new(); // CORS_ORIGINS_PLACEHOLDER
+    let site = Arc::new(SiteSecurity {
+        own: OwnOrigin(config.public_origin.clone()),
+        https: config.is_https(),
+        cors_origins: cors_origins.clone(),
+    });
     let routes = route_list();
     let (pool, hasher) = (state.pool.clone(), state.hasher.clone());
     let readiness = Readiness { pool: pool.clone(), mailer: features.mailer.clone() };
@@ -97,7 +102,30 @@ pub(super) fn router(state: AppState, features: FeatureState, config: &Config) -
                     .on_response(DefaultOnResponse::new().level(Level::DEBUG)),
             )
             .layer(CompressionLayer::new())
-            .layer(middleware::from_fn_with_state(site, security::refuse_cross_site_and_set_headers)),
+            .layer(middleware::from_fn_with_state(site, security::refuse_cross_site_and_set_headers))
+            .option_layer(cors_for_apps(cors_origins)),
+    )
+}
+
+/// CORS on the routes apps call, for the origins `CHATPASS_CORS_ORIGINS` lists (none: no
+/// layer). Preflights and answers name the asking origin only when it is listed, allow the
+/// `Authorization` and `Content-Type` headers, and never credentials: cookies stay same-site.
+fn cors_for_apps(origins: Vec<String>) -> Option<CorsLayer> {
+    use axum::http::{header, HeaderValue, Method};
+    if origins.is_empty() {
+        return None;
+    }
+    let listed: Vec<HeaderValue> = origins.iter().filter_map(|o| HeaderValue::from_str(o).ok()).collect();
+    let allowed = AllowOrigin::predicate(move |origin, parts| {
+        security::APP_ROUTES.contains(&parts.uri.path()) && listed.contains(origin)
+    });
+    Some(
+        CorsLayer::new()
+            .allow_origin(allowed)
+            .allow_methods([Method::GET, Method::POST])
+            .allow_headers([header::AUTHORIZATION, header::CONTENT_TYPE])
+            .expose_headers([header::RETRY_AFTER, header::WWW_AUTHENTICATE])
+            .max_age(std::time::Duration::from_secs(600)),
     )
 }
 

@@ -37,15 +37,17 @@ pub async fn chat_token() -> Result<IssuedChatToken, AppError> {
 }
 
 /// The identity is the user's stored email (or, with `CHATPASS_CHAT_IDENTITY=user-id`,
-/// their opaque id), from the session: nothing in the request can change it.
+/// their opaque id), from the account the session or device token belongs to: nothing in
+/// the request can change it.
 #[cfg(feature = "ssr")]
 async fn issue_for_session() -> Result<IssuedChatToken, AppError> {
     use crate::config::{AccountSettings, ChatIdentity, Verification};
-    use crate::{domain::Identity, state::auth_session, state::feature_state};
+    use crate::{domain::Identity, state::feature_state};
 
     let issuer = feature_state::<std::sync::Arc<super::issuer::TokenIssuer>>()?;
     let accounts = feature_state::<AccountSettings>()?;
-    let user = auth_session().await?.user.ok_or(AppError::NotSignedIn)?;
+    // A device token's account, else the session's: the credential names no identity.
+    let user = crate::caller::account().await?;
     if accounts.verification == Verification::Required && user.email_verified_at.is_none() {
         tracing::info!(user.id = user.id, "chat token refused: email not verified");
         return Err(AppError::EmailUnverified);

@@ -13,6 +13,7 @@ mod common;
 mod each_database {
     mod accounts;
     mod chat_token;
+    mod device_tokens;
     mod display_name;
     mod form_errors;
     mod health;
