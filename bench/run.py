@@ -226,6 +226,19 @@ def signed_in(app, tmp, name, timeout=10):
     return script
 
 
+def device_token_script(app, tmp, name):
+    """A device token for the user `signed_in` made (POST /api/device_tokens, as an app signs
+    in) and a wrk script that asks for chat tokens with it: a bearer, no cookie, no Origin."""
+    body = urllib.parse.urlencode({"email": f"{name}@example.com", "password": PASSWORD, "device_name": "bench"}).encode()
+    req = urllib.request.Request(app.url + "/api/device_tokens", data=body, method="POST")
+    req.add_header("Content-Type", "application/x-www-form-urlencoded")
+    with urllib.request.urlopen(req, timeout=10) as r:
+        device_token = json.loads(r.read())["device_token"]
+    script = f"{tmp}/{name}-device.lua"
+    wrk_script(script, "POST", {"Authorization": f"Bearer {device_token}", "Accept": "application/json"})
+    return script
+
+
 class Floor:
     """bench/floor: the same token minted by a bare axum server, no session (the stack's floor)."""
 
@@ -306,9 +319,11 @@ def http_and_flood(tmp):
         app = Chatpass(f"{tmp}", {"CHATPASS_LOGIN_FAILURES_PER_IP": "1000000"})
         try:
             token = signed_in(app, tmp, "bench")
+            device = device_token_script(app, tmp, "bench")
             results.update(alternate({
                 "floor": (floor.url + "/api/chat_token", f"{tmp}/floor.lua"),
                 "chat_token": (app.url + "/api/chat_token", token),
+                "device_token": (app.url + "/api/chat_token", device),
                 "node_token": (node.url + "/token", node.script),
                 "healthz": (app.url + "/healthz", None),
             }))
@@ -449,6 +464,7 @@ def main():
     vs_floor = h["chat_token"]["rps"] / h["floor"]["rps"]
     pg_vs_floor = p["chat_token"]["rps"] / p["floor"]["rps"]
     vs_node = h["chat_token"]["rps"] / h["node_token"]["rps"]
+    device_vs_cookie = h["device_token"]["rps"] / h["chat_token"]["rps"]
     budgets = [
         ("mint >= 50x twilio-node", r["token_mint"]["vs_node"] >= 50, f'{r["token_mint"]["vs_node"]:.1f}x'),
         ("mint >= 5x twilio-python", r["token_mint"]["vs_python"] >= 5, f'{r["token_mint"]["vs_python"]:.1f}x'),
@@ -456,6 +472,8 @@ def main():
         ("chat_token >= 25% of the session-less floor (SQLite, pinned)", vs_floor >= 0.25, f"{100 * vs_floor:.1f}%"),
         ("chat_token >= 15x the Node/Express server (SQLite, pinned)", vs_node >= 15, f"{vs_node:.1f}x"),
         ("PostgreSQL: chat_token >= 15% of the floor", pg_vs_floor >= 0.15, f"{100 * pg_vs_floor:.1f}%"),
+        ("chat_token with a device token >= 50% of with a cookie (SQLite, same run)", device_vs_cookie >= 0.5 and h["device_token"]["errors"] == 0,
+         f"{100 * device_vs_cookie:.0f}%"),
         ("chat_token: zero errors (SQLite and PostgreSQL)", h["chat_token"]["errors"] == 0 and p["chat_token"]["errors"] == 0,
          f'{h["chat_token"]["errors"]} / {p["chat_token"]["errors"]}'),
         ("botnet flood: chat_token p99 <= 4x unloaded", f["p99_ratio"] <= 4, f'{f["p99_ratio"]:.1f}x'),
@@ -477,6 +495,7 @@ def main():
     print(f"| HTTP below: server pinned to core {SERVER_CPU}, wrk -t1 -c{CONNECTIONS} on core {LOAD_CPU}, {ROUNDS} alternating rounds of {ROUND_SECONDS} s, median round | | | |")
     for label, x, key in [
         ("POST /api/chat_token, SQLite", h, "chat_token"),
+        ("POST /api/chat_token with a device token (Bearer), SQLite", h, "device_token"),
         ("POST /api/chat_token, PostgreSQL", p, "chat_token"),
         ("session-less floor (bench/floor, same token)", h, "floor"),
         ("GET /healthz (chatpass's layers)", h, "healthz"),
@@ -484,6 +503,7 @@ def main():
     ]:
         y = x[key]
         print(f"| {label} | {y['rps']:,.0f} req/s, p50 {y['p50_ms']:.2f} ms, p99 {y['p99_ms']:.2f} ms, {y['errors']} errors | floor {x['floor']['rps']:,.0f} req/s | {100 * y['rps'] / x['floor']['rps']:.1f}% of the floor |")
+    print(f"| chat_token with a device token against with a cookie, same run | {h['device_token']['rps']:,.0f} req/s | cookie {h['chat_token']['rps']:,.0f} req/s | {device_vs_cookie:.2f}x |")
     print(f"| chat_token against Node, same run | {h['chat_token']['rps']:,.0f} req/s | Node {h['node_token']['rps']:,.0f} req/s | {vs_node:.1f}x |")
     print(f"| peak RSS | chatpass {h['chatpass_peak_rss_mib']:.0f} MiB (PostgreSQL {p['chatpass_peak_rss_mib']:.0f} MiB) | Node {h['node_peak_rss_mib']:.0f} MiB | |")
     print(f"| botnet flood (64 conns, random unknown emails, 20 s): chat_token p99 | {f['loaded_p99_ms']:.2f} ms | unloaded {f['unloaded_p99_ms']:.2f} ms | {f['p99_ratio']:.1f}x |")

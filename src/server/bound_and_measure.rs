@@ -63,6 +63,9 @@ fn route_label(path: &str) -> &'static str {
         "/api/sessions",
         "/api/end_session",
         "/api/end_other_sessions",
+        "/api/device_tokens",
+        "/api/connect_device",
+        "/api/revoke_device_token",
     ];
     if let Some(known) = ROUTES.iter().find(|r| **r == path) {
         return known;
