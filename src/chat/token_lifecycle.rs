@@ -70,7 +70,7 @@ impl TokenLifecycle {
     async fn fetch_token(self) -> Option<IssuedChatToken> {
         let (view, mut delay_ms) = (self.view, 1000);
         while !view.signed_out.get_untracked() {
-            match chat_token().await {
+            match chat_token(None).await {
                 Ok(token) => {
                     view.token_expires_local.set(now_secs() + u64::from(token.ttl));
                     view.token_json.set(token_parts(&token.token));
