@@ -29,22 +29,48 @@ pub struct IssuedChatToken {
     pub demo: bool,
 }
 
+/// The `platform` field as sent, `None` only when it is left out. Not a plain
+/// `Option<String>`: the form codec reads `platform=` as `None` too, and an empty name is
+/// refused, not taken for `web`. JSON's `null` is left out.
+#[derive(Debug, Clone, Default, PartialEq, Eq, Serialize)]
+#[serde(transparent)]
+pub struct PlatformField(pub Option<String>);
+
+impl<'de> Deserialize<'de> for PlatformField {
+    fn deserialize<D: serde::Deserializer<'de>>(deserializer: D) -> Result<Self, D::Error> {
+        struct Sent;
+        impl serde::de::Visitor<'_> for Sent {
+            type Value = PlatformField;
+            fn expecting(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
+                f.write_str("a platform name")
+            }
+            fn visit_str<E>(self, name: &str) -> Result<PlatformField, E> {
+                Ok(PlatformField(Some(name.to_string())))
+            }
+            fn visit_unit<E>(self) -> Result<PlatformField, E> {
+                Ok(PlatformField(None))
+            }
+        }
+        deserializer.deserialize_any(Sent)
+    }
+}
+
 /// Issues a Twilio Access Token with a Chat grant for the signed-in user: 401 without a
-/// session, 403 for an email nobody has proven yet. `platform` (`ios`, `android`, …; none
-/// is `web`) chooses only the grant's push credential.
+/// session, 403 for an email nobody has proven yet. `platform` (`ios`, `android`, …; left
+/// out, `web`) chooses only the grant's push credential.
 #[server(prefix = "/api", endpoint = "chat_token")]
-pub async fn chat_token(platform: Option<String>) -> Result<IssuedChatToken, AppError> {
+pub async fn chat_token(#[server(default)] platform: PlatformField) -> Result<IssuedChatToken, AppError> {
     issue_for_session(platform).await
 }
 
 /// The identity is the user's stored email (or, with `CHATPASS_CHAT_IDENTITY=user-id`,
 /// their opaque id), from the session: nothing in the request can change it.
 #[cfg(feature = "ssr")]
-async fn issue_for_session(platform: Option<String>) -> Result<IssuedChatToken, AppError> {
+async fn issue_for_session(platform: PlatformField) -> Result<IssuedChatToken, AppError> {
     use crate::config::{AccountSettings, ChatIdentity, Verification};
     use crate::{domain::Identity, domain::Platform, state::auth_session, state::feature_state};
 
-    let platform = platform.as_deref().map(Platform::parse).transpose()?;
+    let platform = platform.0.as_deref().map(Platform::parse).transpose()?;
     let issuer = feature_state::<std::sync::Arc<super::issuer::TokenIssuer>>()?;
     let grant = issuer
         .grant_for(platform.as_ref())
@@ -78,4 +104,19 @@ async fn issue_for_session(platform: Option<String>) -> Result<IssuedChatToken, 
         region: issuer.region.clone(),
         demo,
     })
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn a_json_platform_left_out_or_null_is_none_and_any_string_is_sent() {
+        let platform = |json: &str| serde_json::from_str::<ChatToken>(json).unwrap().platform.0;
+        assert_eq!(platform("{}"), None);
+        assert_eq!(platform(r#"{"platform":null}"#), None);
+        assert_eq!(platform(r#"{"platform":""}"#).as_deref(), Some(""));
+        assert_eq!(platform(r#"{"platform":"ios"}"#).as_deref(), Some("ios"));
+        assert!(serde_json::from_str::<ChatToken>(r#"{"platform":7}"#).is_err());
+    }
 }

@@ -15,7 +15,7 @@ pub mod issuer;
 
 #[cfg(feature = "ssr")]
 pub use access_token::{AccessToken, ChatGrant, SignedToken, SigningKey, TokenError};
-pub use chat_token::{chat_token, ChatToken, IssuedChatToken};
+pub use chat_token::{chat_token, ChatToken, IssuedChatToken, PlatformField};
 #[cfg(feature = "ssr")]
 pub use issuer::{Mode, TokenIssuer};
 
