@@ -15,7 +15,7 @@ use wasm_bindgen::JsValue;
 use super::browser::{now_secs, on_wake, show_failure, token_parts};
 use super::sdk::{self, Client};
 use super::state::{token_retry_words, ChatView, Connection, Wake};
-use crate::{error::AppError, token::chat_token, token::IssuedChatToken};
+use crate::{error::AppError, token::chat_token, token::IssuedChatToken, token::PlatformField};
 
 /// The current client and the two jobs that replace it. `Copy`: every handler holds one.
 #[derive(Clone, Copy)]
@@ -70,7 +70,7 @@ impl TokenLifecycle {
     async fn fetch_token(self) -> Option<IssuedChatToken> {
         let (view, mut delay_ms) = (self.view, 1000);
         while !view.signed_out.get_untracked() {
-            match chat_token().await {
+            match chat_token(PlatformField::default()).await {
                 Ok(token) => {
                     view.token_expires_local.set(now_secs() + u64::from(token.ttl));
                     view.token_json.set(token_parts(&token.token));

@@ -6,6 +6,7 @@
 
 use std::{net::SocketAddr, path::PathBuf, str::FromStr, time::Duration};
 
+pub mod cors;
 mod database;
 pub mod limits;
 pub mod mail;
@@ -13,6 +14,7 @@ mod parse;
 pub mod proxies;
 pub mod twilio;
 
+pub use cors::CorsOrigins;
 pub use database::{parse_database_url, Database, DEFAULT_DATABASE_URL};
 pub use limits::{Budget, LimitSettings};
 pub use mail::{
@@ -45,6 +47,8 @@ pub struct Config {
     pub accounts: AccountSettings,
     /// Proxies whose `X-Forwarded-For` names the client (`CHATPASS_TRUSTED_PROXIES`).
     pub trusted_proxies: TrustedProxies,
+    /// Other web origins that may call the token routes (`CHATPASS_CORS_ORIGINS`); empty: none.
+    pub cors_origins: CorsOrigins,
     /// How log lines are written (`CHATPASS_LOG_FORMAT`).
     pub log_format: LogFormat,
     /// Where `/metrics` is served (`CHATPASS_METRICS_ADDR`); `None`: no metrics.
@@ -111,11 +115,13 @@ pub const SETTINGS: &[&str] = &[
     "CHATPASS_TRUSTED_PROXIES",
     "CHATPASS_LOG_FORMAT",
     "CHATPASS_METRICS_ADDR",
+    "CHATPASS_CORS_ORIGINS",
     "TWILIO_ACCOUNT_SID",
     "TWILIO_API_KEY",
     "TWILIO_API_SECRET",
     "TWILIO_CHAT_SERVICE_SID",
     "TWILIO_PUSH_CREDENTIAL_SID",
+    "TWILIO_PUSH_CREDENTIALS",
     "TWILIO_REGION",
 ];
 
@@ -247,6 +253,8 @@ impl Config {
             Some(raw) => TrustedProxies::parse("CHATPASS_TRUSTED_PROXIES", &raw)?,
             None => TrustedProxies::default(),
         };
+        let cors_origins =
+            get("CHATPASS_CORS_ORIGINS").map(|raw| CorsOrigins::parse(&raw)).transpose()?.unwrap_or_default();
         let log_format = match get("CHATPASS_LOG_FORMAT").as_deref().map(str::trim) {
             None | Some("text") => LogFormat::Text,
             Some("json") => LogFormat::Json,
@@ -265,6 +273,7 @@ impl Config {
             mail,
             accounts,
             trusted_proxies,
+            cors_origins,
             log_format,
             metrics_addr,
         })
@@ -397,6 +406,16 @@ mod tests {
                 }
             }
         }
+    }
+
+    #[test]
+    fn cors_origins_are_none_by_default_and_parsed_when_set() {
+        assert!(parse(&[]).unwrap().cors_origins.is_empty());
+        assert!(parse(&[("CHATPASS_CORS_ORIGINS", "")]).unwrap().cors_origins.is_empty());
+        let config = parse(&[("CHATPASS_CORS_ORIGINS", "HTTPS://App.Example.com:443")]).unwrap();
+        assert_eq!(config.cors_origins.to_vec(), ["https://app.example.com"]);
+        let error = parse(&[("CHATPASS_CORS_ORIGINS", "https://*.example.com")]).unwrap_err();
+        assert_eq!(error.var, "CHATPASS_CORS_ORIGINS");
     }
 
     #[test]

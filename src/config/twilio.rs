@@ -1,6 +1,6 @@
 //! The Twilio settings: all four account values, or none (demo mode), plus the token's
-//! region and lifetime. Each SID is checked for its prefix and 32 hex digits; the secret
-//! is never echoed in an error.
+//! region, lifetime and push credentials. Each SID is checked for its prefix and 32 hex
+//! digits; the secret is never echoed in an error.
 
 use secrecy::{ExposeSecret, SecretString};
 
@@ -40,7 +40,10 @@ pub struct TwilioAccount {
     pub api_key_sid: String,
     pub api_secret: SecretString,
     pub chat_service_sid: String,
+    /// `TWILIO_PUSH_CREDENTIAL_SID`: the push credential of `web` (and of no platform).
     pub push_credential_sid: Option<String>,
+    /// `TWILIO_PUSH_CREDENTIALS`: each named platform's push credential, in the order given.
+    pub push_credentials: Vec<(String, String)>,
 }
 
 impl std::fmt::Debug for TwilioAccount {
@@ -51,6 +54,7 @@ impl std::fmt::Debug for TwilioAccount {
             .field("api_secret", &"[redacted]")
             .field("chat_service_sid", &self.chat_service_sid)
             .field("push_credential_sid", &self.push_credential_sid)
+            .field("push_credentials", &self.push_credentials)
             .finish()
     }
 }
@@ -119,8 +123,9 @@ fn parse_account(get: &dyn Fn(&str) -> Option<String>) -> Result<Option<TwilioAc
     let values: Vec<Option<String>> = REQUIRED.iter().map(|v| get(v)).collect();
     let set = values.iter().filter(|v| v.as_deref().is_some_and(|s| !s.is_empty())).count();
     if set == 0 {
-        if let Some(var) =
-            ["TWILIO_PUSH_CREDENTIAL_SID"].into_iter().find(|v| get(v).is_some_and(|s| !s.is_empty()))
+        if let Some(var) = ["TWILIO_PUSH_CREDENTIAL_SID", "TWILIO_PUSH_CREDENTIALS"]
+            .into_iter()
+            .find(|v| get(v).is_some_and(|s| !s.is_empty()))
         {
             return Err(ConfigError::new(var, "is set but the four Twilio values are not"));
         }
@@ -150,13 +155,65 @@ fn parse_account(get: &dyn Fn(&str) -> Option<String>) -> Result<Option<TwilioAc
         .filter(|s| !s.is_empty())
         .map(|raw| parse_sid("TWILIO_PUSH_CREDENTIAL_SID", &raw, "CR"))
         .transpose()?;
+    let push_credentials = get("TWILIO_PUSH_CREDENTIALS")
+        .map(|raw| parse_push_credentials(&raw))
+        .transpose()?
+        .unwrap_or_default();
     Ok(Some(TwilioAccount {
         account_sid,
         api_key_sid,
         api_secret: SecretString::from(secret),
         chat_service_sid,
         push_credential_sid,
+        push_credentials,
     }))
+}
+
+/// The longest platform name (the same bound as `domain::Platform`, which requests are parsed into).
+pub const PLATFORM_NAME_MAX: usize = 32;
+
+/// `TWILIO_PUSH_CREDENTIALS`: `name=CR…` pairs separated by commas (`ios=CR…,android=CR…`),
+/// each name 1–32 of `a-z`, `0-9`, `-`, once. Empty: none.
+pub fn parse_push_credentials(raw: &str) -> Result<Vec<(String, String)>, ConfigError> {
+    const VAR: &str = "TWILIO_PUSH_CREDENTIALS";
+    if raw.is_empty() {
+        return Ok(Vec::new());
+    }
+    if raw.chars().any(char::is_whitespace) {
+        return Err(ConfigError::new(VAR, "contains whitespace; write name=CR…,name=CR… without spaces"));
+    }
+    let mut pairs: Vec<(String, String)> = Vec::new();
+    for (at, entry) in raw.split(',').enumerate() {
+        let n = at + 1;
+        if entry.is_empty() {
+            return Err(ConfigError::new(VAR, format!("entry {n} is empty; remove the extra comma")));
+        }
+        let Some((name, sid)) = entry.split_once('=') else {
+            return Err(ConfigError::new(VAR, format!("entry {n} has no `=`; write name=CR…")));
+        };
+        let name_ok = (1..=PLATFORM_NAME_MAX).contains(&name.len())
+            && name.bytes().all(|b| b.is_ascii_lowercase() || b.is_ascii_digit() || b == b'-');
+        if !name_ok {
+            return Err(ConfigError::new(
+                VAR,
+                format!("entry {n}'s name must be 1-{PLATFORM_NAME_MAX} of a-z, 0-9 and -"),
+            ));
+        }
+        if name == "web" {
+            return Err(ConfigError::new(
+                VAR,
+                "cannot name web: web's push credential is TWILIO_PUSH_CREDENTIAL_SID; set it there",
+            ));
+        }
+        if pairs.iter().any(|(seen, _)| seen == name) {
+            return Err(ConfigError::new(VAR, format!("names {name} twice")));
+        }
+        // The SID's own message, under this variable and naming the platform.
+        let sid =
+            parse_sid(VAR, sid, "CR").map_err(|e| ConfigError::new(VAR, format!("{name}: {}", e.reason)))?;
+        pairs.push((name.to_string(), sid));
+    }
+    Ok(pairs)
 }
 
 /// `TWILIO_REGION`: a Twilio region code such as `us1`, `ie1`, `au1`.
@@ -243,6 +300,59 @@ mod tests {
         assert_eq!(e.var, "TWILIO_API_KEY");
         let e = err(&full(&[("TWILIO_PUSH_CREDENTIAL_SID", "XX0123456789abcdef0123456789abcdef")]));
         assert_eq!(e.var, "TWILIO_PUSH_CREDENTIAL_SID");
+    }
+
+    const CR1: &str = "CR0123456789abcdef0123456789abcdef";
+    const CR2: &str = "CRfedcba9876543210fedcba9876543210";
+
+    #[test]
+    fn push_credentials_are_named_platforms_each_with_a_credential_sid() {
+        let three = "ios=CR0123456789abcdef0123456789abcdef,ios-sandbox=CRfedcba9876543210fedcba9876543210,\
+                     android=CR0123456789abcdef0123456789abcdef";
+        let live = run(&full(&[("TWILIO_PUSH_CREDENTIALS", three)])).unwrap().unwrap();
+        let names: Vec<&str> = live.push_credentials.iter().map(|(n, _)| n.as_str()).collect();
+        assert_eq!(names, ["ios", "ios-sandbox", "android"]);
+        assert_eq!(live.push_credentials[1].1, CR2);
+        assert!(run(&full(&[])).unwrap().unwrap().push_credentials.is_empty());
+        assert!(run(&full(&[("TWILIO_PUSH_CREDENTIALS", "")])).unwrap().unwrap().push_credentials.is_empty());
+        let longest = format!("{}={CR1}", "a".repeat(32));
+        assert_eq!(parse_push_credentials(&longest).unwrap()[0].0.len(), 32);
+    }
+
+    #[test]
+    fn bad_push_credentials_name_the_variable_and_say_why() {
+        let cases = [
+            (format!("ios={CR1},ios={CR2}"), "twice"),
+            (format!("ios={CR1},,android={CR2}"), "empty"),
+            (format!("ios={CR1},"), "empty"),
+            (format!(",ios={CR1}"), "empty"),
+            (format!("ios{CR1}"), "no `=`"),
+            (format!("web={CR1}"), "TWILIO_PUSH_CREDENTIAL_SID"),
+            (format!("ios= {CR1}"), "whitespace"),
+            (format!("ios={CR1}, android={CR2}"), "whitespace"),
+            (format!("iOS={CR1}"), "a-z"),
+            (format!("={CR1}"), "a-z"),
+            (format!("{}={CR1}", "a".repeat(33)), "a-z"),
+            (format!("ios_dev={CR1}"), "a-z"),
+            (format!("ïos={CR1}"), "a-z"),
+            ("ios=CR123".to_string(), "32 hex"),
+            ("ios=".to_string(), "32 hex"),
+            ("ios=IS0123456789abcdef0123456789abcdef".to_string(), "Conversations"),
+            (format!("ios={CR1}=x"), "32 hex"),
+        ];
+        for (raw, why) in cases {
+            let e = parse_push_credentials(&raw).unwrap_err();
+            assert_eq!(e.var, "TWILIO_PUSH_CREDENTIALS", "{raw}");
+            assert!(e.reason.contains(why), "{raw}: {e}");
+        }
+        // Through the whole parser too, and in demo mode it is an error like the one SID.
+        let e = err(&full(&[("TWILIO_PUSH_CREDENTIALS", "web=CR0123456789abcdef0123456789abcdef")]));
+        assert_eq!(e.var, "TWILIO_PUSH_CREDENTIALS");
+        let e = err(&[("TWILIO_PUSH_CREDENTIALS", "ios=CR0123456789abcdef0123456789abcdef")]);
+        assert_eq!(
+            (e.var, e.reason.as_str()),
+            ("TWILIO_PUSH_CREDENTIALS", "is set but the four Twilio values are not")
+        );
     }
 
     #[test]

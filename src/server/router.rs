@@ -41,7 +41,7 @@ use crate::{
 /// ([`identify_bound_and_measure`], `security::refuse_cross_site_and_set_headers`,
 /// [`require_login_and_set_statuses`]), and each group is one `ServiceBuilder`, boxed once per route.
 pub(super) fn router(state: AppState, features: FeatureState, config: &Config) -> Router {
-    let cors_origins: Vec<String> = Vec::new(); // CORS_ORIGINS_PLACEHOLDER
+    let cors_origins = config.cors_origins.to_vec();
     let site = Arc::new(SiteSecurity {
         own: OwnOrigin(config.public_origin.clone()),
         https: config.is_https(),

@@ -4,6 +4,7 @@
 use leptos::prelude::*;
 use serde::{Deserialize, Serialize};
 
+use super::platform_field::PlatformField;
 use crate::error::AppError;
 
 /// What `POST /api/chat_token` answers.
@@ -30,21 +31,26 @@ pub struct IssuedChatToken {
 }
 
 /// Issues a Twilio Access Token with a Chat grant for the signed-in user: 401 without a
-/// session, 403 for an email nobody has proven yet.
+/// session, 403 for an email nobody has proven yet. `platform` (`ios`, `android`, …; left
+/// out, `web`) chooses only the grant's push credential.
 #[server(prefix = "/api", endpoint = "chat_token")]
-pub async fn chat_token() -> Result<IssuedChatToken, AppError> {
-    issue_for_session().await
+pub async fn chat_token(#[server(default)] platform: PlatformField) -> Result<IssuedChatToken, AppError> {
+    issue_for_session(platform).await
 }
 
 /// The identity is the user's stored email (or, with `CHATPASS_CHAT_IDENTITY=user-id`,
 /// their opaque id), from the account the session or device token belongs to: nothing in
 /// the request can change it.
 #[cfg(feature = "ssr")]
-async fn issue_for_session() -> Result<IssuedChatToken, AppError> {
+async fn issue_for_session(platform: PlatformField) -> Result<IssuedChatToken, AppError> {
     use crate::config::{AccountSettings, ChatIdentity, Verification};
-    use crate::{domain::Identity, state::feature_state};
+    use crate::{domain::Identity, domain::Platform, state::feature_state};
 
+    let platform = platform.0.as_deref().map(Platform::parse).transpose()?;
     let issuer = feature_state::<std::sync::Arc<super::issuer::TokenIssuer>>()?;
+    let grant = issuer
+        .grant_for(platform.as_ref())
+        .ok_or_else(|| AppError::bad_input("platform", "No push credential is set for this platform."))?;
     let accounts = feature_state::<AccountSettings>()?;
     // A device token's account, else the session's: the credential names no identity.
     let user = crate::caller::account().await?;
@@ -55,13 +61,14 @@ async fn issue_for_session() -> Result<IssuedChatToken, AppError> {
     let stored = if accounts.chat_identity == ChatIdentity::Email { &user.email } else { &user.chat_id };
     let identity = Identity::parse(stored)?;
     let now = std::time::UNIX_EPOCH.elapsed().map_err(|_| AppError::Internal)?.as_secs();
-    let signed = issuer.issue(identity.as_str(), now).map_err(|e| {
+    let signed = issuer.issue_with_grant(identity.as_str(), grant, now).map_err(|e| {
         tracing::error!(error = %e, "token signing failed");
         AppError::Internal
     })?;
     let demo = issuer.is_demo();
     crate::metrics::token_issued(if demo { "demo" } else { "live" });
-    tracing::info!(user.id = user.id, jti = %signed.jti, exp = signed.exp, demo, "chat token issued");
+    let platform = platform.as_ref().map_or("web", Platform::as_str);
+    tracing::info!(user.id = user.id, jti = %signed.jti, exp = signed.exp, demo, platform, "chat token issued");
     Ok(IssuedChatToken {
         token: signed.jwt,
         identity: identity.as_str().to_string(),
@@ -70,7 +77,7 @@ async fn issue_for_session() -> Result<IssuedChatToken, AppError> {
         issued_at: signed.iat,
         expires_at: signed.exp,
         ttl: issuer.ttl,
-        service_sid: issuer.chat.service_sid.clone(),
+        service_sid: grant.service_sid.clone(),
         region: issuer.region.clone(),
         demo,
     })

@@ -12,12 +12,14 @@ mod chat_token;
 pub mod inspect;
 #[cfg(feature = "ssr")]
 pub mod issuer;
+mod platform_field;
 
 #[cfg(feature = "ssr")]
 pub use access_token::{AccessToken, ChatGrant, SignedToken, SigningKey, TokenError};
 pub use chat_token::{chat_token, ChatToken, IssuedChatToken};
 #[cfg(feature = "ssr")]
 pub use issuer::{Mode, TokenIssuer};
+pub use platform_field::PlatformField;
 
 /// The four settings that make an instance live (all of them, or none: demo mode).
 pub const LIVE_SETTINGS: [&str; 4] =

@@ -263,3 +263,39 @@ fn bad_mail_and_account_settings_are_one_line_without_the_smtp_password() {
         assert!(files_in(dir.path()).is_empty(), "no files for {env:?}");
     }
 }
+
+#[test]
+fn bad_push_credentials_and_cors_origins_are_one_line_naming_the_variable() {
+    let dir = tempfile::tempdir().unwrap();
+    let live: [(&str, &str); 4] = [
+        ("TWILIO_ACCOUNT_SID", "AC0123456789abcdef0123456789abcdef"),
+        ("TWILIO_API_KEY", "SK0123456789abcdef0123456789abcdef"),
+        ("TWILIO_API_SECRET", "Hunter2Secret"),
+        ("TWILIO_CHAT_SERVICE_SID", "IS0123456789abcdef0123456789abcdef"),
+    ];
+    const CR: &str = "CR0123456789abcdef0123456789abcdef";
+    // (the value, whether with the four Twilio values, the variable, a fragment of the reason)
+    let cases: [(String, bool, &str, &str); 10] = [
+        (format!("ios={CR},ios={CR}"), true, "TWILIO_PUSH_CREDENTIALS", "twice"),
+        (format!("ios={CR},,android={CR}"), true, "TWILIO_PUSH_CREDENTIALS", "empty"),
+        (format!("ios{CR}"), true, "TWILIO_PUSH_CREDENTIALS", "no `="),
+        (format!("web={CR}"), true, "TWILIO_PUSH_CREDENTIALS", "TWILIO_PUSH_CREDENTIAL_SID"),
+        (format!("ios={CR}, android={CR}"), true, "TWILIO_PUSH_CREDENTIALS", "whitespace"),
+        ("ios=SK0123456789abcdef0123456789abcdef".into(), true, "TWILIO_PUSH_CREDENTIALS", "API key"),
+        (format!("ios={CR}"), false, "TWILIO_PUSH_CREDENTIALS", "four Twilio values"),
+        ("https://*.example.com".into(), false, "CHATPASS_CORS_ORIGINS", "*"),
+        ("null".into(), false, "CHATPASS_CORS_ORIGINS", "null"),
+        ("https://app.example.com/app".into(), false, "CHATPASS_CORS_ORIGINS", "path"),
+    ];
+    for (value, with_account, var, why) in &cases {
+        let mut env = vec![(*var, value.as_str()), ("LEPTOS_SITE_ADDR", "127.0.0.1:0")];
+        if *with_account {
+            env.extend(live);
+        }
+        let outcome = run_with(dir.path(), &env);
+        assert_eq!(outcome.code, Some(1), "{value}: {}", outcome.stderr);
+        assert_one_clear_line(&outcome, var, why);
+        assert!(!outcome.stderr.contains("Hunter2Secret"), "{}", outcome.stderr);
+        assert!(files_in(dir.path()).is_empty(), "no files for {value}");
+    }
+}

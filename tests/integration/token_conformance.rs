@@ -4,6 +4,7 @@
 //! - twilio-python (in `.tools/oracle-venv`): equal decoded header and claims, apart from
 //!   the `iat`/`nbf` defaults where the two libraries differ by design.
 //! - PyJWT verifies our signatures.
+//! - A live app's tokens, as `POST /api/chat_token` answers them, equal twilio-node's.
 //!
 //! `make test` installs the pinned oracles first (`make oracles`).
 
@@ -14,8 +15,10 @@ use std::{
 };
 
 use base64::{engine::general_purpose::URL_SAFE_NO_PAD, Engine as _};
-use chatpass::token::{AccessToken, ChatGrant, SigningKey, TokenError};
+use chatpass::token::{AccessToken, ChatGrant, IssuedChatToken, SigningKey, TokenError};
 use serde_json::{json, Value};
+
+use crate::common::{self, fixtures::GOOD, TestApp};
 
 const ACCOUNT: &str = "AC0123456789abcdef0123456789abcdef";
 const KEY: &str = "SKfedcba9876543210fedcba9876543210";
@@ -52,6 +55,13 @@ fn run_json(mut command: Command, input: &Value) -> Value {
         String::from_utf8_lossy(&output.stderr)
     );
     serde_json::from_slice(&output.stdout).unwrap()
+}
+
+/// twilio-node's answer for each case: `{"token": …}` or `{"error": …}`.
+fn node_tokens(cases: &[Case]) -> Value {
+    let mut node = Command::new("node");
+    node.arg(oracle_dir().join("node_oracle.js")).current_dir(oracle_dir());
+    run_json(node, &Value::Array(cases.iter().map(Case::to_json).collect()))
 }
 
 #[derive(Clone)]
@@ -171,10 +181,7 @@ fn decode(part: &str) -> Value {
 #[test]
 fn tokens_are_byte_for_byte_what_twilio_node_makes() {
     let cases = table();
-    let input = Value::Array(cases.iter().map(Case::to_json).collect());
-    let mut node = Command::new("node");
-    node.arg(oracle_dir().join("node_oracle.js")).current_dir(oracle_dir());
-    let theirs = run_json(node, &input);
+    let theirs = node_tokens(&cases);
     for (case, theirs) in cases.iter().zip(theirs.as_array().unwrap()) {
         let ours = case.ours().unwrap();
         let theirs = theirs["token"].as_str().unwrap_or_else(|| panic!("node refused: {theirs}"));
@@ -185,9 +192,7 @@ fn tokens_are_byte_for_byte_what_twilio_node_makes() {
 #[test]
 fn an_empty_identity_is_refused_like_twilio_node_refuses_it() {
     let case = Case::new("");
-    let mut node = Command::new("node");
-    node.arg(oracle_dir().join("node_oracle.js")).current_dir(oracle_dir());
-    let theirs = run_json(node, &json!([case.to_json()]));
+    let theirs = node_tokens(std::slice::from_ref(&case));
     assert!(theirs[0]["error"].as_str().unwrap().contains("identity is required"));
     assert_eq!(case.ours().unwrap_err(), TokenError::EmptyIdentity);
 }
@@ -218,5 +223,38 @@ fn decoded_claims_equal_twilio_pythons_and_pyjwt_verifies_ours() {
         assert_eq!(our_claims, their_claims, "claims for {:?}", case.identity);
         assert_eq!(result["pyjwt"]["ok"], json!(true), "PyJWT: {}", result["pyjwt"]);
         assert_eq!(result["pyjwt"]["claims"]["grants"]["identity"], json!(case.identity));
+    }
+}
+
+#[tokio::test]
+async fn the_routers_tokens_with_a_push_credential_are_twilio_nodes() {
+    const WEB_PUSH: &str = "CR0123456789abcdef0123456789abcdef";
+    const IOS_PUSH: &str = "CRaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaa";
+    let secret = Case::new("").secret;
+    let app = TestApp::builder()
+        .env("TWILIO_ACCOUNT_SID", ACCOUNT)
+        .env("TWILIO_API_KEY", KEY)
+        .env("TWILIO_API_SECRET", secret)
+        .env("TWILIO_CHAT_SERVICE_SID", SERVICE)
+        .env("TWILIO_PUSH_CREDENTIAL_SID", WEB_PUSH)
+        .env("TWILIO_PUSH_CREDENTIALS", &format!("ios={IOS_PUSH}"))
+        .spawn()
+        .await;
+    assert_eq!(app.register("ann@example.com", GOOD).await.status(), 200);
+    let (mut cases, mut ours) = (Vec::new(), Vec::new());
+    for (form, push) in [(&[("platform", "ios")][..], IOS_PUSH), (&[], WEB_PUSH)] {
+        let body: IssuedChatToken = common::answer(app.post_form("/api/chat_token", form).await, 200).await;
+        // The case is the token's own identity and time, with the grant the platform should get.
+        let claims = decode(body.token.split('.').nth(1).unwrap());
+        let mut case = Case::new(claims["grants"]["identity"].as_str().unwrap());
+        case.now = claims["iat"].as_u64().unwrap();
+        case.chat.push_credential_sid = Some(push.into());
+        cases.push(case);
+        ours.push(body.token);
+    }
+    let theirs = node_tokens(&cases);
+    for ((case, ours), theirs) in cases.iter().zip(&ours).zip(theirs.as_array().unwrap()) {
+        let theirs = theirs["token"].as_str().unwrap_or_else(|| panic!("node refused: {theirs}"));
+        assert_eq!(ours, theirs, "push credential {:?}", case.chat.push_credential_sid);
     }
 }

@@ -1,5 +1,5 @@
 //! `POST /api/chat_token` through the real router: only for a signed-in user, identity
-//! from the session, never from the request.
+//! from the session, never from the request; the `platform` field chooses the push credential.
 
 use crate::common;
 
@@ -129,4 +129,82 @@ async fn demo_mode_says_so() {
     assert_eq!(body.ttl, 3600);
     assert_eq!(body.identity, "ann@example.com");
     assert_eq!(claims(&body.token)["sub"], "AC00000000000000000000000000000000");
+}
+
+const WEB_PUSH: &str = "CR0123456789abcdef0123456789abcdef";
+const IOS_PUSH: &str = "CRaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaa";
+const ANDROID_PUSH: &str = "CRbbbbbbbbbbbbbbbbbbbbbbbbbbbbbbbb";
+
+/// A live app with push credentials for ios and android, and `web`'s when given.
+async fn push_app(web: Option<&str>) -> TestApp {
+    let mut builder = TestApp::builder()
+        .env("TWILIO_ACCOUNT_SID", ACCOUNT_SID)
+        .env("TWILIO_API_KEY", API_KEY)
+        .env("TWILIO_API_SECRET", SECRET)
+        .env("TWILIO_CHAT_SERVICE_SID", SERVICE_SID)
+        .env("TWILIO_PUSH_CREDENTIALS", &format!("ios={IOS_PUSH},android={ANDROID_PUSH}"));
+    if let Some(sid) = web {
+        builder = builder.env("TWILIO_PUSH_CREDENTIAL_SID", sid);
+    }
+    builder.spawn().await
+}
+
+/// The token's `grants.chat` for a request with this form.
+async fn chat_grant(app: &TestApp, form: &[(&str, &str)]) -> Value {
+    let body: IssuedChatToken = common::answer(app.post_form("/api/chat_token", form).await, 200).await;
+    assert_eq!(body.identity, "ann@example.com");
+    assert_eq!(body.service_sid, SERVICE_SID);
+    claims(&body.token)["grants"]["chat"].clone()
+}
+
+#[tokio::test]
+async fn a_named_platform_gets_its_push_credential_and_web_or_none_the_default() {
+    let app = push_app(Some(WEB_PUSH)).await;
+    assert_eq!(app.register("ann@example.com", GOOD).await.status(), 200);
+    for (form, sid) in [
+        (&[("platform", "ios")][..], IOS_PUSH),
+        (&[("platform", "android")], ANDROID_PUSH),
+        (&[("platform", "web")], WEB_PUSH),
+        (&[], WEB_PUSH),
+    ] {
+        let chat = chat_grant(&app, form).await;
+        assert_eq!(chat["push_credential_sid"], sid, "{form:?}");
+        assert_eq!(chat["service_sid"], SERVICE_SID);
+    }
+    // Without TWILIO_PUSH_CREDENTIAL_SID, web and no platform carry no push credential at all.
+    let app = push_app(None).await;
+    assert_eq!(app.register("ann@example.com", GOOD).await.status(), 200);
+    for form in [&[("platform", "web")][..], &[]] {
+        let chat = chat_grant(&app, form).await;
+        assert!(chat.get("push_credential_sid").is_none(), "{form:?}: {chat}");
+    }
+    assert_eq!(chat_grant(&app, &[("platform", "ios")]).await["push_credential_sid"], IOS_PUSH);
+}
+
+#[tokio::test]
+async fn an_unknown_empty_or_huge_platform_is_400_on_platform_and_gets_no_token() {
+    let app = push_app(Some(WEB_PUSH)).await;
+    let huge = "i".repeat(10 * 1024);
+    // Parsed before anything else: signed out, a bad platform is still a 400.
+    let (field, _) = common::bad_input(app.post_form("/api/chat_token", &[("platform", "IOS")]).await).await;
+    assert_eq!(field, "platform");
+    assert_eq!(app.register("ann@example.com", GOOD).await.status(), 200);
+    for bad in ["ios-sandbox", "windows", "", "iOS", " ios", "ios\u{0}", huge.as_str()] {
+        let response = app.post_form("/api/chat_token", &[("platform", bad)]).await;
+        assert_eq!(response.status(), 400, "{:?}", &bad[..bad.len().min(16)]);
+        let (field, reason) = common::bad_input(response).await;
+        assert_eq!(field, "platform");
+        assert!(reason.len() < 100 && (bad.is_empty() || !reason.contains(bad)), "{reason}");
+    }
+    let (_, unknown) =
+        common::bad_input(app.post_form("/api/chat_token", &[("platform", "windows")]).await).await;
+    assert!(unknown.contains("No push credential"), "{unknown}");
+    // Demo mode has no named platforms: web is the only one.
+    let demo = TestApp::spawn().await;
+    assert_eq!(demo.register("ann@example.com", GOOD).await.status(), 200);
+    let (field, _) = common::bad_input(demo.post_form("/api/chat_token", &[("platform", "ios")]).await).await;
+    assert_eq!(field, "platform");
+    let body: IssuedChatToken =
+        common::answer(demo.post_form("/api/chat_token", &[("platform", "web")]).await, 200).await;
+    assert!(body.demo);
 }
