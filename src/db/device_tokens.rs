@@ -64,9 +64,10 @@ pub struct DeviceRow {
     pub last_used_at: Option<i64>,
 }
 
-/// Stores a device token for `user_id`, named `device_name`, at `now`; the row's public id.
+/// Stores a device token for `user_id`, named `device_name`, at `now`, inside `tx` (whose
+/// caller holds the user's row: see `devices::handlers`); the row's public id.
 pub async fn insert(
-    pool: &Pool,
+    tx: &mut Tx,
     user_id: i64,
     token: &NewDeviceToken,
     device_name: &str,
@@ -75,8 +76,8 @@ pub async fn insert(
     const INSERT: &str = "INSERT INTO device_tokens (id, user_id, token_hash, device_name, created_at) \
                           VALUES ($1, $2, $3, $4, $5)";
     let id = crate::security::random_hex(16);
-    with_pool!(pool, p => {
-        sqlx::query(INSERT).bind(&id).bind(user_id).bind(&token.hash).bind(device_name).bind(now).execute(p).await.map(drop)
+    with_tx!(tx, c => {
+        sqlx::query(INSERT).bind(&id).bind(user_id).bind(&token.hash).bind(device_name).bind(now).execute(c).await.map(drop)
     })?;
     Ok(DeviceRow { id, device_name: device_name.to_owned(), created_at: now, last_used_at: None })
 }
@@ -140,19 +141,17 @@ pub async fn revoke(pool: &Pool, user_id: i64, id: &str) -> Result<bool, sqlx::E
     Ok(revoked > 0)
 }
 
-/// Revokes the devices of `user_id` but the `cap` newest (by creation, then id); how many.
-/// Call after the new row is written.
-pub async fn keep_newest(pool: &Pool, user_id: i64, cap: i64) -> Result<u64, sqlx::Error> {
-    const DELETE: &str = "DELETE FROM device_tokens WHERE user_id = $1 AND id NOT IN \
-                          (SELECT id FROM device_tokens WHERE user_id = $1 \
-                           ORDER BY created_at DESC, id DESC LIMIT $2)";
-    let dropped = with_pool!(pool, p => {
-        sqlx::query(DELETE).bind(user_id).bind(cap).execute(p).await.map(|r| r.rows_affected())
-    })?;
-    if dropped > 0 {
-        accounts_changed();
-    }
-    Ok(dropped)
+/// Revokes the devices of `user_id` but `newest` (the one just written) and the `cap - 1`
+/// newest others (by creation, then id), inside `tx`; how many. `newest` is kept whatever
+/// the clock says: times are in seconds, so devices made within one second tie, and a
+/// clock stepped back makes older ones look newer.
+pub async fn keep_newest(tx: &mut Tx, user_id: i64, newest: &str, cap: i64) -> Result<u64, sqlx::Error> {
+    const DELETE: &str = "DELETE FROM device_tokens WHERE user_id = $1 AND id <> $2 AND id NOT IN \
+                          (SELECT id FROM device_tokens WHERE user_id = $1 AND id <> $2 \
+                           ORDER BY created_at DESC, id DESC LIMIT $3)";
+    with_tx!(tx, c => {
+        sqlx::query(DELETE).bind(user_id).bind(newest).bind(cap - 1).execute(c).await.map(|r| r.rows_affected())
+    })
 }
 
 /// Revokes every device token of `user_id` inside `tx`: a password change or reset and a

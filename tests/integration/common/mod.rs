@@ -6,6 +6,7 @@
 //! `CHATPASS_TEST_POSTGRES_URL`). `make test` runs the whole suite once with each.
 
 pub mod answers;
+pub mod devices;
 pub mod fixtures;
 pub mod mail;
 pub mod postgres;
