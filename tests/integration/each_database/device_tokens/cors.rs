@@ -37,7 +37,6 @@ fn assert_no_cors(response: &reqwest::Response, what: &str) {
 }
 
 #[tokio::test]
-#[ignore = "needs CHATPASS_CORS_ORIGINS parsing (wt-a)"]
 async fn a_listed_origins_preflight_is_allowed_without_credentials() {
     let app = cors_app().await;
     for path in APP_ROUTES {
@@ -83,7 +82,6 @@ async fn a_preflight_from_an_unlisted_origin_or_null_gets_no_cors_headers() {
 }
 
 #[tokio::test]
-#[ignore = "needs CHATPASS_CORS_ORIGINS parsing (wt-a)"]
 async fn a_listed_origins_request_is_never_signed_in_by_a_cookie() {
     let app = cors_app().await;
     let ann = app.proven_user("ann@example.com").await;
