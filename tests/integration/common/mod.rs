@@ -8,6 +8,7 @@
 pub mod answers;
 pub mod fixtures;
 pub mod mail;
+pub mod oidc;
 pub mod postgres;
 pub mod process;
 pub mod source_files;
