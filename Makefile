@@ -19,6 +19,7 @@ E2E_DEPS := end2end/node_modules/.installed
 SDK := public/vendor/twilio-conversations.min.js
 ORACLE_NODE := tests/oracle/node_modules/.installed
 ORACLE_PY := .tools/oracle-venv/.installed
+OIDC_NODE := tests/oidc/node_modules/.installed
 SMTP_PY := .tools/smtp-venv/.installed
 
 BENCH_NODE := bench/node/node_modules/.installed
@@ -53,7 +54,7 @@ dev: tools $(SDK)
 # packages download; each target's output is printed whole when it finishes.
 # Each step's time goes to target/test-times.txt (scripts/timed.sh), printed at the end.
 test: times-start tools fmt installer-test lint-guard disk-check
-	$(MAKE) --no-print-directory -j4 --output-sync=target bundle test-build oracles $(SMTP_PY) browser deploy-tools $(E2E_DEPS)
+	$(MAKE) --no-print-directory -j4 --output-sync=target bundle test-build oracles $(OIDC_NODE) $(SMTP_PY) browser deploy-tools $(E2E_DEPS)
 	$(MAKE) --no-print-directory unit e2e
 	@echo "make test: where the time went" && cat target/test-times.txt && \
 		echo "total                      $$(($$(date +%s) - $$(cat target/test-times.start))) s"
@@ -130,7 +131,7 @@ $(SDK): vendor/package.json vendor/package-lock.json
 # directory and a free port) for both passes (the scale-out tests always use it) and
 # deletes it afterwards. The health and secrets tests look at the built bundle, so
 # `bundle` comes first. Same LINTED environment as test-build: nothing recompiles.
-unit: oracles $(SMTP_PY) bundle test-build deploy-tools
+unit: oracles $(OIDC_NODE) $(SMTP_PY) bundle test-build deploy-tools
 	$(LINTED) scripts/pg.sh run bash -c 'CHATPASS_TEST_BACKEND=sqlite scripts/timed.sh "tests on SQLite" cargo test --features ssr \
 		&& CHATPASS_TEST_BACKEND=postgres scripts/timed.sh "tests on PostgreSQL" cargo test --features ssr --test integration each_database::'
 
@@ -144,6 +145,12 @@ $(ORACLE_NODE): tests/oracle/package.json tests/oracle/package-lock.json
 $(ORACLE_PY): tests/oracle/requirements.txt
 	python3 -m venv .tools/oracle-venv
 	scripts/timed.sh "PyPI: oracle" .tools/oracle-venv/bin/pip install --quiet --disable-pip-version-check -r tests/oracle/requirements.txt
+	touch $@
+
+# A real OpenID Connect provider for the login tests (oidc-provider, pinned):
+# tests/oidc/provider.mjs.
+$(OIDC_NODE): tests/oidc/package.json tests/oidc/package-lock.json
+	scripts/timed.sh "npm: tests/oidc" npm --prefix tests/oidc ci --no-audit --no-fund
 	touch $@
 
 # A real SMTP server for the mail tests (aiosmtpd, pinned): tests/smtp/sink.py.

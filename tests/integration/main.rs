@@ -38,6 +38,7 @@ mod layers;
 mod listener;
 mod logs;
 mod metrics;
+mod oidc_provider;
 mod proxies;
 mod secrets;
 mod settings;

@@ -9,6 +9,7 @@ pub mod answers;
 pub mod devices;
 pub mod fixtures;
 pub mod mail;
+pub mod oidc;
 pub mod postgres;
 pub mod process;
 pub mod source_files;
