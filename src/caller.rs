@@ -21,15 +21,56 @@ use crate::{
 pub async fn account() -> Result<User, AppError> {
     let bearer = use_context::<Parts>().map(|parts| bearer_token(&parts.headers)).transpose()?.flatten();
     match bearer {
-        Some(hash) => device_account(&hash).await,
+        Some(Bearer::Device(hash)) => device_account(&hash).await,
+        Some(Bearer::Jwt(token)) => provider_account(&token).await,
         None => auth_session().await?.user.ok_or(AppError::NotSignedIn),
     }
+}
+
+/// The two kinds of bearer: a device token of ours (by its stored hash), or an access
+/// token of the team's OpenID provider (a JWT; only when one is configured).
+#[derive(Debug, PartialEq, Eq)]
+enum Bearer {
+    Device(String),
+    Jwt(String),
+}
+
+/// The account of the provider's user an access token names: linked, or linked now when the
+/// token itself carries a verified email; 403 `no_account` otherwise. 401 `invalid_token`
+/// for a token that does not verify, 503 when no key can be had for it.
+async fn provider_account(token: &str) -> Result<User, AppError> {
+    use crate::idp::{access_token, account_for, Provider, ProviderUser, Refusal};
+    let Some(provider) = use_context::<std::sync::Arc<Provider>>() else {
+        tracing::info!("bearer refused: a JWT, and no OpenID provider is configured");
+        return Err(AppError::InvalidToken);
+    };
+    let claims = access_token::verify(&provider, token).await.map_err(|rejected| match rejected {
+        access_token::Rejected::Invalid(why) => {
+            tracing::info!(why, "provider access token refused");
+            AppError::InvalidToken
+        }
+        access_token::Rejected::ProviderUnavailable => AppError::Unavailable,
+    })?;
+    let who = ProviderUser {
+        issuer: &claims.iss,
+        subject: &claims.sub,
+        email: claims.email.as_deref(),
+        email_verified: claims.email_verified,
+    };
+    let now = std::time::UNIX_EPOCH.elapsed().map_or(0, |d| d.as_secs() as i64);
+    account_for(&app_state()?.pool, &who, now).await.map_err(|refusal| match refusal {
+        Refusal::Failed(e) => e,
+        other => {
+            tracing::info!(refusal = ?other, "provider access token of a user with no account");
+            AppError::NoAccount
+        }
+    })
 }
 
 /// The stored hash of the request's bearer token; `None` without an `Authorization`
 /// header. Two headers, another scheme, or anything that cannot be one of our tokens is
 /// `invalid_token` (RFC 6750), never a lookup.
-fn bearer_token(headers: &HeaderMap) -> Result<Option<String>, AppError> {
+fn bearer_token(headers: &HeaderMap) -> Result<Option<Bearer>, AppError> {
     let mut values = headers.get_all(header::AUTHORIZATION).iter();
     let Some(value) = values.next() else {
         return Ok(None);
@@ -46,8 +87,25 @@ fn bearer_token(headers: &HeaderMap) -> Result<Option<String>, AppError> {
     if !scheme.eq_ignore_ascii_case("bearer") {
         return Err(refused("not the Bearer scheme"));
     }
-    device_tokens::parse(token.trim_matches(' ')).map(Some).ok_or_else(|| refused("not a device token"))
+    let token = token.trim_matches(' ');
+    if token.starts_with(device_tokens::PREFIX) {
+        return device_tokens::parse(token)
+            .map(|hash| Some(Bearer::Device(hash)))
+            .ok_or_else(|| refused("not a device token"));
+    }
+    // A JWT: three base64url segments. Anything else is neither kind.
+    let jwt = token.len() <= MAX_JWT_BYTES
+        && token.split('.').count() == 3
+        && token.bytes().all(|b| b.is_ascii_alphanumeric() || matches!(b, b'-' | b'_' | b'.'));
+    if jwt {
+        Ok(Some(Bearer::Jwt(token.to_string())))
+    } else {
+        Err(refused("neither a device token nor a JWT"))
+    }
 }
+
+/// Longer access tokens than this are refused unread.
+const MAX_JWT_BYTES: usize = 8 * 1024;
 
 /// The account whose device token has `hash`; its use recorded at most once a minute.
 async fn device_account(hash: &str) -> Result<User, AppError> {
@@ -83,7 +141,10 @@ mod tests {
         let token = device_tokens::generate();
         let good = format!("Bearer {}", token.raw);
         assert_eq!(bearer_token(&headers(&[])).unwrap(), None);
-        assert_eq!(bearer_token(&headers(&[good.as_bytes()])).unwrap().as_deref(), Some(token.hash.as_str()));
+        assert_eq!(
+            bearer_token(&headers(&[good.as_bytes()])).unwrap(),
+            Some(Bearer::Device(token.hash.clone()))
+        );
         let lower = format!("bearer {}", token.raw);
         assert_eq!(
             bearer_token(&headers(&[lower.as_bytes()])).unwrap().as_deref(),

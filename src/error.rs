@@ -29,6 +29,12 @@ pub enum AppError {
     /// 403: the signed-in user has not proven their email yet.
     #[error("Confirm your email first: open the link we mailed you, or ask for a new one.")]
     EmailUnverified,
+    /// 403: `CHATPASS_PASSWORD_LOGIN=off`: accounts sign in with the provider only.
+    #[error("Sign-in with a password is turned off here: use your organisation's sign-in.")]
+    PasswordLoginOff,
+    /// 403: a provider's access token whose user has no account here (and no verified email to make one).
+    #[error("No account here belongs to this sign-in yet: sign in on the web first.")]
+    NoAccount,
     /// 404: no session of the signed-in account has that handle (it ended already, or it
     /// is another account's: the answer is the same).
     #[error("That browser is signed out already.")]
@@ -75,7 +81,7 @@ impl AppError {
         match self {
             AppError::BadInput { .. } => 400,
             AppError::BadCredentials | AppError::NotSignedIn | AppError::InvalidToken => 401,
-            AppError::EmailUnverified => 403,
+            AppError::EmailUnverified | AppError::PasswordLoginOff | AppError::NoAccount => 403,
             AppError::UnknownSession | AppError::UnknownDevice => 404,
             AppError::EmailTaken | AppError::AlreadyConfirmed => 409,
             AppError::RateLimited { .. } => 429,

@@ -29,7 +29,7 @@ fn limits() -> Result<Arc<Limits>, AppError> {
 
 /// Starts a fresh session for `user`: a new id, the login time for the absolute timeout,
 /// within the account's cap on sessions.
-async fn start_session(auth: &mut AuthSession, user: &users::User) -> Result<(), AppError> {
+pub async fn start_session(auth: &mut AuthSession, user: &users::User) -> Result<(), AppError> {
     auth.session.cycle_id().await.map_err(session_error)?;
     auth.login(user).await.map_err(|e| match e {
         axum_login::Error::Backend(BackendError(e)) => e,

@@ -9,6 +9,7 @@ use std::{net::SocketAddr, path::PathBuf, str::FromStr, time::Duration};
 pub mod cors;
 mod database;
 pub mod limits;
+pub mod login;
 pub mod mail;
 mod parse;
 pub mod proxies;
@@ -17,6 +18,7 @@ pub mod twilio;
 pub use cors::CorsOrigins;
 pub use database::{parse_database_url, Database, DEFAULT_DATABASE_URL};
 pub use limits::{Budget, LimitSettings};
+pub use login::{LoginSettings, OidcSettings};
 pub use mail::{
     AccountSettings, ChatIdentity, MailSettings, MailTransport, SmtpSecurity, SmtpSettings, Verification,
 };
@@ -53,6 +55,8 @@ pub struct Config {
     pub log_format: LogFormat,
     /// Where `/metrics` is served (`CHATPASS_METRICS_ADDR`); `None`: no metrics.
     pub metrics_addr: Option<SocketAddr>,
+    /// The ways in besides the password: an OpenID provider, an auth proxy's header.
+    pub login: LoginSettings,
 }
 
 /// `CHATPASS_LOG_FORMAT`: `text` (the default: one readable line per event) or `json` (one
@@ -116,6 +120,13 @@ pub const SETTINGS: &[&str] = &[
     "CHATPASS_LOG_FORMAT",
     "CHATPASS_METRICS_ADDR",
     "CHATPASS_CORS_ORIGINS",
+    "CHATPASS_OIDC_ISSUER",
+    "CHATPASS_OIDC_CLIENT_ID",
+    "CHATPASS_OIDC_CLIENT_SECRET",
+    "CHATPASS_OIDC_NAME",
+    "CHATPASS_OIDC_AUDIENCE",
+    "CHATPASS_PASSWORD_LOGIN",
+    "CHATPASS_TRUSTED_IDENTITY_HEADER",
     "TWILIO_ACCOUNT_SID",
     "TWILIO_API_KEY",
     "TWILIO_API_SECRET",
@@ -253,6 +264,7 @@ impl Config {
             Some(raw) => TrustedProxies::parse("CHATPASS_TRUSTED_PROXIES", &raw)?,
             None => TrustedProxies::default(),
         };
+        let login = login::parse(&get, &trusted_proxies)?;
         let cors_origins =
             get("CHATPASS_CORS_ORIGINS").map(|raw| CorsOrigins::parse(&raw)).transpose()?.unwrap_or_default();
         let log_format = match get("CHATPASS_LOG_FORMAT").as_deref().map(str::trim) {
@@ -274,6 +286,7 @@ impl Config {
             accounts,
             trusted_proxies,
             cors_origins,
+            login,
             log_format,
             metrics_addr,
         })

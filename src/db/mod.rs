@@ -10,6 +10,7 @@ mod pool;
 
 pub mod device_tokens;
 pub mod email_tokens;
+pub mod identity_links;
 pub mod login_failures;
 pub mod outbox;
 pub mod sessions;

@@ -341,6 +341,37 @@ pub async fn mark_email_proven(tx: &mut Tx, user_id: i64, now: i64) -> Result<()
     with_tx!(tx, c => sqlx::query(UPDATE).bind(now).bind(user_id).execute(c).await.map(drop))
 }
 
+/// Hands an unproven account to the provider's user who proved its email, inside `tx`: the
+/// password (whoever chose it may be a stranger) is voided, the session key replaced (every
+/// session ends), the email marked proven at `now` and the display name chosen before dropped.
+pub async fn take_over_unproven(tx: &mut Tx, user_id: i64, now: i64) -> Result<Option<User>, sqlx::Error> {
+    const UPDATE: &str = concat!(
+        "UPDATE users SET password_hash = $1, session_key = $2, email_verified_at = $3, ",
+        "display_name = NULL, display_name_key = NULL WHERE id = $4 AND email_verified_at IS NULL RETURNING ",
+        user_columns!()
+    );
+    with_tx!(tx, c => {
+        sqlx::query_as::<_, User>(UPDATE)
+            .bind(NO_PASSWORD)
+            .bind(new_session_key())
+            .bind(now)
+            .bind(user_id)
+            .fetch_optional(c)
+            .await
+    })
+}
+
+/// Sets `user_id`'s email inside `tx` (the provider says it changed); `None` when another
+/// account holds that email (the stored one stays) or the user is gone.
+pub async fn set_email(tx: &mut Tx, user_id: i64, email: &Email) -> Result<Option<User>, sqlx::Error> {
+    const UPDATE: &str = concat!(
+        "UPDATE users SET email = $1 WHERE id = $2 AND NOT EXISTS (SELECT 1 FROM users WHERE email = $1 AND id <> $2) ",
+        "RETURNING ",
+        user_columns!()
+    );
+    with_tx!(tx, c => sqlx::query_as::<_, User>(UPDATE).bind(email.as_str()).bind(user_id).fetch_optional(c).await)
+}
+
 /// Deletes `user_id` inside `tx`, with everything that references them (sessions, mail
 /// links, mail not sent yet: `ON DELETE CASCADE`). False when they were already gone.
 pub async fn delete(tx: &mut Tx, user_id: i64) -> Result<bool, sqlx::Error> {

@@ -66,6 +66,8 @@ fn route_label(path: &str) -> &'static str {
         "/api/device_tokens",
         "/api/connect_device",
         "/api/revoke_device_token",
+        "/auth/oidc/start",
+        "/auth/oidc/callback",
     ];
     if let Some(known) = ROUTES.iter().find(|r| **r == path) {
         return known;

@@ -6,7 +6,8 @@ use leptos::prelude::provide_context;
 
 use crate::{
     auth::limits::Limits,
-    config::{AccountSettings, TrustedProxies},
+    config::{AccountSettings, LoginSettings, TrustedProxies},
+    idp::Provider,
     mail::Mailer,
     token::TokenIssuer,
 };
@@ -20,6 +21,9 @@ pub(super) struct FeatureState {
     pub(super) mailer: Arc<Mailer>,
     pub(super) trusted_proxies: Arc<TrustedProxies>,
     pub(super) accounts: AccountSettings,
+    /// The team's OpenID provider, when `CHATPASS_OIDC_ISSUER` names one.
+    pub(super) provider: Option<Arc<Provider>>,
+    pub(super) login: Arc<LoginSettings>,
 }
 
 impl FeatureState {
@@ -29,5 +33,9 @@ impl FeatureState {
         provide_context(self.mailer.clone());
         provide_context(self.accounts);
         provide_context(self.trusted_proxies.clone());
+        provide_context(self.login.clone());
+        if let Some(provider) = &self.provider {
+            provide_context(provider.clone());
+        }
     }
 }

@@ -25,10 +25,11 @@ pub(super) async fn healthz() -> impl IntoResponse {
 pub(super) struct Readiness {
     pub(super) pool: Pool,
     pub(super) mailer: Arc<Mailer>,
+    pub(super) provider: Option<Arc<crate::idp::Provider>>,
 }
 
 /// `GET /readyz`: readiness. 200 when the database answers, every migration of this
-/// binary is applied and the mail sender runs; 503 with the first reason otherwise (a load
+/// binary is applied, the mail sender runs and the OpenID provider (if any) is discovered; 503 with the first reason otherwise (a load
 /// balancer stops sending requests here until it is 200 again).
 pub(super) async fn readyz(State(ready): State<Readiness>) -> Response {
     let reason = if !db::ping(&ready.pool).await {
@@ -37,6 +38,8 @@ pub(super) async fn readyz(State(ready): State<Readiness>) -> Response {
         Some("migrations")
     } else if !ready.mailer.is_running() {
         Some("mail_sender")
+    } else if ready.provider.as_ref().is_some_and(|p| !p.is_discovered()) {
+        Some("oidc")
     } else {
         None
     };

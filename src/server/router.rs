@@ -29,6 +29,7 @@ use super::{
 use crate::{
     app::{shell, App},
     config::Config,
+    oidc,
     security::{self, OwnOrigin, SiteSecurity},
     sessions,
     state::AppState,
@@ -49,7 +50,16 @@ pub(super) fn router(state: AppState, features: FeatureState, config: &Config) -
     });
     let routes = route_list();
     let (pool, hasher) = (state.pool.clone(), state.hasher.clone());
-    let readiness = Readiness { pool: pool.clone(), mailer: features.mailer.clone() };
+    let readiness = Readiness {
+        pool: pool.clone(),
+        mailer: features.mailer.clone(),
+        provider: features.provider.clone(),
+    };
+    let oidc = features
+        .provider
+        .clone()
+        .map(|provider| oidc::OidcRoutes { provider, public_origin: config.public_origin.clone() });
+    let password_login = config.login.password_login;
     // Cloned for every server-function request: two increments.
     let features = Arc::new(features);
     let context = {
@@ -65,8 +75,13 @@ pub(super) fn router(state: AppState, features: FeatureState, config: &Config) -
             let options = state.leptos_options.clone();
             move || shell(options.clone())
         })
+        .merge(oidc.map(oidc::routes).unwrap_or_default())
         .fallback(leptos_axum::file_and_error_handler::<AppState, _>(shell))
         .with_state(state)
+        // With `CHATPASS_PASSWORD_LOGIN=off`, every route that takes a password is refused.
+        .layer(tower::util::option_layer(
+            (!password_login).then(|| middleware::from_fn(refuse_password_routes)),
+        ))
         // Inside the session layers: sees the session's user.
         .layer(middleware::from_fn(move |request: Request, next: Next| {
             require_login_and_set_statuses(timeouts, request, next)
@@ -105,6 +120,28 @@ pub(super) fn router(state: AppState, features: FeatureState, config: &Config) -
             .layer(middleware::from_fn_with_state(site, security::refuse_cross_site_and_set_headers))
             .option_layer(cors_for_apps(cors_origins)),
     )
+}
+
+/// The routes that take a password, refused with 403 when `CHATPASS_PASSWORD_LOGIN=off`
+/// (accounts then come only from the provider or the auth proxy).
+pub const PASSWORD_ROUTES: &[&str] = &[
+    "/api/signup",
+    "/api/verify_email",
+    "/api/resend_verification",
+    "/api/login",
+    "/api/forgot_password",
+    "/api/reset_password",
+    "/api/change_password",
+    "/api/device_tokens",
+];
+
+async fn refuse_password_routes(request: Request, next: Next) -> axum::response::Response {
+    use axum::response::IntoResponse;
+    if request.method() == axum::http::Method::POST && PASSWORD_ROUTES.contains(&request.uri().path()) {
+        let error = crate::error::AppError::PasswordLoginOff;
+        return (axum::http::StatusCode::FORBIDDEN, axum::Json(error)).into_response();
+    }
+    next.run(request).await
 }
 
 /// CORS on the routes apps call, for the origins `CHATPASS_CORS_ORIGINS` lists (none: no

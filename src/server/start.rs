@@ -129,7 +129,13 @@ pub async fn prepare(config: &Config) -> Result<Prepared, StartError> {
     let limits = Arc::new(Limits::new(&pool, config.limits));
     spawn_limit_sweeper(limits.clone());
     spawn_record_sweeper(pool.clone());
+    let provider = config.login.oidc.clone().map(crate::idp::Provider::new);
+    if let Some(provider) = &provider {
+        tokio::spawn(provider.clone().discover_until_found());
+    }
     let features = FeatureState {
+        provider,
+        login: Arc::new(config.login.clone()),
         limits,
         tokens: Arc::new(tokens),
         mailer: Arc::new(mailer),

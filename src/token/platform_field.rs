@@ -29,7 +29,6 @@ impl<'de> Deserialize<'de> for PlatformField {
     }
 }
 
-
 #[cfg(test)]
 mod tests {
     use super::*;

@@ -1,0 +1,145 @@
+//! Which account a user of the provider is: found by `(issuer, sub)` once linked, so a
+//! changed email at the provider keeps the account; linked at the first sign-in only on an
+//! email the provider says it has verified.
+
+use crate::{
+    db::{self, device_tokens, email_tokens, identity_links, users, users::User, Pool},
+    domain::Email,
+    error::AppError,
+};
+
+/// What the provider says about its user (an ID token's or access token's claims).
+#[derive(Debug)]
+pub struct ProviderUser<'a> {
+    pub issuer: &'a str,
+    pub subject: &'a str,
+    pub email: Option<&'a str>,
+    pub email_verified: Option<bool>,
+}
+
+/// Why a provider's user gets no account.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub enum Refusal {
+    /// Not linked yet, and the provider does not say the email is verified.
+    EmailNotVerified,
+    /// The provider's email is not one chatpass accepts (with `Email::parse`'s reason).
+    EmailRefused(String),
+    /// The account with that email is linked to another user of this provider.
+    LinkedToAnother,
+    /// The database failed (503 or 500).
+    Failed(AppError),
+}
+
+impl From<sqlx::Error> for Refusal {
+    fn from(e: sqlx::Error) -> Self {
+        Refusal::Failed(e.into())
+    }
+}
+
+impl From<AppError> for Refusal {
+    fn from(e: AppError) -> Self {
+        Refusal::Failed(e)
+    }
+}
+
+/// The account of `who`, linked or made now: a new, proven account when none has the
+/// email; a proven one with that email, linked; an unproven one (anyone could have made
+/// it), taken over: its password voided, its sessions, device tokens and links ended.
+pub async fn account_for(pool: &Pool, who: &ProviderUser<'_>, now: i64) -> Result<User, Refusal> {
+    // Twice at most: a concurrent first sign-in of the same user (or email) may win the
+    // insert; the second look finds what it made.
+    for _ in 0..2 {
+        if let Some(user) = identity_links::account(pool, who.issuer, who.subject).await? {
+            return Ok(follow_email_change(pool, user, who).await);
+        }
+        if who.email_verified != Some(true) {
+            return Err(Refusal::EmailNotVerified);
+        }
+        let email =
+            Email::parse(who.email.unwrap_or_default()).map_err(|e| Refusal::EmailRefused(e.to_string()))?;
+        match link_first_time(pool, who, &email, now).await {
+            Ok(Some(user)) => return Ok(user),
+            Ok(None) | Err(Refusal::Failed(AppError::EmailTaken)) => continue,
+            Err(refusal) => return Err(refusal),
+        }
+    }
+    Err(Refusal::Failed(AppError::Unavailable))
+}
+
+/// `None`: another request linked or made it meanwhile (look again).
+async fn link_first_time(
+    pool: &Pool,
+    who: &ProviderUser<'_>,
+    email: &Email,
+    now: i64,
+) -> Result<Option<User>, Refusal> {
+    let mut tx = pool.begin().await?;
+    let user = match users::by_email(pool, email).await? {
+        None => users::insert(&mut tx, email, users::NO_PASSWORD, Some(now), None).await?,
+        Some(found) => {
+            let Some(locked) = users::lock_row_for_update(&mut tx, found.id).await? else {
+                return Ok(None);
+            };
+            if locked.email_verified_at.is_some() {
+                if identity_links::subject_of(&mut tx, who.issuer, locked.id).await?.is_some() {
+                    return Err(Refusal::LinkedToAnother);
+                }
+                locked
+            } else {
+                let Some(taken) = users::take_over_unproven(&mut tx, locked.id, now).await? else {
+                    return Ok(None);
+                };
+                db::sessions::delete_for_user(&mut tx, taken.id).await?;
+                device_tokens::revoke_all(&mut tx, taken.id).await?;
+                email_tokens::void_all(&mut tx, taken.id, now).await?;
+                tracing::info!(
+                    user.id = taken.id,
+                    "an unproven account was taken over by the provider's user of its email"
+                );
+                taken
+            }
+        }
+    };
+    if !identity_links::link(&mut tx, who.issuer, who.subject, user.id, now).await? {
+        return Ok(None);
+    }
+    tx.commit().await?;
+    tracing::info!(user.id = user.id, "account linked to the OpenID provider's user");
+    Ok(Some(user))
+}
+
+/// The provider's verified email replaces the stored one when it changed, unless another
+/// account holds it (then the stored one stays, and the log says so).
+async fn follow_email_change(pool: &Pool, user: User, who: &ProviderUser<'_>) -> User {
+    let Some(email) =
+        who.email.filter(|_| who.email_verified == Some(true)).and_then(|e| Email::parse(e).ok())
+    else {
+        return user;
+    };
+    if email.as_str() == user.email {
+        return user;
+    }
+    let changed = async {
+        let mut tx = pool.begin().await?;
+        let changed = users::set_email(&mut tx, user.id, &email).await?;
+        tx.commit().await?;
+        Ok::<_, sqlx::Error>(changed)
+    };
+    match changed.await {
+        Ok(Some(changed)) => {
+            tracing::info!(user.id = user.id, "email changed at the OpenID provider: stored email updated");
+            changed
+        }
+        Ok(None) => {
+            tracing::warn!(
+                user.id = user.id,
+                "email changed at the OpenID provider to one another account holds: kept"
+            );
+            user
+        }
+        Err(e) => {
+            tracing::warn!(user.id = user.id, error = %e, "could not update the email changed at the OpenID provider");
+            user
+        }
+    }
+}
