@@ -29,14 +29,26 @@ fn limits() -> Result<Arc<Limits>, AppError> {
 
 /// Starts a fresh session for `user`: a new id, the login time for the absolute timeout,
 /// within the account's cap on sessions.
-pub async fn start_session(auth: &mut AuthSession, user: &users::User) -> Result<(), AppError> {
+async fn start_session(auth: &mut AuthSession, user: &users::User) -> Result<(), AppError> {
+    let agent = super::sessions_list::user_agent_header();
+    start_session_with(auth, user, &app_state()?.pool, &agent).await
+}
+
+/// [`start_session`] outside a server function (a plain axum handler: the OpenID
+/// callback), with the pool and the request's `User-Agent` passed in.
+pub async fn start_session_with(
+    auth: &mut AuthSession,
+    user: &users::User,
+    pool: &crate::db::Pool,
+    user_agent: &str,
+) -> Result<(), AppError> {
     auth.session.cycle_id().await.map_err(session_error)?;
     auth.login(user).await.map_err(|e| match e {
         axum_login::Error::Backend(BackendError(e)) => e,
         axum_login::Error::Session(e) => session_error(e),
     })?;
     sessions::mark_login(&auth.session, user.id).await.map_err(session_error)?;
-    super::sessions_list::start_within_cap(auth, user.id).await
+    super::sessions_list::start_within_cap(auth, user.id, pool, user_agent).await
 }
 
 fn mailer() -> Result<Arc<Mailer>, AppError> {

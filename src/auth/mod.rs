@@ -27,7 +27,7 @@ mod user_info;
 mod verification;
 
 #[cfg(feature = "ssr")]
-pub use handlers::{check_credentials, start_session};
+pub use handlers::{check_credentials, start_session_with};
 pub use next::{safe_next, AFTER_LOGIN};
 pub use outcome::{ForgotOutcome, ResendOutcome, SignupOutcome};
 pub use user_info::{AccountInfo, DisplayNameInfo, UserInfo};

@@ -257,7 +257,10 @@ pub(super) async fn callback(
             };
         }
     };
-    if let Err(e) = crate::auth::start_session(&mut auth, &user).await {
+    let agent = headers.get(header::USER_AGENT).map(|v| String::from_utf8_lossy(v.as_bytes()).into_owned());
+    if let Err(e) =
+        crate::auth::start_session_with(&mut auth, &user, &state.pool, &agent.unwrap_or_default()).await
+    {
         return (
             StatusCode::from_u16(e.status()).unwrap_or(StatusCode::INTERNAL_SERVER_ERROR),
             e.to_string(),

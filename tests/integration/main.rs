@@ -20,6 +20,7 @@ mod each_database {
     mod lifecycle;
     mod limits;
     mod mail_files;
+    mod oidc;
     mod proof;
     mod sealed_mail;
     mod sessions;

@@ -26,12 +26,16 @@ const HANDLE_LEN: usize = 32;
 /// Records the new session's browser, writes its row now (not when the answer goes out,
 /// so that the cap below counts it), and ends the account's oldest sessions past
 /// [`SESSIONS_PER_ACCOUNT`]. Call once the session is signed in.
-pub async fn start_within_cap(auth: &AuthSession, user_id: i64) -> Result<(), AppError> {
-    let state = app_state()?;
-    let agent = user_agent::describe(&user_agent_header());
+pub async fn start_within_cap(
+    auth: &AuthSession,
+    user_id: i64,
+    pool: &crate::db::Pool,
+    user_agent: &str,
+) -> Result<(), AppError> {
+    let agent = user_agent::describe(user_agent);
     sessions::mark_browser(&auth.session, &agent).await.map_err(session_error)?;
     auth.session.save().await.map_err(session_error)?;
-    let ended = db::sessions::keep_newest(&state.pool, user_id, SESSIONS_PER_ACCOUNT).await?;
+    let ended = db::sessions::keep_newest(pool, user_id, SESSIONS_PER_ACCOUNT).await?;
     if ended > 0 {
         tracing::info!(user.id = user_id, ended, "the account's oldest sessions ended: past the cap");
     }
@@ -39,7 +43,7 @@ pub async fn start_within_cap(auth: &AuthSession, user_id: i64) -> Result<(), Ap
 }
 
 /// The request's `User-Agent` (empty without one), read only to be put in coarse words.
-fn user_agent_header() -> String {
+pub fn user_agent_header() -> String {
     leptos::prelude::use_context::<axum::http::request::Parts>()
         .and_then(|parts| {
             let value = parts.headers.get(axum::http::header::USER_AGENT)?;

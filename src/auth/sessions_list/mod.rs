@@ -13,7 +13,7 @@ mod info;
 mod user_agent;
 
 #[cfg(feature = "ssr")]
-pub(super) use handlers::start_within_cap;
+pub(super) use handlers::{start_within_cap, user_agent_header};
 pub use info::{EndedSession, EndedSessions, SessionInfo};
 
 /// The signed-in account's live sessions, newest first; this browser's is `current`.
