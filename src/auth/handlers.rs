@@ -224,11 +224,29 @@ pub async fn check_credentials(email: &str, password: &str) -> Result<(users::Us
 
 pub async fn logout() -> Result<(), AppError> {
     let mut auth = auth_session().await?;
+    let id_token: Option<String> = auth.session.get(sessions::OIDC_ID_TOKEN_KEY).await.ok().flatten();
     if let Some(user) = auth.logout().await.map_err(session_error)? {
         tracing::info!(user.id = user.id, "logged out");
     }
-    leptos_axum::redirect("/login");
+    match id_token.and_then(|hint| provider_logout(&hint)) {
+        Some(url) => leptos_axum::redirect(&url),
+        None => leptos_axum::redirect("/login"),
+    }
     Ok(())
+}
+
+/// Where a session signed in through the OpenID provider goes after chatpass's logout: the
+/// provider's `end_session_endpoint`, when it has one, and from there back to chatpass's home.
+fn provider_logout(id_token_hint: &str) -> Option<String> {
+    let provider = leptos::prelude::use_context::<Arc<crate::idp::Provider>>()?;
+    let metadata = provider.metadata()?;
+    let mut url = metadata.additional_metadata().end_session_endpoint.as_ref()?.url().clone();
+    let home = format!("{}/", mailer().ok()?.origin);
+    url.query_pairs_mut()
+        .append_pair("id_token_hint", id_token_hint)
+        .append_pair("post_logout_redirect_uri", &home)
+        .append_pair("client_id", &provider.settings.client_id);
+    Some(url.into())
 }
 
 pub async fn current_user() -> Result<Option<UserInfo>, AppError> {

@@ -66,6 +66,41 @@ pub async fn account_for(pool: &Pool, who: &ProviderUser<'_>, now: i64) -> Resul
     Err(Refusal::Failed(AppError::Unavailable))
 }
 
+/// The account of an email an auth proxy vouches for: found, or made proven; an unproven
+/// one is taken over as at a provider's first sign-in.
+pub async fn account_for_email(pool: &Pool, email: &Email, now: i64) -> Result<User, Refusal> {
+    for _ in 0..2 {
+        let mut tx = pool.begin().await?;
+        let user = match users::by_email(pool, email).await? {
+            None => match users::insert(&mut tx, email, users::NO_PASSWORD, Some(now), None).await {
+                Err(AppError::EmailTaken) => continue,
+                other => other?,
+            },
+            Some(found) if found.email_verified_at.is_some() => return Ok(found),
+            Some(found) => match take_over(&mut tx, found.id, now).await? {
+                Some(user) => user,
+                None => continue,
+            },
+        };
+        tx.commit().await?;
+        return Ok(user);
+    }
+    Err(Refusal::Failed(AppError::Unavailable))
+}
+
+/// An unproven account handed to whoever proved its email elsewhere: password voided,
+/// sessions, device tokens and mailed links ended. `None`: proven or gone meanwhile.
+async fn take_over(tx: &mut db::Tx, user_id: i64, now: i64) -> Result<Option<User>, Refusal> {
+    let Some(taken) = users::take_over_unproven(tx, user_id, now).await? else {
+        return Ok(None);
+    };
+    db::sessions::delete_for_user(tx, taken.id).await?;
+    device_tokens::revoke_all(tx, taken.id).await?;
+    email_tokens::void_all(tx, taken.id, now).await?;
+    tracing::info!(user.id = taken.id, "an unproven account was taken over by the proven owner of its email");
+    Ok(Some(taken))
+}
+
 /// `None`: another request linked or made it meanwhile (look again).
 async fn link_first_time(
     pool: &Pool,

@@ -7,5 +7,5 @@ pub mod access_token;
 pub mod link;
 pub mod provider;
 
-pub use link::{account_for, ProviderUser, Refusal};
+pub use link::{account_for, account_for_email, ProviderUser, Refusal};
 pub use provider::Provider;

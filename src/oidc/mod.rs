@@ -12,7 +12,7 @@ use crate::state::AppState;
 
 mod web;
 
-pub use web::{OidcRoutes, Refused, ID_TOKEN_KEY, PENDING_KEY};
+pub use web::{OidcRoutes, Refused, PENDING_KEY};
 
 /// The two routes, for the router to merge inside the session layers.
 pub fn routes(oidc: OidcRoutes) -> Router<AppState> {

@@ -32,8 +32,6 @@ pub struct OidcRoutes {
 
 /// The session key of a sign-in under way: what the callback must find again.
 pub const PENDING_KEY: &str = "oidc.pending";
-/// The session key of the ID token of this session's sign-in (logout's `id_token_hint`).
-pub const ID_TOKEN_KEY: &str = "oidc.id_token";
 /// How long the provider may take to send the browser back.
 const PENDING_FOR_SECS: u64 = 600;
 /// The algorithms an ID token may be signed with: the provider's public keys, never `none`
@@ -81,21 +79,6 @@ impl Refused {
             Refused::EmailRefused => "email_refused",
             Refused::LinkedToAnother => "linked_to_another",
         }
-    }
-
-    /// The words the login page shows for `code`.
-    pub fn words(code: &str) -> Option<&'static str> {
-        Some(match code {
-            "expired" => "That sign-in expired or was used already. Start again.",
-            "provider" => "Your sign-in provider did not confirm who you are. Start again, or ask your administrator.",
-            "email_not_verified" => {
-                "Your sign-in provider does not say your email address is verified, so no account can be made for it. Verify it there, then sign in again."
-            }
-            "email_refused" => "Your sign-in provider's email address for you is not one chatpass accepts.",
-            "linked_to_another" => "The account with your email address belongs to another user of your sign-in provider.",
-            "unavailable" => "Sign-in with your provider is not available right now. Try again in a minute.",
-            _ => return None,
-        })
     }
 }
 
@@ -267,7 +250,7 @@ pub(super) async fn callback(
         )
             .into_response();
     }
-    let _ = auth.session.insert(ID_TOKEN_KEY, id_token.to_string()).await;
+    let _ = auth.session.insert(crate::sessions::OIDC_ID_TOKEN_KEY, id_token.to_string()).await;
     crate::metrics::login("ok");
     tracing::info!(user.id = user.id, "signed in with the OpenID provider");
     Redirect::to(&pending.next).into_response()

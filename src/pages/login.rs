@@ -6,6 +6,7 @@ use leptos_router::hooks::use_query_map;
 use crate::{
     auth::Login,
     pages::form::{ErrorSummary, Field, ReturnedError},
+    pages::sso::{password_login_on, SingleSignOn},
 };
 
 /// Rendered on the server only; the form inside is an island.
@@ -14,7 +15,12 @@ pub fn LoginPage() -> impl IntoView {
     let query = use_query_map().get_untracked();
     let next = query.get("next").unwrap_or_default();
     let returned = ReturnedError::from_query(&query);
-    view! { <LoginForm next returned /> }
+    let refused = query.get("sso");
+    let form = password_login_on().then(|| view! { <LoginForm next=next.clone() returned /> });
+    view! {
+        <SingleSignOn next refused />
+        {form}
+    }
 }
 
 /// The form: works as a plain HTML form, and through the server function once hydrated.

@@ -10,4 +10,5 @@ pub mod login;
 pub mod not_found;
 pub mod reset;
 pub mod signup;
+pub mod sso;
 pub mod verify;

@@ -11,6 +11,7 @@ use crate::{
     pages::form::{
         outbox_dir, password_at_signup, ErrorSummary, Field, NewAccountFields, OutboxNotice, ReturnedError,
     },
+    pages::sso::{password_login_on, SingleSignOn},
 };
 
 /// Rendered on the server only; the form inside is an island.
@@ -22,7 +23,11 @@ pub fn SignupPage() -> impl IntoView {
     let sent = query.get("sent").is_some_and(|v| v == "1");
     let outbox = outbox_dir();
     let with_password = password_at_signup();
-    view! { <SignupForm returned sent outbox with_password /> }
+    let form = password_login_on().then(|| view! { <SignupForm returned sent outbox with_password /> });
+    view! {
+        <SingleSignOn next="/chat".to_string() refused=None />
+        {form}
+    }
 }
 
 /// The form: works as a plain HTML form, and through the server function once hydrated.

@@ -60,6 +60,13 @@ pub(super) fn router(state: AppState, features: FeatureState, config: &Config) -
         .clone()
         .map(|provider| oidc::OidcRoutes { provider, public_origin: config.public_origin.clone() });
     let password_login = config.login.password_login;
+    let proxy_login = config.login.identity_header.as_deref().and_then(|name| {
+        Some(crate::proxy_login::ProxyLogin {
+            header: axum::http::HeaderName::from_bytes(name.as_bytes()).ok()?,
+            proxies: Arc::new(config.trusted_proxies.clone()),
+            state: state.clone(),
+        })
+    });
     // Cloned for every server-function request: two increments.
     let features = Arc::new(features);
     let context = {
@@ -85,7 +92,11 @@ pub(super) fn router(state: AppState, features: FeatureState, config: &Config) -
         // Inside the session layers: sees the session's user.
         .layer(middleware::from_fn(move |request: Request, next: Next| {
             require_login_and_set_statuses(timeouts, request, next)
-        }));
+        }))
+        // Behind an auth proxy, its identity header signs the session in before anything reads it.
+        .layer(tower::util::option_layer(proxy_login.map(|proxy| {
+            middleware::from_fn_with_state(Arc::new(proxy), crate::proxy_login::sign_in_from_proxy)
+        })));
     // The probes sit outside the session layers: they never load a session (a probe
     // that sends a cookie must not need the database to be alive).
     let probes =

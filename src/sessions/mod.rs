@@ -12,5 +12,5 @@ pub mod store;
 
 pub use backend::{AuthSession, Backend, Credentials};
 pub use layers::stack;
-pub use record::{mark_browser, mark_login, COOKIE_NAME};
+pub use record::{mark_browser, mark_login, COOKIE_NAME, OIDC_ID_TOKEN_KEY};
 pub use store::CACHE_FOR;

@@ -20,6 +20,8 @@ pub const SEEN_AT_KEY: &str = "chatpass.seen_at";
 /// The browser the login came from, in coarse words ("Firefox on Linux"), copied by the
 /// store into its `agent` column when the session's row is created.
 pub const AGENT_KEY: &str = "chatpass.agent";
+/// The ID token of a session signed in through the OpenID provider: logout's `id_token_hint`.
+pub const OIDC_ID_TOKEN_KEY: &str = "chatpass.oidc_id_token";
 
 pub fn unix_now() -> u64 {
     SystemTime::now().duration_since(UNIX_EPOCH).map(|d| d.as_secs()).unwrap_or(0)

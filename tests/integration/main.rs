@@ -22,6 +22,7 @@ mod each_database {
     mod mail_files;
     mod oidc;
     mod proof;
+    mod proxy_login;
     mod sealed_mail;
     mod sessions;
     mod signed_in_browsers;
