@@ -21,6 +21,7 @@ mod each_database {
     mod limits;
     mod mail_files;
     mod oidc;
+    mod password_login_off;
     mod proof;
     mod proxy_login;
     mod sealed_mail;
