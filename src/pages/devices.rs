@@ -92,7 +92,7 @@ fn DeviceList(list: Vec<DeviceInfo>, returned: Option<ReturnedError>) -> impl In
                 label="Device name"
                 kind="text"
                 autocomplete="off"
-                hint="1 to 64 characters, to tell your devices apart (say, Ana's phone)."
+                hint="1 to 64 characters, to tell your devices apart (say, Ana's phone); no invisible formatting characters."
                 error=connect_error
             />
             <button type="submit" disabled=move || !hydrated.get() || connect.pending().get()>
@@ -121,7 +121,7 @@ fn DeviceRow(device: DeviceInfo, revoke: ServerAction<RevokeDeviceToken>) -> imp
             <span class="hint">"Connected " {utc_minute(device.created_at)} "; " {last_used}</span>
             <ActionForm action=revoke attr:class="inline">
                 <input type="hidden" name="id" value=device.id />
-                <button type="submit" class="secondary" disabled=move || revoke.pending().get()>
+                <button type="submit" disabled=move || revoke.pending().get()>
                     "Disconnect"
                     <span class="visually-hidden">" " {device.device_name}</span>
                 </button>
