@@ -6,6 +6,7 @@ use leptos::{prelude::*, task::spawn_local};
 
 use crate::{
     devices::{device_tokens, ConnectDevice, DeviceInfo, NewDevice, RevokeDeviceToken},
+    error::AppError,
     pages::form::{ErrorSummary, Field, ReturnedError},
 };
 
@@ -41,35 +42,32 @@ fn DeviceList(list: Vec<DeviceInfo>, returned: Option<ReturnedError>) -> impl In
     }
     let connect = ServerAction::<ConnectDevice>::new();
     let revoke = ServerAction::<RevokeDeviceToken>::new();
-    let refresh = Action::new(|_: &()| device_tokens());
     let devices = RwSignal::new(list);
+    let list_error = RwSignal::new(None::<AppError>);
     // Devices disconnected from this page: their rows (and a token just shown) go at once.
     let gone = RwSignal::new(Vec::<String>::new());
     let copied = RwSignal::new(None::<bool>);
     let hydrated = RwSignal::new(false);
-    Effect::new(move || hydrated.set(true));
+    // Marks the form live; after a connect or a disconnect, refetches the list (after a
+    // failed disconnect too: "disconnected already" means the list is stale).
     Effect::new(move || {
-        let connected = connect.value().with(|v| matches!(v, Some(Ok(_))));
-        // An error refetches too: "disconnected already" means the list is stale.
-        let revoked = revoke.value().with(Option::is_some);
-        if let Some(Ok(done)) = revoke.value().get() {
-            gone.update(|g| g.push(done.id));
-        }
+        hydrated.set(true);
         copied.set(None);
-        if connected || revoked {
-            // Untracked: the refetch's own state must not rerun this effect.
-            untrack(|| refresh.dispatch(()));
+        let revoked = revoke.value().get();
+        if let Some(Ok(done)) = &revoked {
+            gone.update(|g| g.push(done.id.clone()));
         }
-    });
-    Effect::new(move || {
-        if let Some(Ok(fresh)) = refresh.value().get() {
-            devices.set(fresh.devices);
+        list_error.set(revoked.clone().and_then(Result::err));
+        if revoked.is_some() || connect.value().with(|v| matches!(v, Some(Ok(_)))) {
+            spawn_local(async move {
+                match device_tokens().await {
+                    Ok(fresh) => devices.set(fresh.devices),
+                    Err(error) => list_error.set(Some(error)),
+                }
+            });
         }
     });
     let connect_error = Signal::derive(move || connect.value().get().and_then(Result::err));
-    let list_error = Signal::derive(move || {
-        revoke.value().get().and_then(Result::err).or_else(|| refresh.value().get().and_then(Result::err))
-    });
     let new_device =
         move || connect.value().get().and_then(Result::ok).filter(|new| !gone.with(|g| g.contains(&new.id)));
     let rows = move || {
