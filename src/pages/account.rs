@@ -1,6 +1,6 @@
 //! `/account`: the signed-in account (email, whether it is proven, since when), and its
-//! forms: change the display name, end signed-in browsers, change the password, delete
-//! the account. Signed-out visitors are sent to log in first (by the server, before any HTML).
+//! forms: change the display name, end signed-in browsers, connect and disconnect devices
+//! (`pages::devices`), change the password, delete the account. Signed-out visitors are sent to log in first (by the server, before any HTML).
 
 use leptos::prelude::*;
 use leptos_router::hooks::use_query_map;
@@ -11,7 +11,11 @@ use crate::{
         sessions_list::{sessions, EndOtherSessions, EndSession, SessionInfo},
         AccountInfo, ChangePassword, DeleteAccount, SetDisplayName,
     },
-    pages::form::{ErrorSummary, Field, ReturnedError},
+    devices::device_tokens,
+    pages::{
+        devices::ConnectedDevices,
+        form::{ErrorSummary, Field, ReturnedError},
+    },
 };
 
 /// Rendered on the server only; the forms inside are islands.
@@ -20,8 +24,10 @@ pub fn AccountPage() -> impl IntoView {
     let query = use_query_map().get_untracked();
     let returned = ReturnedError::from_query(&query);
     let for_browsers = returned.clone().filter(|r| r.is_for("end_session") || r.is_for("end_other_sessions"));
+    let for_devices =
+        returned.clone().filter(|r| r.is_for("revoke_device_token") || r.is_for("connect_device"));
     let (for_name, for_change, for_delete) = match &returned {
-        _ if for_browsers.is_some() => (None, None, None),
+        _ if for_browsers.is_some() || for_devices.is_some() => (None, None, None),
         Some(r) if r.is_for("delete_account") => (None, None, returned.clone()),
         Some(r) if r.is_for("set_display_name") => (returned.clone(), None, None),
         _ => (None, returned.clone(), None),
@@ -34,18 +40,20 @@ pub fn AccountPage() -> impl IntoView {
     let ended = query.get("ended").filter(|v| v == "one" || v == "others");
     let info = Resource::new(|| (), |_| account());
     let browsers = Resource::new(|| (), |_| sessions());
+    let devices = Resource::new(|| (), |_| device_tokens());
     view! {
         <Suspense fallback=|| ()>
             {move || Suspend::new({
                 let (for_name, for_change, for_delete) =
                     (for_name.clone(), for_change.clone(), for_delete.clone());
-                let (for_browsers, ended) = (for_browsers.clone(), ended.clone());
+                let (for_browsers, for_devices, ended) = (for_browsers.clone(), for_devices.clone(), ended.clone());
                 async move {
-                    match (info.await, browsers.await) {
-                        (Ok(info), Ok(list)) => view! {
+                    match (info.await, browsers.await, devices.await) {
+                        (Ok(info), Ok(list), Ok(devices)) => view! {
                             <AccountSummary info=info.clone() />
                             <DisplayNameForm current=info.display_name returned=for_name renamed />
                             <SignedInBrowsers list returned=for_browsers ended />
+                            <ConnectedDevices list=devices.devices returned=for_devices />
                             <ChangePasswordForm returned=for_change changed />
                             <DeleteAccountForm returned=for_delete />
                         }

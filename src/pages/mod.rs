@@ -2,6 +2,7 @@
 
 pub mod account;
 pub mod chat;
+pub mod devices;
 pub mod forgot;
 pub mod form;
 pub mod home;
