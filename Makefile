@@ -165,7 +165,7 @@ $(E2E_DEPS): end2end/package.json end2end/package-lock.json
 
 # Each browser test starts its own chatpass on a free port with a throw-away database,
 # and stops it afterwards: the server built by test-build, the release bundle.
-e2e: browser bundle test-build $(E2E_DEPS) $(SMTP_PY)
+e2e: browser bundle test-build $(E2E_DEPS) $(SMTP_PY) $(OIDC_NODE)
 	cd end2end && CHATPASS_BIN=$(CURDIR)/$(TEST_BIN) ../scripts/timed.sh "browser tests" npx playwright test
 
 ## make bench: benchmarks and budgets (a budget miss fails make bench, never make test)
