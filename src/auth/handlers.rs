@@ -378,8 +378,16 @@ pub async fn delete_account(password: String) -> Result<(), AppError> {
     let state = app_state()?;
     let mut auth = auth_session().await?;
     let user = signed_in(&auth)?;
-    let password = Password::parse(&password)?;
-    confirm_password(&state, &user, password, "account deletion").await?;
+    if user.password_hash == users::NO_PASSWORD {
+        // Signed in through the provider or a proxy: no password to check, so the account's
+        // email, typed, confirms that deleting it is meant.
+        if !Email::parse(&password).is_ok_and(|typed| typed.as_str() == user.email) {
+            return Err(AppError::bad_input("password", "Type your account's email address to confirm."));
+        }
+    } else {
+        let password = Password::parse(&password)?;
+        confirm_password(&state, &user, password, "account deletion").await?;
+    }
     let deleted = lifecycle::delete_account(&state.pool, user.id).await?;
     mailer()?.forget_user(user.id).await;
     // The row is gone already; this clears the cookie and the request's own session.
@@ -422,5 +430,6 @@ pub async fn account() -> Result<AccountInfo, AppError> {
         email_verified: user.email_verified_at.is_some(),
         created_on,
         display_name,
+        has_password: user.password_hash != users::NO_PASSWORD,
     })
 }

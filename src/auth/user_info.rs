@@ -21,6 +21,14 @@ pub struct AccountInfo {
     /// The name the account is shown by: the one chosen, or the default from the email.
     #[serde(default)]
     pub display_name: String,
+    /// False for an account that signs in only through the provider or an auth proxy: it
+    /// has no password to change, and confirms its deletion with its email instead.
+    #[serde(default = "yes")]
+    pub has_password: bool,
+}
+
+fn yes() -> bool {
+    true
 }
 
 /// `POST /api/set_display_name`'s answer: the name as stored (trimmed, NFC-normalised).

@@ -54,8 +54,8 @@ pub fn AccountPage() -> impl IntoView {
                             <DisplayNameForm current=info.display_name returned=for_name renamed />
                             <SignedInBrowsers list returned=for_browsers ended />
                             <ConnectedDevices list=devices.devices returned=for_devices />
-                            <ChangePasswordForm returned=for_change changed />
-                            <DeleteAccountForm returned=for_delete />
+                            {info.has_password.then(|| view! { <ChangePasswordForm returned=for_change changed /> })}
+                            <DeleteAccountForm returned=for_delete has_password=info.has_password />
                         }
                             .into_any(),
                         _ => view! {
@@ -248,7 +248,7 @@ fn ChangePasswordForm(returned: Option<ReturnedError>, changed: bool) -> impl In
 }
 
 #[island(lazy)]
-fn DeleteAccountForm(returned: Option<ReturnedError>) -> impl IntoView {
+fn DeleteAccountForm(returned: Option<ReturnedError>, has_password: bool) -> impl IntoView {
     crate::pages::hydration::island_hydrated();
     if let Some(returned) = returned {
         returned.provide();
@@ -264,13 +264,23 @@ fn DeleteAccountForm(returned: Option<ReturnedError>) -> impl IntoView {
             </p>
             <ActionForm action attr:class="stack" attr:novalidate=true>
                 <ErrorSummary error fields=&["password"] />
-                <Field
-                    name="password"
-                    label="Your password, to confirm"
-                    kind="password"
-                    autocomplete="current-password"
-                    error
-                />
+                {if has_password {
+                    view! {
+                        <Field
+                            name="password"
+                            label="Your password, to confirm"
+                            kind="password"
+                            autocomplete="current-password"
+                            error
+                        />
+                    }
+                        .into_any()
+                } else {
+                    view! {
+                        <Field name="password" label="Your email address, to confirm" kind="email" autocomplete="off" error />
+                    }
+                        .into_any()
+                }}
                 <button type="submit" class="danger" disabled=move || action.pending().get()>
                     "Delete my account"
                 </button>

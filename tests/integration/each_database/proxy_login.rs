@@ -80,3 +80,23 @@ async fn an_unproven_account_is_taken_over_by_the_proxys_email() {
     // Whoever chose the old password cannot log in with it any more.
     assert_eq!(app.login("ann@example.com", common::fixtures::GOOD).await.status(), 401);
 }
+
+#[tokio::test]
+async fn an_account_without_a_password_is_deleted_by_typing_its_email() {
+    let app = behind_proxy("127.0.0.1/32").await;
+    let browser = common::client();
+    assert_eq!(chat_token_as(&app, &browser, &[(HEADER, "ann@example.com")]).await.status(), 200);
+    assert!(!app.account_with(&browser).await.has_password);
+    let delete = |typed: &'static str| {
+        browser
+            .post(app.url("/api/delete_account"))
+            .header("origin", format!("http://{}", app.addr))
+            .form(&[("password", typed)])
+            .send()
+    };
+    let wrong = delete("bob@example.com").await.unwrap();
+    assert_eq!(common::bad_input(wrong).await.0, "password");
+    assert_eq!(app.user_count().await, 1);
+    assert_eq!(delete("Ann@Example.com").await.unwrap().status(), 200);
+    assert_eq!(app.user_count().await, 0);
+}
