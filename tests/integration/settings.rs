@@ -299,3 +299,41 @@ fn bad_push_credentials_and_cors_origins_are_one_line_naming_the_variable() {
         assert!(files_in(dir.path()).is_empty(), "no files for {value}");
     }
 }
+
+#[test]
+fn bad_sign_in_settings_stop_the_start_with_one_line_naming_the_variable_and_never_the_secret() {
+    let dir = tempfile::tempdir().unwrap();
+    let oidc =
+        [("CHATPASS_OIDC_CLIENT_ID", "chatpass"), ("CHATPASS_OIDC_CLIENT_SECRET", "Hunter2ClientSecret")];
+    // (the settings, the variable named, a fragment of the reason)
+    let cases: [(Vec<(&str, &str)>, &str, &str); 6] = [
+        (vec![("CHATPASS_OIDC_ISSUER", "http://login.example.com")], "CHATPASS_OIDC_ISSUER", "https"),
+        (vec![("CHATPASS_OIDC_ISSUER", "not a url")], "CHATPASS_OIDC_ISSUER", "URL"),
+        (
+            vec![("CHATPASS_TRUSTED_IDENTITY_HEADER", "X-Auth-Request-Email")],
+            "CHATPASS_TRUSTED_IDENTITY_HEADER",
+            "CHATPASS_TRUSTED_PROXIES",
+        ),
+        (
+            vec![
+                ("CHATPASS_TRUSTED_IDENTITY_HEADER", "Authorization"),
+                ("CHATPASS_TRUSTED_PROXIES", "127.0.0.1"),
+            ],
+            "CHATPASS_TRUSTED_IDENTITY_HEADER",
+            "authorization",
+        ),
+        (vec![("CHATPASS_PASSWORD_LOGIN", "off")], "CHATPASS_PASSWORD_LOGIN", "nobody could sign in"),
+        (vec![("CHATPASS_OIDC_NAME", "Acme")], "CHATPASS_OIDC_NAME", "CHATPASS_OIDC_ISSUER"),
+    ];
+    for (settings, var, why) in &cases {
+        let mut env = vec![("LEPTOS_SITE_ADDR", "127.0.0.1:0")];
+        env.extend(settings.iter().copied());
+        if settings.iter().any(|(k, _)| *k == "CHATPASS_OIDC_ISSUER") {
+            env.extend(oidc);
+        }
+        let outcome = run_with(dir.path(), &env);
+        assert_eq!(outcome.code, Some(1), "{settings:?}: {}", outcome.stderr);
+        assert_one_clear_line(&outcome, var, why);
+        assert!(!outcome.stderr.contains("Hunter2ClientSecret"), "{}", outcome.stderr);
+    }
+}
