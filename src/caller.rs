@@ -147,9 +147,11 @@ mod tests {
         );
         let lower = format!("bearer {}", token.raw);
         assert_eq!(
-            bearer_token(&headers(&[lower.as_bytes()])).unwrap().as_deref(),
-            Some(token.hash.as_str())
+            bearer_token(&headers(&[lower.as_bytes()])).unwrap(),
+            Some(Bearer::Device(token.hash.clone()))
         );
+        let jwt = b"Bearer eyJhbGciOiJSUzI1NiJ9.eyJzdWIiOiJhIn0.c2ln";
+        assert!(matches!(bearer_token(&headers(&[jwt])), Ok(Some(Bearer::Jwt(_)))));
         let basic = format!("Basic {}", token.raw);
         let long = format!("Bearer {}", "a".repeat(10 * 1024));
         let nul_free_non_ascii = "Bearer cpd_é".as_bytes().to_vec();

@@ -194,7 +194,9 @@ mod tests {
 
     #[test]
     fn bad_values_name_their_variable_and_never_the_secret() {
-        let cases: &[(&[(&str, &str)], &str, &str)] = &[
+        // (the settings, the proxies, the variable the error names)
+        type Case<'a> = (&'a [(&'a str, &'a str)], &'a str, &'a str);
+        let cases: &[Case<'_>] = &[
             (&[OIDC[0], OIDC[1]], "", "CHATPASS_OIDC_CLIENT_SECRET"),
             (
                 &[("CHATPASS_OIDC_ISSUER", "http://login.example.com"), OIDC[1], OIDC[2]],

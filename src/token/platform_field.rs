@@ -31,7 +31,6 @@ impl<'de> Deserialize<'de> for PlatformField {
 
 #[cfg(test)]
 mod tests {
-    use super::*;
     use crate::token::chat_token::ChatToken;
 
     #[test]

@@ -306,7 +306,8 @@ fn bad_sign_in_settings_stop_the_start_with_one_line_naming_the_variable_and_nev
     let oidc =
         [("CHATPASS_OIDC_CLIENT_ID", "chatpass"), ("CHATPASS_OIDC_CLIENT_SECRET", "Hunter2ClientSecret")];
     // (the settings, the variable named, a fragment of the reason)
-    let cases: [(Vec<(&str, &str)>, &str, &str); 6] = [
+    type Case = (Vec<(&'static str, &'static str)>, &'static str, &'static str);
+    let cases: [Case; 6] = [
         (vec![("CHATPASS_OIDC_ISSUER", "http://login.example.com")], "CHATPASS_OIDC_ISSUER", "https"),
         (vec![("CHATPASS_OIDC_ISSUER", "not a url")], "CHATPASS_OIDC_ISSUER", "URL"),
         (
