@@ -10,8 +10,8 @@ use axum::{
 };
 use openidconnect::{
     core::{CoreAuthenticationFlow, CoreClient, CoreJwsSigningAlgorithm},
-    AuthorizationCode, ClientId, ClientSecret, CsrfToken, Nonce, PkceCodeChallenge, PkceCodeVerifier,
-    RedirectUrl, Scope, TokenResponse as _,
+    AuthorizationCode, ClientId, ClientSecret, CsrfToken, EndpointMaybeSet, EndpointNotSet, EndpointSet,
+    Nonce, PkceCodeChallenge, PkceCodeVerifier, RedirectUrl, Scope, TokenResponse as _,
 };
 use serde::{Deserialize, Serialize};
 
@@ -111,22 +111,41 @@ pub(super) struct StartQuery {
     next: Option<String>,
 }
 
+/// The relying party as the provider's discovery document makes it: authorization and token
+/// endpoints, the client's credentials, the callback URL.
+type Client = CoreClient<
+    EndpointSet,
+    EndpointNotSet,
+    EndpointNotSet,
+    EndpointNotSet,
+    EndpointMaybeSet,
+    EndpointMaybeSet,
+>;
+
+/// The client for this request; 503 in words before the provider is discovered.
+fn client(oidc: &OidcRoutes, headers: &HeaderMap) -> Result<Client, Response> {
+    let settings = &oidc.provider.settings;
+    let (Some(metadata), Some(redirect)) = (oidc.provider.metadata(), redirect_uri(oidc, headers)) else {
+        return Err(unavailable(&settings.name));
+    };
+    Ok(CoreClient::from_provider_metadata(
+        (*metadata).clone(),
+        ClientId::new(settings.client_id.clone()),
+        Some(ClientSecret::new(settings.client_secret().to_string())),
+    )
+    .set_redirect_uri(redirect))
+}
+
 pub(super) async fn start(
     Extension(oidc): Extension<OidcRoutes>,
     auth: AuthSession,
     headers: HeaderMap,
     Query(query): Query<StartQuery>,
 ) -> Response {
-    let settings = &oidc.provider.settings;
-    let (Some(metadata), Some(redirect)) = (oidc.provider.metadata(), redirect_uri(&oidc, &headers)) else {
-        return unavailable(&settings.name);
+    let client = match client(&oidc, &headers) {
+        Ok(client) => client,
+        Err(unavailable) => return unavailable,
     };
-    let client = CoreClient::from_provider_metadata(
-        (*metadata).clone(),
-        ClientId::new(settings.client_id.clone()),
-        Some(ClientSecret::new(settings.client_secret().to_string())),
-    )
-    .set_redirect_uri(redirect);
     let (challenge, verifier) = PkceCodeChallenge::new_random_sha256();
     let (url, state, nonce) = client
         .authorize_url(CoreAuthenticationFlow::AuthorizationCode, CsrfToken::new_random, Nonce::new_random)
@@ -181,15 +200,10 @@ pub(super) async fn callback(
         return refused(Refused::Provider);
     };
     let settings = &oidc.provider.settings;
-    let (Some(metadata), Some(redirect)) = (oidc.provider.metadata(), redirect_uri(&oidc, &headers)) else {
-        return unavailable(&settings.name);
+    let client = match client(&oidc, &headers) {
+        Ok(client) => client,
+        Err(unavailable) => return unavailable,
     };
-    let client = CoreClient::from_provider_metadata(
-        (*metadata).clone(),
-        ClientId::new(settings.client_id.clone()),
-        Some(ClientSecret::new(settings.client_secret().to_string())),
-    )
-    .set_redirect_uri(redirect);
     let exchanged = match client.exchange_code(AuthorizationCode::new(code)) {
         Ok(request) => {
             request
