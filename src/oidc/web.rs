@@ -122,18 +122,18 @@ type Client = CoreClient<
     EndpointMaybeSet,
 >;
 
-/// The client for this request; 503 in words before the provider is discovered.
-fn client(oidc: &OidcRoutes, headers: &HeaderMap) -> Result<Client, Response> {
+/// The client for this request; `None` before the provider is discovered.
+fn client(oidc: &OidcRoutes, headers: &HeaderMap) -> Option<Client> {
     let settings = &oidc.provider.settings;
-    let (Some(metadata), Some(redirect)) = (oidc.provider.metadata(), redirect_uri(oidc, headers)) else {
-        return Err(unavailable(&settings.name));
-    };
-    Ok(CoreClient::from_provider_metadata(
-        (*metadata).clone(),
-        ClientId::new(settings.client_id.clone()),
-        Some(ClientSecret::new(settings.client_secret().to_string())),
+    let (metadata, redirect) = (oidc.provider.metadata()?, redirect_uri(oidc, headers)?);
+    Some(
+        CoreClient::from_provider_metadata(
+            (*metadata).clone(),
+            ClientId::new(settings.client_id.clone()),
+            Some(ClientSecret::new(settings.client_secret().to_string())),
+        )
+        .set_redirect_uri(redirect),
     )
-    .set_redirect_uri(redirect))
 }
 
 pub(super) async fn start(
@@ -142,9 +142,8 @@ pub(super) async fn start(
     headers: HeaderMap,
     Query(query): Query<StartQuery>,
 ) -> Response {
-    let client = match client(&oidc, &headers) {
-        Ok(client) => client,
-        Err(unavailable) => return unavailable,
+    let Some(client) = client(&oidc, &headers) else {
+        return unavailable(&oidc.provider.settings.name);
     };
     let (challenge, verifier) = PkceCodeChallenge::new_random_sha256();
     let (url, state, nonce) = client
@@ -200,9 +199,8 @@ pub(super) async fn callback(
         return refused(Refused::Provider);
     };
     let settings = &oidc.provider.settings;
-    let client = match client(&oidc, &headers) {
-        Ok(client) => client,
-        Err(unavailable) => return unavailable,
+    let Some(client) = client(&oidc, &headers) else {
+        return unavailable(&oidc.provider.settings.name);
     };
     let exchanged = match client.exchange_code(AuthorizationCode::new(code)) {
         Ok(request) => {
