@@ -147,8 +147,8 @@ mod tests {
         );
         let lower = format!("bearer {}", token.raw);
         assert_eq!(
-            bearer_token(&headers(&[lower.as_bytes()])).unwrap().as_deref(),
-            Some(token.hash.as_str())
+            bearer_token(&headers(&[lower.as_bytes()])).unwrap(),
+            Some(Bearer::Device(token.hash.clone()))
         );
         let basic = format!("Basic {}", token.raw);
         let long = format!("Bearer {}", "a".repeat(10 * 1024));
