@@ -154,3 +154,35 @@ async fn two_first_sign_ins_at_once_make_one_account_and_one_link() {
         assert_eq!(app.link_count().await, round as i64 + 1, "{sub}: one link");
     }
 }
+
+#[tokio::test]
+async fn after_the_provider_rotates_its_keys_the_web_sign_in_works_again() {
+    let port = common::mail::free_port();
+    let provider = OidcProvider::start(
+        OidcConfig::new(&callback_url(port)).verified_account("u-ann", "ann@example.com"),
+    );
+    let app = app_for(&provider, port, &[]).await;
+    wait_until_ready(&app).await;
+    app.oidc_browser(&provider, "u-ann").await;
+    let (provider_port, secret) = (provider.port(), provider.client_secret().to_string());
+    drop(provider);
+    // The same provider with new keys (no keys_file: fresh ones).
+    let provider = OidcProvider::start(
+        OidcConfig::new(&callback_url(port))
+            .set("port", provider_port)
+            .set("client_secret", secret.as_str())
+            .verified_account("u-ann", "ann@example.com"),
+    );
+    // The keys may be fetched again at most every few seconds: sign-ins until one works.
+    super::poll(
+        std::time::Duration::from_secs(20),
+        "no web sign-in worked after the key rotation",
+        || async {
+            let browser = common::client();
+            let back = app.oidc_sign_in(&provider, &browser, "u-ann", "/chat").await;
+            back.headers().get("location").is_some_and(|l| l == "/chat")
+        },
+    )
+    .await;
+    assert_eq!(app.user_count().await, 1);
+}
