@@ -18,11 +18,27 @@ pub const LEEWAY_SECS: u64 = 60;
 pub struct AccessClaims {
     pub iss: String,
     pub sub: String,
-    #[serde(default)]
+    /// A JSON string; anything else is no email (not a refused token).
+    #[serde(default, deserialize_with = "json_string")]
     pub email: Option<String>,
-    /// A JSON boolean: the string `"true"` does not count.
-    #[serde(default)]
+    /// A JSON boolean: the string `"true"` (or anything else) does not count, and does not
+    /// make the token unreadable (a linked user's token still names them).
+    #[serde(default, deserialize_with = "json_bool")]
     pub email_verified: Option<bool>,
+}
+
+fn json_string<'de, D: serde::Deserializer<'de>>(d: D) -> Result<Option<String>, D::Error> {
+    Ok(match serde_json::Value::deserialize(d)? {
+        serde_json::Value::String(s) => Some(s),
+        _ => None,
+    })
+}
+
+fn json_bool<'de, D: serde::Deserializer<'de>>(d: D) -> Result<Option<bool>, D::Error> {
+    Ok(match serde_json::Value::deserialize(d)? {
+        serde_json::Value::Bool(b) => Some(b),
+        _ => None,
+    })
 }
 
 /// Why a bearer JWT is not accepted.
@@ -47,9 +63,11 @@ pub async fn verify(provider: &Provider, token: &str) -> Result<AccessClaims, Re
             }
             match provider.keys().and_then(|keys| find_key(&keys.keys, kid)) {
                 Some(jwk) => jwk,
-                None if provider.is_discovered() => {
+                // The keys are fresh: no such key.
+                None if provider.is_discovered() && !provider.last_fetch_failed() => {
                     return Err(Rejected::Invalid("no key of the provider has that kid"))
                 }
+                // The provider could not be asked the last time: it may have that key.
                 None => return Err(Rejected::ProviderUnavailable),
             }
         }

@@ -116,8 +116,11 @@ async fn link_first_time(
                 return Ok(None);
             };
             if locked.email_verified_at.is_some() {
-                if identity_links::subject_of(&mut tx, who.issuer, locked.id).await?.is_some() {
-                    return Err(Refusal::LinkedToAnother);
+                match identity_links::subject_of(&mut tx, who.issuer, locked.id).await? {
+                    // A concurrent first sign-in of this same user linked it meanwhile.
+                    Some(subject) if subject == who.subject => return Ok(None),
+                    Some(_) => return Err(Refusal::LinkedToAnother),
+                    None => {}
                 }
                 locked
             } else {

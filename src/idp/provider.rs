@@ -4,7 +4,10 @@
 //! [`REFETCH_AT_MOST_EVERY`], so a flood of bogus key ids cannot make chatpass hammer it.
 
 use std::{
-    sync::{Arc, Mutex, RwLock},
+    sync::{
+        atomic::{AtomicBool, Ordering},
+        Arc, Mutex, RwLock,
+    },
     time::{Duration, Instant},
 };
 
@@ -25,6 +28,8 @@ pub struct Provider {
     metadata: RwLock<Option<Arc<ProviderMetadataWithLogout>>>,
     keys: RwLock<Option<Arc<JwkSet>>>,
     last_fetch: Mutex<Option<Instant>>,
+    /// The last fetch of the discovery document and keys failed (the provider is down).
+    last_fetch_failed: AtomicBool,
 }
 
 impl std::fmt::Debug for Provider {
@@ -48,6 +53,7 @@ impl Provider {
             metadata: RwLock::new(None),
             keys: RwLock::new(None),
             last_fetch: Mutex::new(None),
+            last_fetch_failed: AtomicBool::new(false),
         })
     }
 
@@ -68,6 +74,18 @@ impl Provider {
     }
 
     async fn discover(&self) -> Result<(), String> {
+        let found = self.fetch_all().await;
+        self.last_fetch_failed.store(found.is_err(), Ordering::Relaxed);
+        found
+    }
+
+    /// Whether the last fetch of the provider's keys failed: a key id not in the cached
+    /// keys may then be one chatpass could not see.
+    pub fn last_fetch_failed(&self) -> bool {
+        self.last_fetch_failed.load(Ordering::Relaxed)
+    }
+
+    async fn fetch_all(&self) -> Result<(), String> {
         let issuer = IssuerUrl::new(self.settings.issuer.clone()).map_err(|e| e.to_string())?;
         let metadata = ProviderMetadataWithLogout::discover_async(issuer, &self.http)
             .await

@@ -9,9 +9,10 @@ use axum::{
     Extension,
 };
 use openidconnect::{
-    core::{CoreAuthenticationFlow, CoreClient, CoreJwsSigningAlgorithm},
-    AuthorizationCode, ClientId, ClientSecret, CsrfToken, EndpointMaybeSet, EndpointNotSet, EndpointSet,
-    Nonce, PkceCodeChallenge, PkceCodeVerifier, RedirectUrl, Scope, TokenResponse as _,
+    core::{CoreAuthenticationFlow, CoreClient, CoreIdTokenVerifier, CoreJwsSigningAlgorithm},
+    AuthorizationCode, ClaimsVerificationError, ClientId, ClientSecret, CsrfToken, EndpointMaybeSet,
+    EndpointNotSet, EndpointSet, Nonce, PkceCodeChallenge, PkceCodeVerifier, RedirectUrl, Scope,
+    SignatureVerificationError, TokenResponse as _,
 };
 use serde::{Deserialize, Serialize};
 
@@ -222,8 +223,27 @@ pub(super) async fn callback(
         tracing::info!("OpenID sign-in refused: no ID token");
         return refused(Refused::Provider);
     };
+    let nonce = Nonce::new(pending.nonce);
     let verifier = client.id_token_verifier().set_allowed_algs(ID_TOKEN_ALGS);
-    let claims = match id_token.claims(&verifier, &Nonce::new(pending.nonce)) {
+    let mut verified = id_token.claims(&verifier, &nonce).cloned();
+    if matches!(
+        verified,
+        Err(ClaimsVerificationError::SignatureVerification(SignatureVerificationError::NoMatchingKey))
+    ) {
+        // A key id not seen yet: the provider may have rotated its keys (fetched again at
+        // most every few seconds).
+        if let Some(metadata) = oidc.provider.refetch().await.then(|| oidc.provider.metadata()).flatten() {
+            let verifier = CoreIdTokenVerifier::new_confidential_client(
+                ClientId::new(settings.client_id.clone()),
+                ClientSecret::new(settings.client_secret().to_string()),
+                metadata.issuer().clone(),
+                metadata.jwks().clone(),
+            )
+            .set_allowed_algs(ID_TOKEN_ALGS);
+            verified = id_token.claims(&verifier, &nonce).cloned();
+        }
+    }
+    let claims = match verified {
         Ok(claims) => claims,
         Err(e) => {
             tracing::info!(error = %e, "OpenID sign-in refused: the ID token did not verify");

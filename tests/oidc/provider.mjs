@@ -30,6 +30,9 @@
 //   es256                     false: also an ES256 signing key (after the RS256 one)
 //   id_token_signing_alg      "RS256" (the client's id_token_signed_response_alg)
 //   access_token_signing_alg  "RS256"
+//   keys_file                 none: a path where the signing keys are kept (private JWKs):
+//                             read when it exists, written otherwise, so a provider started
+//                             again with it signs with the same keys (a restart, not a rotation)
 //
 // Login: the dev login page takes an account's `sub` or its email (translated to the `sub`
 // before oidc-provider sees it) and any password; a login that names no account is
@@ -45,15 +48,23 @@
 //              "hs256-public" HS256 keyed with the bytes of the provider's public RS256 key
 //                             (secret_form "pem": its SPKI PEM text, the default; or
 //                             "der": the same key's DER bytes)
+//              "hs256-secret" HS256 keyed with the client secret (what OIDC allows for a
+//                             confidential client, and chatpass must refuse)
 //        `header` is merged over the default {alg, kid, typ: "JWT"} (a null removes a
 //        member); the signature is made with the chosen key whatever header.alg says.
 //   GET  /test/stats        -> {"jwks_fetches": n, "discovery_fetches": n}
 //   POST /test/stop-jwks    /jwks answers 503 (the provider "down") until
 //   POST /test/start-jwks
 //   POST /test/stop-discovery, /test/start-discovery: the same for the discovery document
+//   POST /test/tamper-next-id-token {claims?, header?, how?, alg?}: the next token
+//        response's ID token (the real one, for the code the client redeems) is replaced
+//        by its payload with `claims` merged over it (a null removes a member), signed as
+//        /test/sign's `how` says (default "provider"). One use; -> {"armed": true}
 
-import { createHash, createHmac, generateKeyPairSync, randomBytes, sign } from 'node:crypto';
-import { readFileSync } from 'node:fs';
+import {
+  createHash, createHmac, createPrivateKey, createPublicKey, generateKeyPairSync, randomBytes, sign,
+} from 'node:crypto';
+import { existsSync, readFileSync, writeFileSync } from 'node:fs';
 import { createServer } from 'node:http';
 
 // oidc-provider prints its notices with console.info (stdout): stdout carries the one
@@ -80,10 +91,15 @@ function readConfig() {
 }
 
 // Signing keys, made at start: a private JWK for oidc-provider and a KeyObject for /test/sign.
-function signingKey(alg) {
-  const pair = alg === 'ES256'
-    ? generateKeyPairSync('ec', { namedCurve: 'P-256' })
-    : generateKeyPairSync('rsa', { modulusLength: 2048 });
+function signingKey(alg, savedJwk) {
+  const pair = savedJwk
+    ? (() => {
+      const privateKey = createPrivateKey({ key: savedJwk, format: 'jwk' });
+      return { privateKey, publicKey: createPublicKey(privateKey) };
+    })()
+    : alg === 'ES256'
+      ? generateKeyPairSync('ec', { namedCurve: 'P-256' })
+      : generateKeyPairSync('rsa', { modulusLength: 2048 });
   const publicJwk = pair.publicKey.export({ format: 'jwk' });
   const kid = `${alg.toLowerCase()}-${thumbprint(publicJwk).slice(0, 16)}`;
   return {
@@ -103,8 +119,15 @@ function thumbprint(jwk) {
   return createHash('sha256').update(JSON.stringify(members)).digest('base64url');
 }
 
-const keys = { RS256: signingKey('RS256') };
-if (config.es256) keys.ES256 = signingKey('ES256');
+const savedKeys = config.keys_file && existsSync(config.keys_file)
+  ? JSON.parse(readFileSync(config.keys_file, 'utf8'))
+  : {};
+const keys = { RS256: signingKey('RS256', savedKeys.RS256) };
+if (config.es256) keys.ES256 = signingKey('ES256', savedKeys.ES256);
+if (config.keys_file) {
+  const jwks = Object.fromEntries(Object.entries(keys).map(([alg, k]) => [alg, k.privateKey.export({ format: 'jwk' })]));
+  writeFileSync(config.keys_file, JSON.stringify(jwks));
+}
 let otherKey; // made on first use: most runs never need it
 
 function findAccount(login) {
@@ -209,6 +232,7 @@ const provider = new Provider(issuer, oidcConfiguration);
 
 const stats = { jwks_fetches: 0, discovery_fetches: 0 };
 const down = { jwks: false, discovery: false };
+let tamper = null; // what /test/tamper-next-id-token armed
 
 async function readBody(req) {
   const chunks = [];
@@ -229,6 +253,19 @@ provider.use(async (ctx, next) => {
   if (ctx.path === '/jwks') {
     stats.jwks_fetches += 1;
     if (down.jwks) { ctx.status = 503; return; }
+  }
+  if (ctx.path === '/token' && tamper) {
+    await next();
+    if (ctx.body && typeof ctx.body === 'object' && typeof ctx.body.id_token === 'string') {
+      const { claims = {}, header = {}, how = 'provider', alg = 'RS256' } = tamper;
+      tamper = null;
+      const payload = JSON.parse(Buffer.from(ctx.body.id_token.split('.')[1], 'base64url').toString('utf8'));
+      const merged = Object.fromEntries(
+        Object.entries({ ...payload, ...claims }).filter(([, v]) => v !== null),
+      );
+      ctx.body = { ...ctx.body, id_token: signTest({ claims: merged, header, how, alg }) };
+    }
+    return;
   }
   if (ctx.path === '/.well-known/openid-configuration') {
     stats.discovery_fetches += 1;
@@ -265,6 +302,9 @@ async function testRoute(ctx) {
     const [name, value] = toggles[route];
     down[name] = value;
     ctx.body = { ...down };
+  } else if (route === 'POST /test/tamper-next-id-token') {
+    tamper = JSON.parse((await readBody(ctx.req)) || '{}');
+    ctx.body = { armed: true };
   } else if (route === 'GET /test/stats') {
     ctx.body = { ...stats };
   } else if (route === 'POST /test/sign') {
@@ -317,8 +357,12 @@ function signTest({ claims, header = {}, how, alg = 'RS256', secret_form: secret
       signer = (data) => createHmac('sha256', secret).update(data).digest();
       break;
     }
+    case 'hs256-secret':
+      defaults = { alg: 'HS256', kid: rs.kid };
+      signer = (data) => createHmac('sha256', clientSecret).update(data).digest();
+      break;
     default:
-      throw new Error('how must be provider, other-key, none or hs256-public');
+      throw new Error('how must be provider, other-key, none, hs256-public or hs256-secret');
   }
   // A null in `header` removes that member (a token without a `kid`).
   const merged = Object.fromEntries(

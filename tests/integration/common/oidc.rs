@@ -66,6 +66,12 @@ impl OidcConfig {
         self.set("es256", true)
     }
 
+    /// Keeps the signing keys in `path` (written at the first start, read at the next), so a
+    /// provider started again with the same file and `port` is the same provider restarted.
+    pub fn keys_file(self, path: &Path) -> OidcConfig {
+        self.set("keys_file", path.display().to_string())
+    }
+
     /// Any other key of `provider.mjs`'s configuration (`port`, `client_id`, `resource`, …).
     pub fn set(mut self, key: &str, value: impl Into<Value>) -> OidcConfig {
         self.settings.insert(key.to_string(), value.into());
@@ -94,6 +100,9 @@ pub enum SignedBy {
     /// HS256 keyed with the provider's public RS256 key as SPKI PEM text: the classic
     /// algorithm confusion.
     Hs256PublicKey,
+    /// HS256 keyed with the client secret: what OpenID Connect allows a confidential
+    /// client, and what chatpass must refuse.
+    Hs256ClientSecret,
 }
 
 impl SignedBy {
@@ -104,6 +113,7 @@ impl SignedBy {
             SignedBy::OtherKey => ("other-key", "RS256"),
             SignedBy::AlgNone => ("none", "RS256"),
             SignedBy::Hs256PublicKey => ("hs256-public", "RS256"),
+            SignedBy::Hs256ClientSecret => ("hs256-secret", "RS256"),
         }
     }
 }
@@ -260,6 +270,24 @@ impl OidcProvider {
             })))
             .await;
         answer["jwt"].as_str().expect("jwt").to_string()
+    }
+
+    /// The next token response's ID token becomes its own claims with `claims` merged over
+    /// them (a `null` removes a member) and `header` over its header, signed as `how` says
+    /// (`POST /test/tamper-next-id-token`): a provider that hands out a bad ID token for a
+    /// real code. One use.
+    pub async fn tamper_next_id_token(&self, claims: Value, header: Value, how: SignedBy) {
+        let (how, alg) = how.how();
+        let _: Value = self
+            .test_route(self.http.post(self.url("/test/tamper-next-id-token")).json(&json!({
+                "claims": claims, "header": header, "how": how, "alg": alg,
+            })))
+            .await;
+    }
+
+    /// The port it listens on (to start it again on the same one).
+    pub fn port(&self) -> u16 {
+        url::Url::parse(&self.issuer).ok().and_then(|u| u.port()).expect("the issuer names its port")
     }
 
     /// How many times `/jwks` was requested (503s included).
