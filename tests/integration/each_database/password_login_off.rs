@@ -46,3 +46,15 @@ async fn logout_of_a_provider_session_goes_on_to_the_providers_logout_and_back_h
     // chatpass's own session is over whatever the provider does next.
     assert_eq!(app.whoami_with(&browser).await, None);
 }
+
+#[tokio::test]
+async fn a_refused_sign_in_is_explained_in_words_on_the_login_page_beside_the_button() {
+    let (app, _provider) = with_provider(|c| c, &[]).await;
+    let page = app.get("/login?sso=email_not_verified").await.text().await.unwrap();
+    assert!(page.contains("does not say your email address is verified"), "{page}");
+    assert!(page.contains("Sign in with Acme SSO"));
+    assert!(page.contains("name=\"password\""), "password login stays on by default");
+    // An unknown code shows nothing, not the code itself.
+    let page = app.get("/login?sso=%3Cscript%3E").await.text().await.unwrap();
+    assert!(!page.contains("&lt;script&gt;") && !page.contains("sign-in provider"), "{page}");
+}
