@@ -224,16 +224,7 @@ impl HeldRequest {
             app.addr
         );
         stream.write_all(head.as_bytes()).await.unwrap();
-        let mut seen = Vec::new();
-        let mut buf = [0u8; 256];
-        while !String::from_utf8_lossy(&seen).contains("100 Continue\r\n\r\n") {
-            let n = tokio::time::timeout(std::time::Duration::from_secs(20), stream.read(&mut buf))
-                .await
-                .expect("the server asks for the body")
-                .unwrap();
-            assert!(n > 0, "closed before asking for the body: {}", String::from_utf8_lossy(&seen));
-            seen.extend_from_slice(&buf[..n]);
-        }
+        super::until_asked_for_the_body(&mut stream).await;
         HeldRequest { stream }
     }
 

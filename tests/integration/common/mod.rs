@@ -390,16 +390,7 @@ impl TestApp {
             addr = self.addr
         );
         stream.write_all(head.as_bytes()).await.unwrap();
-        let mut seen = Vec::new();
-        let mut buf = [0u8; 1024];
-        while !String::from_utf8_lossy(&seen).contains("100 Continue\r\n\r\n") {
-            let n = tokio::time::timeout(std::time::Duration::from_secs(20), stream.read(&mut buf))
-                .await
-                .expect("the server asks for the body")
-                .unwrap();
-            assert!(n > 0, "closed before asking for the body: {}", String::from_utf8_lossy(&seen));
-            seen.extend_from_slice(&buf[..n]);
-        }
+        until_asked_for_the_body(&mut stream).await;
         meanwhile.await;
         stream.write_all(b"x=1").await.unwrap();
         let mut rest = Vec::new();
@@ -451,5 +442,21 @@ pub async fn count(pool: &Pool, sql: &str) -> i64 {
     match pool {
         Pool::Sqlite(p) => sqlx::query_scalar(sql).fetch_one(p).await.unwrap(),
         Pool::Postgres(p) => sqlx::query_scalar(sql).fetch_one(p).await.unwrap(),
+    }
+}
+
+/// Reads what the server sends on `stream` until hyper's "100 Continue" (the handler has
+/// begun reading the body: the request is being served).
+pub async fn until_asked_for_the_body(stream: &mut tokio::net::TcpStream) {
+    use tokio::io::AsyncReadExt;
+    let mut seen = Vec::new();
+    let mut buf = [0u8; 1024];
+    while !String::from_utf8_lossy(&seen).contains("100 Continue\r\n\r\n") {
+        let n = tokio::time::timeout(std::time::Duration::from_secs(20), stream.read(&mut buf))
+            .await
+            .expect("the server asks for the body")
+            .unwrap();
+        assert!(n > 0, "closed before asking for the body: {}", String::from_utf8_lossy(&seen));
+        seen.extend_from_slice(&buf[..n]);
     }
 }

@@ -9,30 +9,31 @@ use crate::common::{
     oidc::{OidcConfig, OidcProvider},
 };
 
+/// The provider's user `u-ann` with `email`, its keys in `keys_file` (a restart keeps them).
+fn ann_at(port: u16, keys_file: &std::path::Path, email: &str) -> OidcConfig {
+    OidcConfig::new(&callback_url(port)).keys_file(keys_file).verified_account("u-ann", email)
+}
+
+/// `provider` stopped and started again as `config` on its port, with its client secret:
+/// the same issuer and client, to chatpass.
+fn restarted(provider: OidcProvider, config: OidcConfig) -> OidcProvider {
+    let (port, secret) = (provider.port(), provider.client_secret().to_string());
+    drop(provider);
+    OidcProvider::start(config.set("port", port).set("client_secret", secret.as_str()))
+}
+
 #[tokio::test]
 async fn a_changed_email_at_the_provider_keeps_the_account_and_updates_its_email() {
     let keys = tempfile::tempdir().unwrap();
     let keys_file = keys.path().join("keys.json");
     let port = common::mail::free_port();
-    let provider = OidcProvider::start(
-        OidcConfig::new(&callback_url(port))
-            .keys_file(&keys_file)
-            .verified_account("u-ann", "ann@example.com"),
-    );
+    let provider = OidcProvider::start(ann_at(port, &keys_file, "ann@example.com"));
     let app = app_for(&provider, port, &[]).await;
     wait_until_ready(&app).await;
     let before = app.oidc_browser(&provider, "u-ann").await;
     assert_eq!(app.chat_token_with(&before).await.identity, "ann@example.com");
     // The provider restarts (same port, same keys) with the user's new address.
-    let (provider_port, secret) = (provider.port(), provider.client_secret().to_string());
-    drop(provider);
-    let provider = OidcProvider::start(
-        OidcConfig::new(&callback_url(port))
-            .keys_file(&keys_file)
-            .set("port", provider_port)
-            .set("client_secret", secret.as_str())
-            .verified_account("u-ann", "ann.lee@example.org"),
-    );
+    let provider = restarted(provider, ann_at(port, &keys_file, "ann.lee@example.org"));
     let after = app.oidc_browser(&provider, "u-ann").await;
     assert_eq!(app.whoami_with(&after).await.as_deref(), Some("ann.lee@example.org"));
     assert_eq!(app.user_count().await, 1, "the same account");
@@ -45,24 +46,12 @@ async fn a_changed_email_that_another_account_holds_keeps_the_stored_one() {
     let keys = tempfile::tempdir().unwrap();
     let keys_file = keys.path().join("keys.json");
     let port = common::mail::free_port();
-    let provider = OidcProvider::start(
-        OidcConfig::new(&callback_url(port))
-            .keys_file(&keys_file)
-            .verified_account("u-ann", "ann@example.com"),
-    );
+    let provider = OidcProvider::start(ann_at(port, &keys_file, "ann@example.com"));
     let app = app_for(&provider, port, &[]).await;
     wait_until_ready(&app).await;
     app.oidc_browser(&provider, "u-ann").await;
     let bob = app.proven_user("bob@example.com").await;
-    let (provider_port, secret) = (provider.port(), provider.client_secret().to_string());
-    drop(provider);
-    let provider = OidcProvider::start(
-        OidcConfig::new(&callback_url(port))
-            .keys_file(&keys_file)
-            .set("port", provider_port)
-            .set("client_secret", secret.as_str())
-            .verified_account("u-ann", "bob@example.com"),
-    );
+    let provider = restarted(provider, ann_at(port, &keys_file, "bob@example.com"));
     let ann = app.oidc_browser(&provider, "u-ann").await;
     assert_eq!(app.whoami_with(&ann).await.as_deref(), Some("ann@example.com"), "kept");
     assert_eq!(app.whoami_with(&bob.client).await.as_deref(), Some("bob@example.com"));
