@@ -7,7 +7,7 @@
 //! session cookie.
 
 use axum::http::{header, request::Parts, HeaderMap};
-use leptos::prelude::use_context;
+use leptos::prelude::{use_context, with_context};
 
 use crate::{
     db::{device_tokens, users::User},
@@ -19,7 +19,8 @@ use crate::{
 /// 401 `invalid_token` for a bearer that names no live device token, 401 `not_signed_in`
 /// with neither.
 pub async fn account() -> Result<User, AppError> {
-    let bearer = use_context::<Parts>().map(|parts| bearer_token(&parts.headers)).transpose()?.flatten();
+    // Read in place: copying the request's parts would cost every token request its headers.
+    let bearer = with_context::<Parts, _>(|parts| bearer_token(&parts.headers)).transpose()?.flatten();
     match bearer {
         Some(Bearer::Device(hash)) => device_account(&hash).await,
         Some(Bearer::Jwt(token)) => provider_account(&token).await,

@@ -70,8 +70,11 @@ pub async fn account_for(pool: &Pool, who: &ProviderUser<'_>, now: i64) -> Resul
 /// one is taken over as at a provider's first sign-in.
 pub async fn account_for_email(pool: &Pool, email: &Email, now: i64) -> Result<User, Refusal> {
     for _ in 0..2 {
+        // Looked up before the transaction takes its connection: holding one while asking the
+        // pool for another would exhaust the pool under a burst of first requests.
+        let found = users::by_email(pool, email).await?;
         let mut tx = pool.begin().await?;
-        let user = match users::by_email(pool, email).await? {
+        let user = match found {
             None => match users::insert(&mut tx, email, users::NO_PASSWORD, Some(now), None).await {
                 Err(AppError::EmailTaken) => continue,
                 other => other?,
@@ -108,8 +111,11 @@ async fn link_first_time(
     email: &Email,
     now: i64,
 ) -> Result<Option<User>, Refusal> {
+    // Before the transaction takes its connection (see `account_for_email`); the row lock
+    // below reads the account again.
+    let found = users::by_email(pool, email).await?;
     let mut tx = pool.begin().await?;
-    let user = match users::by_email(pool, email).await? {
+    let user = match found {
         None => users::insert(&mut tx, email, users::NO_PASSWORD, Some(now), None).await?,
         Some(found) => {
             let Some(locked) = users::lock_row_for_update(&mut tx, found.id).await? else {

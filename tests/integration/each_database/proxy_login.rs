@@ -100,3 +100,15 @@ async fn an_account_without_a_password_is_deleted_by_typing_its_email() {
     assert_eq!(delete("Ann@Example.com").await.unwrap().status(), 200);
     assert_eq!(app.user_count().await, 0);
 }
+
+#[tokio::test]
+async fn first_requests_racing_for_one_new_email_make_one_account_and_all_get_in() {
+    let app = behind_proxy("127.0.0.1/32").await;
+    let requests = (0..10).map(|_| {
+        let app = &app;
+        async move { chat_token_as(app, &common::client(), &[(HEADER, "new@example.com")]).await.status() }
+    });
+    let statuses = futures::future::join_all(requests).await;
+    assert!(statuses.iter().all(|s| *s == 200), "{statuses:?}");
+    assert_eq!(app.user_count().await, 1);
+}
