@@ -35,6 +35,13 @@ pub enum AppError {
     /// 403: a provider's access token whose user has no account here (and no verified email to make one).
     #[error("No account here belongs to this sign-in yet: sign in on the web first.")]
     NoAccount,
+    /// 403: a request to the Twilio webhook without Twilio's valid `X-Twilio-Signature`.
+    #[error("This request is not signed by Twilio.")]
+    BadSignature,
+    /// 403: a pre-action webhook for an identity of no account that may chat (deleted,
+    /// unproven, or nobody's): Twilio refuses the action.
+    #[error("This identity belongs to no account that may chat.")]
+    ChatRefused,
     /// 404: no session of the signed-in account has that handle (it ended already, or it
     /// is another account's: the answer is the same).
     #[error("That browser is signed out already.")]
@@ -81,7 +88,11 @@ impl AppError {
         match self {
             AppError::BadInput { .. } => 400,
             AppError::BadCredentials | AppError::NotSignedIn | AppError::InvalidToken => 401,
-            AppError::EmailUnverified | AppError::PasswordLoginOff | AppError::NoAccount => 403,
+            AppError::EmailUnverified
+            | AppError::PasswordLoginOff
+            | AppError::NoAccount
+            | AppError::BadSignature
+            | AppError::ChatRefused => 403,
             AppError::UnknownSession | AppError::UnknownDevice => 404,
             AppError::EmailTaken | AppError::AlreadyConfirmed => 409,
             AppError::RateLimited { .. } => 429,

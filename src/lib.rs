@@ -43,6 +43,8 @@ pub mod sessions;
 pub mod state;
 #[cfg(feature = "ssr")]
 pub mod telemetry;
+#[cfg(feature = "ssr")]
+pub mod twilio;
 
 /// Entry point of the browser bundle: makes the islands (the `#[island]` components) of
 /// the server-rendered page interactive. Everything else stays plain server HTML.

@@ -1,5 +1,6 @@
 //! The `chatpass` binary: `chatpass serve` (the default) runs the web server;
-//! `chatpass token new|inspect` makes and explains Twilio Access Tokens.
+//! `chatpass token new|inspect` makes and explains Twilio Access Tokens; `chatpass twilio
+//! sync` puts right what drifted between the accounts and Twilio's Users.
 
 use std::{
     io::Read,
@@ -33,6 +34,20 @@ enum Command {
     /// Make or explain Twilio Access Tokens with the configured settings.
     #[command(subcommand)]
     Token(TokenCommand),
+    /// Keep Twilio's side in step with the accounts.
+    #[command(subcommand)]
+    Twilio(TwilioCommand),
+}
+
+#[derive(Subcommand)]
+enum TwilioCommand {
+    /// Compare the accounts with the Conversations service's Users and put right what
+    /// drifted: create, rename or delete Users (a progress line on stderr on long runs).
+    Sync {
+        /// Print the plan only; change nothing.
+        #[arg(long)]
+        dry_run: bool,
+    },
 }
 
 #[derive(Subcommand)]
@@ -81,6 +96,13 @@ fn main() -> ExitCode {
         }
         Command::Token(TokenCommand::New { identity, ttl }) => token_new(&config, &identity, ttl.as_deref()),
         Command::Token(TokenCommand::Inspect { token }) => token_inspect(&config, &token),
+        Command::Twilio(TwilioCommand::Sync { dry_run }) => {
+            let runtime = match tokio::runtime::Builder::new_current_thread().enable_all().build() {
+                Ok(rt) => rt,
+                Err(e) => return fail(format!("cannot start the async runtime: {e}")),
+            };
+            runtime.block_on(twilio_sync(config, dry_run))
+        }
     }
 }
 
@@ -101,6 +123,46 @@ async fn serve(config: Config) -> ExitCode {
             ExitCode::SUCCESS
         }
         Err(e) => fail(e),
+    }
+}
+
+/// `chatpass twilio sync [--dry-run]`: the plan on stdout, one change per line, then what was done.
+async fn twilio_sync(config: Config, dry_run: bool) -> ExitCode {
+    use chatpass::twilio::{drift, rest::UsersApi};
+    let Some(account) = config.twilio.account() else {
+        return fail("twilio sync needs Twilio: set TWILIO_ACCOUNT_SID, TWILIO_API_KEY, TWILIO_API_SECRET and TWILIO_CHAT_SERVICE_SID");
+    };
+    let api = match UsersApi::new(&config.twilio_side.api_url, account) {
+        Ok(api) => api,
+        Err(e) => return fail(format!("CHATPASS_TWILIO_API_URL: {e}")),
+    };
+    let pool = match chatpass::db::open(&config.database).await {
+        Ok(pool) => pool,
+        Err(e) => return fail(e),
+    };
+    let (mut out, mut progress) = (std::io::stdout(), std::io::stderr());
+    let accounts = config.accounts;
+    let changes =
+        match drift::plan(&pool, &api, accounts.chat_identity, accounts.verification, &mut progress).await {
+            Ok(changes) => changes,
+            Err(e) => return fail(e),
+        };
+    for change in &changes {
+        println!("{}{change}", if dry_run { "would " } else { "" });
+    }
+    if dry_run {
+        println!("{} changes planned; nothing changed (--dry-run)", changes.len());
+        return ExitCode::SUCCESS;
+    }
+    let report = drift::apply(&api, &changes, &mut out, &mut progress).await;
+    println!(
+        "created {}, renamed {}, deleted {}, failed {}",
+        report.created, report.renamed, report.deleted, report.failed
+    );
+    if report.failed > 0 {
+        ExitCode::FAILURE
+    } else {
+        ExitCode::SUCCESS
     }
 }
 

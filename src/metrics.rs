@@ -69,6 +69,18 @@ pub fn mail(result: &'static str) {
     ::metrics::counter!("chatpass_mails_total", "result" => result).increment(1);
 }
 
+/// A call to Twilio's REST API finished: `call` (`create`, `rename`, `delete`,
+/// `change_email`) and `result` (`done`, `retry`, `given_up`, `skipped`).
+pub fn twilio_call(call: &'static str, result: &'static str) {
+    ::metrics::counter!("chatpass_twilio_calls_total", "call" => call, "result" => result).increment(1);
+}
+
+/// A Twilio webhook answered: `event` (one of the pre-action events, or `other`) and
+/// `result` (`allowed`, `refused`, `bad_signature`).
+pub fn twilio_webhook(event: &'static str, result: &'static str) {
+    ::metrics::counter!("chatpass_twilio_webhooks_total", "event" => event, "result" => result).increment(1);
+}
+
 /// One answered request: its latency, and 429s and 503s counted by route.
 pub fn request(route: &'static str, status: u16, seconds: f64) {
     ::metrics::histogram!("chatpass_request_duration_seconds", "route" => route).record(seconds);

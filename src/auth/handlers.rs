@@ -15,7 +15,11 @@ use super::{
 };
 use crate::{
     config::{AccountSettings, Verification},
-    db::{email_tokens, users},
+    db::{
+        email_tokens,
+        twilio_calls::{self, Call},
+        users,
+    },
     domain::{DisplayName, Email, Password},
     error::AppError,
     mail::{sender::unix_now, Mailer},
@@ -107,7 +111,12 @@ async fn signup_without_verification(
     }
     let hash = hasher.hash_new(password).await?;
     // The unique index decides races: of concurrent sign-ups, exactly one gets the row.
-    let user = users::create(&pool, &email, &hash, None, display_name.as_ref()).await?;
+    let mut tx = pool.begin().await?;
+    let user = users::insert(&mut tx, &email, &hash, None, display_name.as_ref()).await?;
+    // Without proof an account can chat at once: Twilio gets its User now.
+    twilio_calls::enqueue(&mut tx, Call::Create, &user, unix_now()).await?;
+    tx.commit().await?;
+    twilio_calls::nudge();
     let mut auth = auth_session().await?;
     start_session(&mut auth, &user).await?;
     crate::metrics::signup();
@@ -388,7 +397,8 @@ pub async fn delete_account(password: String) -> Result<(), AppError> {
         let password = Password::parse(&password)?;
         confirm_password(&state, &user, password, "account deletion").await?;
     }
-    let deleted = lifecycle::delete_account(&state.pool, user.id).await?;
+    let verification = feature_state::<AccountSettings>()?.verification;
+    let deleted = lifecycle::delete_account(&state.pool, user.id, verification, unix_now()).await?;
     mailer()?.forget_user(user.id).await;
     // The row is gone already; this clears the cookie and the request's own session.
     auth.logout().await.map_err(session_error)?;
@@ -408,10 +418,18 @@ pub async fn set_display_name(display_name: String) -> Result<DisplayNameInfo, A
     // Here a name is required: an empty one is refused, not taken for "the default".
     let name = DisplayName::parse(&display_name)?;
     limits()?.display_names_per_account.check(&user.id)?;
-    let Some(stored) = users::set_display_name(&state.pool, user.id, &name).await? else {
+    let verification = feature_state::<AccountSettings>()?.verification;
+    let mut tx = state.pool.begin().await?;
+    let Some(renamed) = users::set_display_name(&mut tx, user.id, &name).await? else {
         // Deleted by another request meanwhile.
         return Err(AppError::NotSignedIn);
     };
+    if renamed.may_chat(verification) {
+        twilio_calls::enqueue(&mut tx, Call::Rename, &renamed, unix_now()).await?;
+    }
+    tx.commit().await?;
+    twilio_calls::nudge();
+    let stored = renamed.display_name_or_default();
     tracing::info!(user.id = user.id, "display name changed");
     if is_form_post() {
         leptos_axum::redirect("/account?renamed=1");

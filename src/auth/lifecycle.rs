@@ -2,10 +2,12 @@
 //! a reset link asked for, a reset link used, a password changed, an account deleted.
 
 use crate::{
+    config::Verification,
     db::{
         self,
         email_tokens::{self, Purpose},
         outbox,
+        twilio_calls::{self, Call},
         users::{self, User},
         Pool, Tx,
     },
@@ -112,12 +114,18 @@ pub async fn reset(
     if used.user_id != user.id || used.email != user.email {
         return Ok(None);
     }
+    let was_proven = user.email_verified_at.is_some();
     users::mark_email_proven(&mut tx, used.user_id, now).await?;
     let Some(user) = users::set_password(&mut tx, used.user_id, None, new_hash).await? else {
         return Ok(None);
     };
     after_password_change(&mut tx, mailer, &user, "reset with a link from a mail", now).await?;
+    if !was_proven {
+        // The mail proved the email: the account can chat from now on.
+        twilio_calls::enqueue(&mut tx, Call::Create, &user, now).await?;
+    }
     tx.commit().await?;
+    twilio_calls::nudge();
     Ok(Some(user))
 }
 
@@ -142,12 +150,22 @@ pub async fn change_password(
 }
 
 /// Deletes `user_id` with their sessions, device tokens, links and unsent mail (one
-/// statement: the rest cascades). False when they were already gone.
-pub async fn delete_account(pool: &Pool, user_id: i64) -> Result<bool, AppError> {
+/// statement: the rest cascades), and queues the deletion of their Twilio User when they
+/// could chat. False when they were already gone.
+pub async fn delete_account(
+    pool: &Pool,
+    user_id: i64,
+    verification: Verification,
+    now: i64,
+) -> Result<bool, AppError> {
     let mut tx = pool.begin().await?;
     let deleted = users::delete(&mut tx, user_id).await?;
     // Session rows without a user_id name no user; the session-key check ends those.
     db::sessions::delete_for_user(&mut tx, user_id).await?;
+    if let Some(gone) = deleted.as_ref().filter(|gone| gone.may_chat(verification)) {
+        twilio_calls::enqueue(&mut tx, Call::Delete, gone, now).await?;
+    }
     tx.commit().await?;
-    Ok(deleted)
+    twilio_calls::nudge();
+    Ok(deleted.is_some())
 }

@@ -10,6 +10,7 @@ use crate::{
         self,
         email_tokens::{self, Purpose},
         outbox,
+        twilio_calls::{self, Call},
         users::{self, User},
         Pool, Tx,
     },
@@ -181,6 +182,9 @@ pub async fn verify(
     db::device_tokens::revoke_all(&mut tx, user.id).await?;
     let notice = messages::email_confirmed(&mailer.origin, &user.email, &messages::utc_time(now));
     mailer.enqueue(&mut tx, &notice, Some(user.id), now).await?;
+    // The account can chat from now on: Twilio gets its User, with the name just chosen.
+    twilio_calls::enqueue(&mut tx, Call::Create, &user, now).await?;
     tx.commit().await?;
+    twilio_calls::nudge();
     Ok(Proof::Proven(user))
 }

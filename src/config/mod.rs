@@ -14,6 +14,7 @@ pub mod mail;
 mod parse;
 pub mod proxies;
 pub mod twilio;
+pub mod twilio_side;
 
 pub use cors::CorsOrigins;
 pub use database::{parse_database_url, Database, DEFAULT_DATABASE_URL};
@@ -25,6 +26,7 @@ pub use mail::{
 pub use parse::{parse_in_range, ConfigError};
 pub use proxies::TrustedProxies;
 pub use twilio::{TwilioAccount, TwilioMode, TwilioSettings};
+pub use twilio_side::TwilioSideSettings;
 
 /// The address served when `LEPTOS_SITE_ADDR` is not set.
 pub const DEFAULT_SITE_ADDR: &str = "127.0.0.1:3000";
@@ -57,6 +59,8 @@ pub struct Config {
     pub metrics_addr: Option<SocketAddr>,
     /// The ways in besides the password: an OpenID provider, an auth proxy's header.
     pub login: LoginSettings,
+    /// Twilio's side of accounts: its REST API, whether changes reach it, webhook signatures.
+    pub twilio_side: TwilioSideSettings,
 }
 
 /// `CHATPASS_LOG_FORMAT`: `text` (the default: one readable line per event) or `json` (one
@@ -134,6 +138,9 @@ pub const SETTINGS: &[&str] = &[
     "TWILIO_PUSH_CREDENTIAL_SID",
     "TWILIO_PUSH_CREDENTIALS",
     "TWILIO_REGION",
+    "TWILIO_AUTH_TOKEN",
+    "CHATPASS_TWILIO_API_URL",
+    "CHATPASS_TWILIO_SYNC",
 ];
 
 /// The longest value any setting may have.
@@ -272,6 +279,7 @@ impl Config {
             Some("json") => LogFormat::Json,
             Some(_) => return Err(ConfigError::new("CHATPASS_LOG_FORMAT", "expected text or json")),
         };
+        let twilio_side = twilio_side::parse(&get, twilio.account().is_some())?;
         let metrics_addr =
             get("CHATPASS_METRICS_ADDR").map(|raw| parse_metrics_addr(&raw, site_addr)).transpose()?;
         Ok(Self {
@@ -289,6 +297,7 @@ impl Config {
             login,
             log_format,
             metrics_addr,
+            twilio_side,
         })
     }
 }

@@ -14,6 +14,7 @@ pub mod identity_links;
 pub mod login_failures;
 pub mod outbox;
 pub mod sessions;
+pub mod twilio_calls;
 pub mod users;
 
 pub use epoch::{accounts_changed, accounts_epoch};

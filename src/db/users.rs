@@ -4,11 +4,9 @@
 
 use sqlx::{ColumnIndex, Decode, FromRow, Row, Type};
 
-use super::{
-    epoch::accounts_changed,
-    pool::{with_pool, with_tx, Pool, Tx},
-};
+use super::pool::{with_pool, with_tx, Pool, Tx};
 use crate::{
+    config::{ChatIdentity, Verification},
     domain::{DisplayName, DisplayNameError, Email},
     error::AppError,
 };
@@ -74,6 +72,19 @@ impl User {
         match &self.display_name {
             Some(chosen) => chosen.clone(),
             None => DisplayName::default_for_stored_email(&self.email).into_string(),
+        }
+    }
+
+    /// Whether the account may chat: its email proven, unless proof is off.
+    pub fn may_chat(&self, verification: Verification) -> bool {
+        verification == Verification::Off || self.email_verified_at.is_some()
+    }
+
+    /// The identity Twilio knows the account by: its email, or its opaque id.
+    pub fn chat_identity(&self, mode: ChatIdentity) -> &str {
+        match mode {
+            ChatIdentity::Email => &self.email,
+            ChatIdentity::UserId => &self.chat_id,
         }
     }
 
@@ -282,21 +293,22 @@ pub async fn set_password(
     })
 }
 
-/// Sets `user_id`'s display name (one statement: of concurrent changes the last one
-/// stays, whole). The name as stored; `None` when the user is gone. The session key is
-/// left alone: every session stays signed in.
+/// Sets `user_id`'s display name inside `tx` (one statement: of concurrent changes the
+/// last one stays, whole). The user as changed; `None` when they are gone. The session key
+/// is left alone: every session stays signed in.
 pub async fn set_display_name(
-    pool: &Pool,
+    tx: &mut Tx,
     user_id: i64,
     name: &DisplayName,
-) -> Result<Option<String>, AppError> {
-    const UPDATE: &str =
-        "UPDATE users SET display_name = $1, display_name_key = $2 WHERE id = $3 RETURNING display_name";
-    let stored = with_pool!(pool, p => {
-        sqlx::query_scalar::<_, String>(UPDATE).bind(name.as_str()).bind(name.key()).bind(user_id).fetch_optional(p).await
+) -> Result<Option<User>, AppError> {
+    const UPDATE: &str = concat!(
+        "UPDATE users SET display_name = $1, display_name_key = $2 WHERE id = $3 RETURNING ",
+        user_columns!()
+    );
+    let changed = with_tx!(tx, c => {
+        sqlx::query_as::<_, User>(UPDATE).bind(name.as_str()).bind(name.key()).bind(user_id).fetch_optional(c).await
     });
-    accounts_changed();
-    match stored {
+    match changed {
         Err(e) if is_display_name_taken(&e) => Err(DisplayNameError::Taken.into()),
         other => Ok(other?),
     }
@@ -373,11 +385,30 @@ pub async fn set_email(tx: &mut Tx, user_id: i64, email: &Email) -> Result<Optio
 }
 
 /// Deletes `user_id` inside `tx`, with everything that references them (sessions, mail
-/// links, mail not sent yet: `ON DELETE CASCADE`). False when they were already gone.
-pub async fn delete(tx: &mut Tx, user_id: i64) -> Result<bool, sqlx::Error> {
-    with_tx!(tx, c => {
-        sqlx::query("DELETE FROM users WHERE id = $1").bind(user_id).execute(c).await.map(|r| r.rows_affected() > 0)
-    })
+/// links, mail not sent yet: `ON DELETE CASCADE`). The row as it was; `None` when it was
+/// already gone.
+pub async fn delete(tx: &mut Tx, user_id: i64) -> Result<Option<User>, sqlx::Error> {
+    const DELETE: &str = concat!("DELETE FROM users WHERE id = $1 RETURNING ", user_columns!());
+    with_tx!(tx, c => sqlx::query_as::<_, User>(DELETE).bind(user_id).fetch_optional(c).await)
+}
+
+/// The account Twilio knows by `identity` (its email or its opaque id, as `mode` says).
+pub async fn by_chat_identity(
+    pool: &Pool,
+    mode: ChatIdentity,
+    identity: &str,
+) -> Result<Option<User>, sqlx::Error> {
+    const BY_EMAIL: &str = concat!("SELECT ", user_columns!(), " FROM users WHERE email = $1");
+    const BY_CHAT_ID: &str = concat!("SELECT ", user_columns!(), " FROM users WHERE chat_id = $1");
+    let select = if mode == ChatIdentity::Email { BY_EMAIL } else { BY_CHAT_ID };
+    with_pool!(pool, p => sqlx::query_as::<_, User>(select).bind(identity).fetch_optional(p).await)
+}
+
+/// Accounts with `id` above `after`, in id order, at most `limit` (for `chatpass twilio sync`).
+pub async fn page_after(pool: &Pool, after: i64, limit: i64) -> Result<Vec<User>, sqlx::Error> {
+    const SELECT: &str =
+        concat!("SELECT ", user_columns!(), " FROM users WHERE id > $1 ORDER BY id LIMIT $2");
+    with_pool!(pool, p => sqlx::query_as::<_, User>(SELECT).bind(after).bind(limit).fetch_all(p).await)
 }
 
 /// The day `user_id` signed up, `YYYY-MM-DD` (UTC).

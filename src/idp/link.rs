@@ -3,7 +3,13 @@
 //! email the provider says it has verified.
 
 use crate::{
-    db::{self, device_tokens, email_tokens, identity_links, users, users::User, Pool},
+    db::{
+        self, device_tokens, email_tokens, identity_links,
+        twilio_calls::{self, Call},
+        users,
+        users::User,
+        Pool,
+    },
     domain::Email,
     error::AppError,
 };
@@ -50,7 +56,7 @@ pub async fn account_for(pool: &Pool, who: &ProviderUser<'_>, now: i64) -> Resul
     // insert; the second look finds what it made.
     for _ in 0..2 {
         if let Some(user) = identity_links::account(pool, who.issuer, who.subject).await? {
-            return Ok(follow_email_change(pool, user, who).await);
+            return Ok(follow_email_change(pool, user, who, now).await);
         }
         if who.email_verified != Some(true) {
             return Err(Refusal::EmailNotVerified);
@@ -85,7 +91,10 @@ pub async fn account_for_email(pool: &Pool, email: &Email, now: i64) -> Result<U
                 None => continue,
             },
         };
+        // New or taken over, the account can chat from now on.
+        twilio_calls::enqueue(&mut tx, Call::Create, &user, now).await?;
         tx.commit().await?;
+        twilio_calls::nudge();
         return Ok(user);
     }
     Err(Refusal::Failed(AppError::Unavailable))
@@ -115,6 +124,7 @@ async fn link_first_time(
     // below reads the account again.
     let found = users::by_email(pool, email).await?;
     let mut tx = pool.begin().await?;
+    let mut can_chat_now = true;
     let user = match found {
         None => users::insert(&mut tx, email, users::NO_PASSWORD, Some(now), None).await?,
         Some(found) => {
@@ -128,6 +138,7 @@ async fn link_first_time(
                     Some(_) => return Err(Refusal::LinkedToAnother),
                     None => {}
                 }
+                can_chat_now = false; // it could already
                 locked
             } else {
                 let Some(taken) = users::take_over_unproven(&mut tx, locked.id, now).await? else {
@@ -147,14 +158,18 @@ async fn link_first_time(
     if !identity_links::link(&mut tx, who.issuer, who.subject, user.id, now).await? {
         return Ok(None);
     }
+    if can_chat_now {
+        twilio_calls::enqueue(&mut tx, Call::Create, &user, now).await?;
+    }
     tx.commit().await?;
+    twilio_calls::nudge();
     tracing::info!(user.id = user.id, "account linked to the OpenID provider's user");
     Ok(Some(user))
 }
 
 /// The provider's verified email replaces the stored one when it changed, unless another
 /// account holds it (then the stored one stays, and the log says so).
-async fn follow_email_change(pool: &Pool, user: User, who: &ProviderUser<'_>) -> User {
+async fn follow_email_change(pool: &Pool, user: User, who: &ProviderUser<'_>, now: i64) -> User {
     let Some(email) =
         who.email.filter(|_| who.email_verified == Some(true)).and_then(|e| Email::parse(e).ok())
     else {
@@ -166,7 +181,12 @@ async fn follow_email_change(pool: &Pool, user: User, who: &ProviderUser<'_>) ->
     let changed = async {
         let mut tx = pool.begin().await?;
         let changed = users::set_email(&mut tx, user.id, &email).await?;
+        if let Some(changed) = &changed {
+            // With emails as identities, Twilio's User changes with it.
+            twilio_calls::enqueue_email_change(&mut tx, &user.email, changed, now).await?;
+        }
         tx.commit().await?;
+        twilio_calls::nudge();
         Ok::<_, sqlx::Error>(changed)
     };
     match changed.await {

@@ -10,7 +10,7 @@ use axum::{
     response::{IntoResponse, Response},
 };
 
-/// Request bodies above this many bytes are refused with 413.
+/// Request bodies above this many bytes are refused with 413 (the Twilio webhook's limit is its own).
 pub const BODY_LIMIT: usize = 16 * 1024;
 /// A request's body must have arrived whole this long after its header, else 408.
 pub const BODY_TIMEOUT: Duration = Duration::from_secs(10);
@@ -25,7 +25,13 @@ pub(super) async fn read_whole_body(request: Request) -> Result<Request, Respons
         return Ok(Request::from_parts(parts, body));
     }
     let too_large = || closing(StatusCode::PAYLOAD_TOO_LARGE, "length limit exceeded");
-    if hint.lower() > BODY_LIMIT as u64 {
+    // Twilio's webhook carries whole messages; everything else is a form or a small JSON.
+    let limit = if parts.uri.path() == crate::twilio::webhook::PATH {
+        crate::twilio::webhook::BODY_LIMIT
+    } else {
+        BODY_LIMIT
+    };
+    if hint.lower() > limit as u64 {
         return Err(too_large());
     }
     let read = async {
@@ -33,7 +39,7 @@ pub(super) async fn read_whole_body(request: Request) -> Result<Request, Respons
         while let Some(frame) = std::future::poll_fn(|cx| Pin::new(&mut body).poll_frame(cx)).await {
             let frame = frame.map_err(|_| closing(StatusCode::BAD_REQUEST, "request body unreadable"))?;
             if let Ok(data) = frame.into_data() {
-                if bytes.len() + data.len() > BODY_LIMIT {
+                if bytes.len() + data.len() > limit {
                     return Err(too_large());
                 }
                 bytes.extend_from_slice(&data);

@@ -24,6 +24,8 @@ pub(super) struct FeatureState {
     /// The team's OpenID provider, when `CHATPASS_OIDC_ISSUER` names one.
     pub(super) provider: Option<Arc<Provider>>,
     pub(super) login: Arc<LoginSettings>,
+    /// Twilio's webhook, when `TWILIO_AUTH_TOKEN` is set (a route, not a server function's state).
+    pub(super) twilio_webhook: Option<Arc<crate::twilio::webhook::Webhook>>,
 }
 
 impl FeatureState {

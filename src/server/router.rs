@@ -7,7 +7,7 @@ use std::sync::Arc;
 use axum::{
     extract::Request,
     middleware::{self, Next},
-    routing::get,
+    routing::{get, post},
     Router,
 };
 use leptos::prelude::provide_context;
@@ -67,6 +67,11 @@ pub(super) fn router(state: AppState, features: FeatureState, config: &Config) -
             state: state.clone(),
         })
     });
+    // Twilio calls it, without cookies or an origin: outside the session layers, as the probes.
+    let twilio_webhook = features.twilio_webhook.clone().map(|hook| {
+        Router::new()
+            .route(crate::twilio::webhook::PATH, post(crate::twilio::webhook::conversations).with_state(hook))
+    });
     // Cloned for every server-function request: two increments.
     let features = Arc::new(features);
     let context = {
@@ -101,36 +106,39 @@ pub(super) fn router(state: AppState, features: FeatureState, config: &Config) -
     // that sends a cookie must not need the database to be alive).
     let probes =
         Router::new().route("/healthz", get(healthz)).route("/readyz", get(readyz).with_state(readiness));
-    sessions::stack(app, &pool, &hasher, config).merge(probes).layer(
-        ServiceBuilder::new()
-            .layer(middleware::from_fn(identify_bound_and_measure))
-            .layer(
-                TraceLayer::new_for_http()
-                    .make_span_with(|request: &axum::http::Request<_>| {
-                        // The path only: query strings and headers (cookies) stay out of logs.
-                        // The id is set (and made sane) by `identify_bound_and_measure`, outside.
-                        let id = request
-                            .headers()
-                            .get(security::REQUEST_ID)
-                            .and_then(|v| v.to_str().ok())
-                            .unwrap_or("");
-                        tracing::info_span!(
-                            "request",
-                            request_id = %id,
-                            method = %request.method(),
-                            path = %request.uri().path()
-                        )
-                    })
-                    .on_request(())
-                    // One line per answer is a large share of a token request's time (make
-                    // bench): debug, so `RUST_LOG=info,tower_http=debug` turns it on.
-                    // Server errors are still logged (on_failure), and /metrics counts all.
-                    .on_response(DefaultOnResponse::new().level(Level::DEBUG)),
-            )
-            .layer(CompressionLayer::new())
-            .layer(middleware::from_fn_with_state(site, security::refuse_cross_site_and_set_headers))
-            .option_layer(cors_for_apps(cors_origins)),
-    )
+    sessions::stack(app, &pool, &hasher, config)
+        .merge(probes)
+        .merge(twilio_webhook.unwrap_or_default())
+        .layer(
+            ServiceBuilder::new()
+                .layer(middleware::from_fn(identify_bound_and_measure))
+                .layer(
+                    TraceLayer::new_for_http()
+                        .make_span_with(|request: &axum::http::Request<_>| {
+                            // The path only: query strings and headers (cookies) stay out of logs.
+                            // The id is set (and made sane) by `identify_bound_and_measure`, outside.
+                            let id = request
+                                .headers()
+                                .get(security::REQUEST_ID)
+                                .and_then(|v| v.to_str().ok())
+                                .unwrap_or("");
+                            tracing::info_span!(
+                                "request",
+                                request_id = %id,
+                                method = %request.method(),
+                                path = %request.uri().path()
+                            )
+                        })
+                        .on_request(())
+                        // One line per answer is a large share of a token request's time (make
+                        // bench): debug, so `RUST_LOG=info,tower_http=debug` turns it on.
+                        // Server errors are still logged (on_failure), and /metrics counts all.
+                        .on_response(DefaultOnResponse::new().level(Level::DEBUG)),
+                )
+                .layer(CompressionLayer::new())
+                .layer(middleware::from_fn_with_state(site, security::refuse_cross_site_and_set_headers))
+                .option_layer(cors_for_apps(cors_origins)),
+        )
 }
 
 /// The routes that take a password, refused with 403 when `CHATPASS_PASSWORD_LOGIN=off`

@@ -39,6 +39,8 @@ pub enum StartError {
     Database(#[from] DbError),
     #[error("{0}")]
     Mail(String),
+    #[error("CHATPASS_TWILIO_API_URL: {0}")]
+    Twilio(String),
     #[error("server stopped: {0}")]
     Serve(std::io::Error),
 }
@@ -61,6 +63,7 @@ pub struct Prepared {
     connections: usize,
     router: Router,
     mail_sender: tokio::task::JoinHandle<()>,
+    twilio_sender: tokio::task::JoinHandle<()>,
     /// The `/metrics` listener (`CHATPASS_METRICS_ADDR`), when configured.
     metrics: Option<TcpListener>,
     pub addr: SocketAddr,
@@ -118,7 +121,7 @@ pub async fn prepare(config: &Config) -> Result<Prepared, StartError> {
     let origin = config.public_origin.clone().unwrap_or_else(|| listen_origin(addr));
     let seal = Seal::from_settings(&config.twilio, config.is_https());
     let (mailer, mail_sender) =
-        sender::spawn(pool.clone(), &config.mail, origin, seal).map_err(StartError::Mail)?;
+        sender::spawn(pool.clone(), &config.mail, origin.clone(), seal).map_err(StartError::Mail)?;
     if let Some(dir) = &mailer.file_outbox {
         let links = if config.is_https() { "" } else { ", and each mail's link is logged" };
         tracing::warn!(
@@ -126,6 +129,22 @@ pub async fn prepare(config: &Config) -> Result<Prepared, StartError> {
             "no CHATPASS_SMTP_URL: mail is written to files in this directory{links}"
         );
     }
+    let twilio_sender = crate::twilio::sender::spawn(
+        pool.clone(),
+        &config.twilio,
+        &config.twilio_side,
+        config.accounts.chat_identity,
+    )
+    .map_err(StartError::Twilio)?;
+    let twilio_webhook = config.twilio_side.auth_token.clone().map(|auth_token| {
+        Arc::new(crate::twilio::webhook::Webhook {
+            pool: pool.clone(),
+            auth_token,
+            origin: origin.clone(),
+            identity: config.accounts.chat_identity,
+            verification: config.accounts.verification,
+        })
+    });
     let limits = Arc::new(Limits::new(&pool, config.limits));
     spawn_limit_sweeper(limits.clone());
     spawn_record_sweeper(pool.clone());
@@ -141,6 +160,7 @@ pub async fn prepare(config: &Config) -> Result<Prepared, StartError> {
         mailer: Arc::new(mailer),
         accounts: config.accounts,
         trusted_proxies: Arc::new(config.trusted_proxies.clone()),
+        twilio_webhook,
     };
     let state = AppState::new(options, pool.clone(), hasher);
     Ok(Prepared {
@@ -148,6 +168,7 @@ pub async fn prepare(config: &Config) -> Result<Prepared, StartError> {
         connections,
         router: router(state, features, config),
         mail_sender,
+        twilio_sender,
         metrics,
         addr,
         metrics_addr,
@@ -182,6 +203,8 @@ impl Prepared {
         }
         // A mail claimed but not yet marked sent goes out again after its lease.
         self.mail_sender.abort();
+        // Likewise a Twilio call: made again after its lease (a create finds 409, a delete 404).
+        self.twilio_sender.abort();
         self.pool.close().await;
         Ok(())
     }

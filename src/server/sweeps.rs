@@ -27,7 +27,8 @@ pub(super) fn spawn_limit_sweeper(limits: Arc<Limits>) {
 const RECORD_SWEEP_EVERY: std::time::Duration = std::time::Duration::from_secs(3600);
 
 /// Sweeps finished records every hour (and at start): used and expired links
-/// (`email_tokens::sweep`) and sent or given-up mail (`outbox::sweep`), each kept a week.
+/// (`email_tokens::sweep`), sent or given-up mail (`outbox::sweep`) and finished Twilio calls
+/// (`twilio_calls::sweep`), each kept a week.
 /// Every instance does; the deletes are idempotent. A failed sweep is logged and tried again.
 pub(super) fn spawn_record_sweeper(pool: Pool) {
     tokio::spawn(async move {
@@ -40,6 +41,9 @@ pub(super) fn spawn_record_sweeper(pool: Pool) {
             }
             if let Err(e) = crate::db::outbox::sweep(&pool, now).await {
                 tracing::warn!(error = %e, "could not sweep delivered mail; will retry");
+            }
+            if let Err(e) = crate::db::twilio_calls::sweep(&pool, now).await {
+                tracing::warn!(error = %e, "could not sweep finished Twilio calls; will retry");
             }
         }
     });

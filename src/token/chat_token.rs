@@ -43,7 +43,7 @@ pub async fn chat_token(#[server(default)] platform: PlatformField) -> Result<Is
 /// the request can change it.
 #[cfg(feature = "ssr")]
 async fn issue_for_session(platform: PlatformField) -> Result<IssuedChatToken, AppError> {
-    use crate::config::{AccountSettings, ChatIdentity, Verification};
+    use crate::config::AccountSettings;
     use crate::{domain::Identity, domain::Platform, state::feature_state};
 
     let platform = platform.0.as_deref().map(Platform::parse).transpose()?;
@@ -54,12 +54,11 @@ async fn issue_for_session(platform: PlatformField) -> Result<IssuedChatToken, A
     let accounts = feature_state::<AccountSettings>()?;
     // A device token's account, else the session's: the credential names no identity.
     let user = crate::caller::account().await?;
-    if accounts.verification == Verification::Required && user.email_verified_at.is_none() {
+    if !user.may_chat(accounts.verification) {
         tracing::info!(user.id = user.id, "chat token refused: email not verified");
         return Err(AppError::EmailUnverified);
     }
-    let stored = if accounts.chat_identity == ChatIdentity::Email { &user.email } else { &user.chat_id };
-    let identity = Identity::parse(stored)?;
+    let identity = Identity::parse(user.chat_identity(accounts.chat_identity))?;
     let now = std::time::UNIX_EPOCH.elapsed().map_err(|_| AppError::Internal)?.as_secs();
     let signed = issuer.issue_with_grant(identity.as_str(), grant, now).map_err(|e| {
         tracing::error!(error = %e, "token signing failed");

@@ -49,3 +49,4 @@ mod shape;
 mod sql_in_db;
 mod token_conformance;
 mod token_roundtrip;
+mod twilio_rest_oracle_selfcheck;

@@ -13,6 +13,7 @@ pub mod oidc;
 pub mod postgres;
 pub mod process;
 pub mod source_files;
+pub mod twilio;
 pub mod user;
 
 pub use answers::{answer, app_error, bad_input};
