@@ -35,6 +35,8 @@ fn decode(part: &[u8]) -> Vec<u8> {
 /// What Twilio signs: `url`, then each name and value, sorted by name, then by value.
 fn signed_text(url: &str, params: &RawParams) -> Vec<u8> {
     let mut sorted: Vec<&(Vec<u8>, Vec<u8>)> = params.iter().collect();
+    // By bytes: UTF-8's byte order is code-point order, twilio-python's. (twilio-node sorts
+    // by UTF-16 code unit: the two differ where U+E000..=U+FFFF meets an emoji.)
     sorted.sort();
     // A name sent twice with one value counts once (twilio-python: `sorted(set(values))`).
     sorted.dedup();
@@ -58,11 +60,11 @@ fn mac(auth_token: &str, url: &str, params: &RawParams) -> HmacSha1 {
 }
 
 /// Whether `signature` is Twilio's for `url` and `params`, compared in constant time. The
-/// URL counts with and without its scheme's default port (`:443`, `:80`), as the helper
-/// libraries' validators accept both (they also drop any other port; a URL on another
-/// port is another URL here).
+/// URL counts as given, without its port and, if it has none, with its scheme's default one
+/// (`:443`, `:80`): the URLs twilio-python's and twilio-node's validators try, as Twilio's
+/// servers have signed with and without the port.
 pub fn is_valid(auth_token: &str, url: &str, params: &RawParams, signature: &str) -> bool {
-    let Ok(given) = STANDARD.decode(signature.trim()) else {
+    let Ok(given) = STANDARD.decode(signature) else {
         return false;
     };
     let mut valid = false;
@@ -73,28 +75,26 @@ pub fn is_valid(auth_token: &str, url: &str, params: &RawParams, signature: &str
     valid
 }
 
-/// `url` as given and with its default port added or removed.
+/// `url` as given, without its port, and with the default port if it has none. The URL is
+/// split as written, not parsed: the signature covers its text (its host's case, its
+/// Unicode), so the variants are that text with only the port changed.
 fn port_variants(url: &str) -> Vec<String> {
     let mut variants = vec![url.to_string()];
-    let Ok(parsed) = url::Url::parse(url) else {
+    let Some((scheme, after)) = url.split_once("://") else {
         return variants;
     };
-    // `port()` is `None` both without a port and with the scheme's default one written out.
-    let (Some(default), None) = (
-        url::Url::parse(&format!("{}://x", parsed.scheme())).ok().and_then(|u| u.port_or_known_default()),
-        parsed.port(),
-    ) else {
-        return variants;
-    };
-    let Some(host) = parsed.host_str() else {
-        return variants;
-    };
-    let scheme = parsed.scheme();
-    let rest = &url[url.find(host).map_or(url.len(), |at| at + host.len())..];
-    let after_port = rest.strip_prefix(&format!(":{default}")).unwrap_or(rest);
-    let (with, without) =
-        (format!("{scheme}://{host}:{default}{after_port}"), format!("{scheme}://{host}{after_port}"));
-    for variant in [with, without] {
+    let (authority, rest) = after.split_at(after.find(['/', '?', '#']).unwrap_or(after.len()));
+    let (user, host_port) = authority.split_at(authority.rfind('@').map_or(0, |at| at + 1));
+    // A colon starts the port only after an IPv6 literal's closing bracket.
+    let after_bracket = host_port.rfind(']').map_or(0, |at| at + 1);
+    let (host, port) = host_port
+        .split_at(host_port[after_bracket..].find(':').map_or(host_port.len(), |at| after_bracket + at));
+    let default = if scheme.eq_ignore_ascii_case("https") { ":443" } else { ":80" };
+    let mut candidates = vec![format!("{scheme}://{user}{host}{rest}")];
+    if port.is_empty() {
+        candidates.push(format!("{scheme}://{user}{host}{default}{rest}"));
+    }
+    for variant in candidates {
         if !variants.contains(&variant) {
             variants.push(variant);
         }
@@ -118,17 +118,25 @@ mod tests {
         assert_eq!(expected(token, url, &params), "0/KCTR6DLpKmkAf8muzZqo1nDgQ=");
         assert!(is_valid(token, url, &params, "0/KCTR6DLpKmkAf8muzZqo1nDgQ="));
         assert!(!is_valid(token, url, &params, "0/KCTR6DLpKmkAf8muzZqo1nDgQ"));
+        assert!(!is_valid(token, url, &params, " 0/KCTR6DLpKmkAf8muzZqo1nDgQ= "));
         assert!(!is_valid("12346", url, &params, "0/KCTR6DLpKmkAf8muzZqo1nDgQ="));
     }
 
     #[test]
-    fn the_default_port_counts_either_way_and_no_other_does() {
+    fn a_url_counts_without_its_port_and_with_the_default_one_if_it_has_none() {
         let params = parse_form(b"A=1");
         let signed = expected("t", "https://example.com:443/hook", &params);
         assert!(is_valid("t", "https://example.com/hook", &params, &signed));
+        assert!(!is_valid("t", "https://example.com:8443/hook", &params, &signed));
         let signed = expected("t", "https://example.com/hook", &params);
         assert!(is_valid("t", "https://example.com:443/hook", &params, &signed));
-        assert!(!is_valid("t", "https://example.com:8443/hook", &params, &signed));
+        assert!(is_valid("t", "https://example.com:8443/hook", &params, &signed));
+        assert!(!is_valid("t", "http://example.com/hook", &params, &signed));
+        let signed = expected("t", "https://Bücher.example/hook", &params);
+        assert!(is_valid("t", "https://Bücher.example:443/hook", &params, &signed));
+        let signed = expected("t", "http://[::1]/hook?a=1", &params);
+        assert!(is_valid("t", "http://[::1]:80/hook?a=1", &params, &signed));
+        assert!(is_valid("t", "http://[::1]:8080/hook?a=1", &params, &signed));
     }
 
     #[test]

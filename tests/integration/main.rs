@@ -50,3 +50,4 @@ mod sql_in_db;
 mod token_conformance;
 mod token_roundtrip;
 mod twilio_rest_oracle_selfcheck;
+mod twilio_signatures;
