@@ -64,6 +64,18 @@ async fn a_conversation_without_a_client_identity_is_refused() {
 }
 
 #[tokio::test]
+async fn an_identity_is_matched_exactly_not_by_case() {
+    let app = app().await;
+    let ann = app.proven_user("ann@example.com").await;
+    assert_eq!(outcome(&app, &message_from(&ann.email)).await, Outcome::Allowed);
+    // Twilio's identities are case-sensitive: another case is another identity, which no
+    // chat token chatpass issues carries.
+    for other in ["Ann@example.com", "ANN@EXAMPLE.COM", " ann@example.com", "ann@example.com "] {
+        assert_eq!(outcome(&app, &message_from(other)).await, Outcome::Refused, "{other:?}");
+    }
+}
+
+#[tokio::test]
 async fn other_events_are_answered_200_whoever_they_name() {
     let app = app().await;
     for event_type in
