@@ -51,3 +51,4 @@ mod sql_in_db;
 mod token_conformance;
 mod token_roundtrip;
 mod twilio_rest_oracle_selfcheck;
+mod twilio_sync_cli;
