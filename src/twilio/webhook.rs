@@ -74,7 +74,12 @@ pub async fn conversations(
         _ => None,
     };
     for identity in std::iter::once(actor).chain(added) {
-        match users::by_chat_identity(&hook.pool, hook.identity, identity).await {
+        let found = users::by_chat_identity(&hook.pool, hook.identity, identity)
+            .await
+            // Twilio's identities are case-sensitive, SQLite's email lookup is not (NOCASE):
+            // "Ann@example.com" is not ann@example.com's identity.
+            .map(|found| found.filter(|user| user.chat_identity(hook.identity) == identity));
+        match found {
             Ok(Some(user)) if user.may_chat(hook.verification) => {}
             Ok(found) => {
                 crate::metrics::twilio_webhook(event.name(), "refused");

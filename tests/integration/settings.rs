@@ -338,3 +338,62 @@ fn bad_sign_in_settings_stop_the_start_with_one_line_naming_the_variable_and_nev
         assert!(!outcome.stderr.contains("Hunter2ClientSecret"), "{}", outcome.stderr);
     }
 }
+
+// --- Twilio's side (#29): CHATPASS_TWILIO_API_URL, CHATPASS_TWILIO_SYNC, TWILIO_AUTH_TOKEN ---
+
+#[test]
+fn bad_twilio_side_settings_are_one_line_naming_the_variable_and_never_the_auth_token() {
+    let dir = tempfile::tempdir().unwrap();
+    let live: [(&str, &str); 4] = [
+        ("TWILIO_ACCOUNT_SID", "AC0123456789abcdef0123456789abcdef"),
+        ("TWILIO_API_KEY", "SK0123456789abcdef0123456789abcdef"),
+        ("TWILIO_API_SECRET", "Hunter2Secret"),
+        ("TWILIO_CHAT_SERVICE_SID", "IS0123456789abcdef0123456789abcdef"),
+    ];
+    // A well-formed Auth Token, set beside every other bad value: it is never printed either.
+    const TOKEN: &str = "c0ffee00c0ffee00c0ffee00c0ffee00";
+    // (the variable, its value, with the four Twilio values, a fragment of the reason)
+    let cases: [(&str, &str, bool, &str); 16] = [
+        ("CHATPASS_TWILIO_API_URL", "http://example.com", true, "https"),
+        ("CHATPASS_TWILIO_API_URL", "http://10.0.0.5:4010", false, "loopback"),
+        ("CHATPASS_TWILIO_API_URL", "ftp://127.0.0.1", true, "https"),
+        ("CHATPASS_TWILIO_API_URL", "https://conversations.twilio.com/v1", true, "origin only"),
+        ("CHATPASS_TWILIO_API_URL", "https://u:Hunter2Secret@conversations.twilio.com", true, "origin only"),
+        ("CHATPASS_TWILIO_API_URL", "conversations.twilio.com", true, "not a URL"),
+        ("CHATPASS_TWILIO_SYNC", "yes", true, "expected on or off"),
+        ("CHATPASS_TWILIO_SYNC", "ON", true, "expected on or off"),
+        ("CHATPASS_TWILIO_SYNC", "0", false, "expected on or off"),
+        ("TWILIO_AUTH_TOKEN", "c0ffee00c0ffee00c0ffee00c0ffeeXY", true, "32 hex digits"),
+        ("TWILIO_AUTH_TOKEN", "c0ffee00c0ffee00", true, "32 hex digits"),
+        (
+            "TWILIO_AUTH_TOKEN",
+            "c0ffee00c0ffee00c0ffee00c0ffee00c0ffee00c0ffee00c0ffee00c0ffee00",
+            true,
+            "32 hex digits",
+        ),
+        ("TWILIO_AUTH_TOKEN", " c0ffee00c0ffee00c0ffee00c0ffee00", true, "whitespace"),
+        ("TWILIO_AUTH_TOKEN", "c0ffee00c0ffee00c0ffee00c0ffee00\t", false, "TWILIO_AUTH_TOKEN"),
+        ("TWILIO_AUTH_TOKEN", "SK0123456789abcdef0123456789abcdef", true, "32 hex digits"),
+        ("TWILIO_AUTH_TOKEN", "Hunter2Secret", false, "32 hex digits"),
+    ];
+    for (var, value, with_account, why) in &cases {
+        let mut env = vec![(*var, *value), ("LEPTOS_SITE_ADDR", "127.0.0.1:0")];
+        if *var != "TWILIO_AUTH_TOKEN" {
+            env.push(("TWILIO_AUTH_TOKEN", TOKEN));
+        }
+        if *with_account {
+            env.extend(live);
+        }
+        let outcome = run_with(dir.path(), &env);
+        assert_eq!(outcome.code, Some(1), "{var}={value:?}: {}", outcome.stderr);
+        assert_one_clear_line(&outcome, var, why);
+        for secret in ["Hunter2Secret", TOKEN, &TOKEN[..16]] {
+            assert!(!outcome.stderr.contains(secret), "{var}={value:?}: {}", outcome.stderr);
+        }
+        if *var == "TWILIO_AUTH_TOKEN" {
+            let shown = value.trim();
+            assert!(!outcome.stderr.contains(shown), "the value of {var} was printed: {}", outcome.stderr);
+        }
+        assert!(files_in(dir.path()).is_empty(), "no files for {var}={value:?}");
+    }
+}

@@ -372,6 +372,8 @@ def control(state, req):
                 return json_answer(400, {"error": "?service=IS... is required"})
             return json_answer(200, state.services.get(service, {"users": []})["users"])
         if route == "users" and req.method == "POST":
+            if isinstance(payload, list):
+                return seed_users(state, payload)
             if not isinstance(payload, dict) or not payload.get("service") or not payload.get("identity"):
                 return json_answer(400, {"error": 'want {"service", "identity", "friendly_name"}'})
             if state.find_identity(payload["service"], payload["identity"]) is not None:
@@ -387,6 +389,24 @@ def control(state, req):
                 state.scripts.append({"entry": entry, "left": int(entry.get("times", 1))})
             return json_answer(200, {"scripts": len(state.scripts)})
     return json_answer(404, {"error": f"no control route {req.method} {req.raw_path}"})
+
+
+def seed_users(state, entries):
+    """Seeds a batch, all or nothing (the caller holds the lock): 201 and the users made, in
+    order; 400 for an entry without "service" or "identity", 409 for an identity taken
+    (in the store or earlier in the batch)."""
+    taken = {}
+    for at, entry in enumerate(entries):
+        if not isinstance(entry, dict) or not entry.get("service") or not entry.get("identity"):
+            return json_answer(400, {"error": f'entry {at}: want {{"service", "identity", "friendly_name"}}'})
+        service = entry["service"]
+        if service not in taken:
+            taken[service] = {u["identity"] for u in state.services.get(service, {"users": []})["users"]}
+        if entry["identity"] in taken[service]:
+            return json_answer(409, {"error": f"entry {at}: that identity is taken"})
+        taken[service].add(entry["identity"])
+    made = [state.make_user(e["service"], e["identity"], e.get("friendly_name")) for e in entries]
+    return json_answer(201, made)
 
 
 # --- HTTP ----------------------------------------------------------------------------------
