@@ -30,7 +30,7 @@ pub enum CallError {
     #[error("409: the User exists already")]
     Conflict,
     /// Any other 4xx: Twilio refuses it, and will again. `code` is Twilio's error code.
-    #[error("{status} (Twilio error {code:?}): {message}")]
+    #[error("{status} (Twilio error {}): {message}", code.map_or("none".to_string(), |c| c.to_string()))]
     Refused { status: u16, code: Option<i64>, message: String },
 }
 
