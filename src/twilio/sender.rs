@@ -206,8 +206,7 @@ async fn finish(
             let reason = scrub(reason);
             let delay =
                 retry_delay(row.attempts.max(1) as u32).max(retry_after.unwrap_or_default().min(MAX_RETRY));
-            twilio_calls::mark_retry(pool, row.id, claim, now + delay.as_secs().max(1) as i64, &reason)
-                .await?;
+            twilio_calls::mark_retry(pool, row.id, claim, unix_after(delay), &reason).await?;
             crate::metrics::twilio_call(name, "retry");
             tracing::warn!(
                 user.id = row.user_id,
@@ -247,9 +246,32 @@ fn unix_now() -> i64 {
     std::time::UNIX_EPOCH.elapsed().map(|d| d.as_secs() as i64).unwrap_or(0)
 }
 
+/// The first whole Unix second at least `delay` (and at least a second) from now. Rows are
+/// due by whole seconds (`next_attempt_at <= now`, `now` rounded down), so rounding this
+/// down instead would let a retry come up to a second early: before Twilio's Retry-After.
+fn unix_after(delay: Duration) -> i64 {
+    let at = std::time::UNIX_EPOCH.elapsed().unwrap_or_default() + delay.max(Duration::from_secs(1));
+    (at.as_secs() + u64::from(at.subsec_nanos() > 0)) as i64
+}
+
 #[cfg(test)]
 mod tests {
     use super::*;
+
+    #[test]
+    fn a_retry_is_due_no_sooner_than_its_delay() {
+        for delay in
+            [Duration::ZERO, Duration::from_millis(1), Duration::from_secs(2), Duration::from_millis(2500)]
+        {
+            let before = std::time::UNIX_EPOCH.elapsed().unwrap();
+            let at = unix_after(delay);
+            assert!(
+                Duration::from_secs(at as u64) >= before + delay.max(Duration::from_secs(1)),
+                "{delay:?}"
+            );
+            assert!(Duration::from_secs(at as u64) <= before + delay + Duration::from_secs(2), "{delay:?}");
+        }
+    }
 
     #[test]
     fn retries_double_from_a_second_up_to_ten_minutes() {
