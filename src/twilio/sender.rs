@@ -131,19 +131,15 @@ async fn make(
     let name = &row.friendly_name;
     match call {
         Call::Create => create_or_rename(api, identity, name).await,
-        Call::Rename => match api.rename(identity, name).await {
-            Ok(()) => Ok("renamed"),
-            // Never made (sync was off, or it was deleted at Twilio): the account can chat.
-            Err(CallError::NotFound) => create_or_rename(api, identity, name).await,
-            Err(e) => Err(e),
-        },
+        Call::Rename => rename_or_create(api, identity, name).await,
         Call::Delete => match api.delete(identity).await {
             Ok(()) => Ok("deleted"),
             Err(CallError::NotFound) => Ok("absent"),
             Err(e) => Err(e),
         },
-        // An opaque id does not change with the email.
-        Call::ChangeEmail if mode == ChatIdentity::UserId => Ok("unchanged"),
+        // An opaque id does not change with the email, but the name may: the default one is
+        // the email's local part (a provider's account has no other until one is chosen).
+        Call::ChangeEmail if mode == ChatIdentity::UserId => rename_or_create(api, identity, name).await,
         Call::ChangeEmail => {
             if let Some(old) = row.old_email.as_deref() {
                 match api.delete(old).await {
@@ -153,6 +149,15 @@ async fn make(
             }
             create_or_rename(api, identity, name).await
         }
+    }
+}
+
+async fn rename_or_create(api: &UsersApi, identity: &str, name: &str) -> Result<&'static str, CallError> {
+    match api.rename(identity, name).await {
+        Ok(()) => Ok("renamed"),
+        // Never made (sync was off, or it was deleted at Twilio): the account can chat.
+        Err(CallError::NotFound) => create_or_rename(api, identity, name).await,
+        Err(e) => Err(e),
     }
 }
 
