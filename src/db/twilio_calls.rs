@@ -4,9 +4,9 @@
 //!
 //! Claim protocol: as the mail outbox's (`outbox`), a lease and a `claim_token` of the
 //! sender's own, `FOR UPDATE SKIP LOCKED` on PostgreSQL; and one more rule: a row is due
-//! only when no earlier row of the same account is unfinished, so an account's calls are
-//! made one at a time, in the order their changes were committed (a delete never overtakes
-//! its create), whichever instance makes them.
+//! only when no earlier row of the same account (or for the same email) is unfinished, so
+//! an account's calls are made one at a time, in the order their changes were committed (a
+//! delete never overtakes its create), whichever instance makes them.
 
 use std::sync::LazyLock;
 
@@ -118,13 +118,17 @@ pub struct Claimed {
 }
 
 /// Rows due at `$1` (alias `t`): unfinished, their retry time reached, held by no live
-/// claim, and the oldest unfinished row of their account.
+/// claim, and the oldest unfinished row of their account and of their email. The email
+/// too, because it is the identity Twilio knows: a deleted account's delete, still being
+/// retried, must not overtake the create of a new account that took its address (it
+/// would delete the new account's User), nor an email change's move away from it.
 macro_rules! due {
     () => {
         "t.done_at IS NULL AND t.failed_at IS NULL AND t.next_attempt_at <= $1 \
          AND (t.claimed_until IS NULL OR t.claimed_until <= $1) \
-         AND NOT EXISTS (SELECT 1 FROM twilio_calls e WHERE e.user_id = t.user_id AND e.id < t.id \
-         AND e.done_at IS NULL AND e.failed_at IS NULL)"
+         AND NOT EXISTS (SELECT 1 FROM twilio_calls e WHERE e.id < t.id \
+         AND e.done_at IS NULL AND e.failed_at IS NULL \
+         AND (e.user_id = t.user_id OR e.email = t.email OR e.old_email = t.email))"
     };
 }
 

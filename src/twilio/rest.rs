@@ -88,8 +88,18 @@ impl UsersApi {
         })
     }
 
-    fn user_url(&self, identity: &str) -> String {
-        format!("{}/{}", self.users_url, utf8_percent_encode(identity, SEGMENT))
+    /// `…/Users/{identity}`. Not for `.`, `..` or an empty identity: every URL parser reads
+    /// those (encoded or not) as a step within the path, so the request would reach another
+    /// resource (`…/Users`, or the service itself); Twilio addresses such a User by its SID.
+    fn user_url(&self, identity: &str) -> Result<String, CallError> {
+        if matches!(identity, "" | "." | "..") {
+            return Err(CallError::Refused {
+                status: 0,
+                code: None,
+                message: format!("the identity {identity:?} cannot be a URL path segment"),
+            });
+        }
+        Ok(format!("{}/{}", self.users_url, utf8_percent_encode(identity, SEGMENT)))
     }
 
     /// `POST …/Users` with `Identity` and `FriendlyName`.
@@ -101,12 +111,12 @@ impl UsersApi {
     /// `POST …/Users/{identity}` with `FriendlyName`.
     pub async fn rename(&self, identity: &str, friendly_name: &str) -> Result<(), CallError> {
         let form = [("FriendlyName", friendly_name)];
-        self.send(self.http.post(self.user_url(identity)).form(&form)).await.map(drop)
+        self.send(self.http.post(self.user_url(identity)?).form(&form)).await.map(drop)
     }
 
     /// `DELETE …/Users/{identity}`.
     pub async fn delete(&self, identity: &str) -> Result<(), CallError> {
-        self.send(self.http.delete(self.user_url(identity))).await.map(drop)
+        self.send(self.http.delete(self.user_url(identity)?)).await.map(drop)
     }
 
     /// One page of the service's Users: the first (`None`) or the one a page named next.

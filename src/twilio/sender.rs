@@ -131,19 +131,15 @@ async fn make(
     let name = &row.friendly_name;
     match call {
         Call::Create => create_or_rename(api, identity, name).await,
-        Call::Rename => match api.rename(identity, name).await {
-            Ok(()) => Ok("renamed"),
-            // Never made (sync was off, or it was deleted at Twilio): the account can chat.
-            Err(CallError::NotFound) => create_or_rename(api, identity, name).await,
-            Err(e) => Err(e),
-        },
+        Call::Rename => rename_or_create(api, identity, name).await,
         Call::Delete => match api.delete(identity).await {
             Ok(()) => Ok("deleted"),
             Err(CallError::NotFound) => Ok("absent"),
             Err(e) => Err(e),
         },
-        // An opaque id does not change with the email.
-        Call::ChangeEmail if mode == ChatIdentity::UserId => Ok("unchanged"),
+        // An opaque id does not change with the email, but the name may: the default one is
+        // the email's local part (a provider's account has no other until one is chosen).
+        Call::ChangeEmail if mode == ChatIdentity::UserId => rename_or_create(api, identity, name).await,
         Call::ChangeEmail => {
             if let Some(old) = row.old_email.as_deref() {
                 match api.delete(old).await {
@@ -153,6 +149,15 @@ async fn make(
             }
             create_or_rename(api, identity, name).await
         }
+    }
+}
+
+async fn rename_or_create(api: &UsersApi, identity: &str, name: &str) -> Result<&'static str, CallError> {
+    match api.rename(identity, name).await {
+        Ok(()) => Ok("renamed"),
+        // Never made (sync was off, or it was deleted at Twilio): the account can chat.
+        Err(CallError::NotFound) => create_or_rename(api, identity, name).await,
+        Err(e) => Err(e),
     }
 }
 
@@ -206,8 +211,7 @@ async fn finish(
             let reason = scrub(reason);
             let delay =
                 retry_delay(row.attempts.max(1) as u32).max(retry_after.unwrap_or_default().min(MAX_RETRY));
-            twilio_calls::mark_retry(pool, row.id, claim, now + delay.as_secs().max(1) as i64, &reason)
-                .await?;
+            twilio_calls::mark_retry(pool, row.id, claim, unix_after(delay), &reason).await?;
             crate::metrics::twilio_call(name, "retry");
             tracing::warn!(
                 user.id = row.user_id,
@@ -247,9 +251,32 @@ fn unix_now() -> i64 {
     std::time::UNIX_EPOCH.elapsed().map(|d| d.as_secs() as i64).unwrap_or(0)
 }
 
+/// The first whole Unix second at least `delay` (and at least a second) from now. Rows are
+/// due by whole seconds (`next_attempt_at <= now`, `now` rounded down), so rounding this
+/// down instead would let a retry come up to a second early: before Twilio's Retry-After.
+fn unix_after(delay: Duration) -> i64 {
+    let at = std::time::UNIX_EPOCH.elapsed().unwrap_or_default() + delay.max(Duration::from_secs(1));
+    (at.as_secs() + u64::from(at.subsec_nanos() > 0)) as i64
+}
+
 #[cfg(test)]
 mod tests {
     use super::*;
+
+    #[test]
+    fn a_retry_is_due_no_sooner_than_its_delay() {
+        for delay in
+            [Duration::ZERO, Duration::from_millis(1), Duration::from_secs(2), Duration::from_millis(2500)]
+        {
+            let before = std::time::UNIX_EPOCH.elapsed().unwrap();
+            let at = unix_after(delay);
+            assert!(
+                Duration::from_secs(at as u64) >= before + delay.max(Duration::from_secs(1)),
+                "{delay:?}"
+            );
+            assert!(Duration::from_secs(at as u64) <= before + delay + Duration::from_secs(2), "{delay:?}");
+        }
+    }
 
     #[test]
     fn retries_double_from_a_second_up_to_ten_minutes() {

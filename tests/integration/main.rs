@@ -28,6 +28,7 @@ mod each_database {
     mod sessions;
     mod signed_in_browsers;
     mod sweeps;
+    mod twilio_users;
     mod twilio_webhook;
     mod verification;
 }

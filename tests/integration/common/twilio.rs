@@ -240,3 +240,114 @@ pub fn python_oracle(input: &Value) -> Value {
         panic!("the oracle's stdout is not JSON ({e}): {}\n{stderr}", String::from_utf8_lossy(&output.stdout))
     })
 }
+
+// ---------------------------------------------------------------------------------------
+// The queue's side, for `each_database/twilio_users` (and anyone): the `twilio_calls`
+// rows typed, a wait on them, a nameless seed, and twilio-python's webhook signature.
+// ---------------------------------------------------------------------------------------
+
+/// One row of `twilio_calls` (`src/db/twilio_calls.rs`), as stored.
+#[derive(Clone, Debug, sqlx::FromRow)]
+pub struct QueuedCall {
+    pub user_id: i64,
+    /// `create`, `rename`, `delete` or `change_email`.
+    pub call: String,
+    pub email: String,
+    pub chat_id: String,
+    pub friendly_name: String,
+    pub old_email: Option<String>,
+    pub attempts: i32,
+    pub claimed_until: Option<i64>,
+    pub done_at: Option<i64>,
+    pub failed_at: Option<i64>,
+    /// `created`, `renamed`, `deleted`, `absent`, `unchanged`, `skipped` or `given_up`.
+    pub outcome: Option<String>,
+    pub last_error: Option<String>,
+}
+
+impl QueuedCall {
+    /// Done or given up: never tried again.
+    pub fn finished(&self) -> bool {
+        self.done_at.is_some() || self.failed_at.is_some()
+    }
+
+    /// Whether a finished row still holds anything that names the account.
+    pub fn names_someone(&self) -> bool {
+        !self.email.is_empty()
+            || !self.chat_id.is_empty()
+            || !self.friendly_name.is_empty()
+            || self.old_email.is_some()
+    }
+}
+
+/// Every row of `twilio_calls`, oldest first.
+pub async fn queued_calls(pool: &chatpass::db::Pool) -> Vec<QueuedCall> {
+    const SELECT: &str = "SELECT user_id, call, email, chat_id, friendly_name, old_email, attempts, \
+                          claimed_until, done_at, failed_at, outcome, last_error FROM twilio_calls ORDER BY id";
+    match pool {
+        chatpass::db::Pool::Sqlite(p) => sqlx::query_as(SELECT).fetch_all(p).await.expect("twilio_calls"),
+        chatpass::db::Pool::Postgres(p) => sqlx::query_as(SELECT).fetch_all(p).await.expect("twilio_calls"),
+    }
+}
+
+/// Waits until `f` holds for the rows of `twilio_calls` (polled every 25 ms) and returns
+/// them; panics with `what` and the rows seen when `deadline` passes first.
+pub async fn wait_for_calls(
+    pool: &chatpass::db::Pool,
+    what: &str,
+    deadline: Duration,
+    f: impl Fn(&[QueuedCall]) -> bool,
+) -> Vec<QueuedCall> {
+    let until = Instant::now() + deadline;
+    loop {
+        let rows = queued_calls(pool).await;
+        if f(&rows) {
+            return rows;
+        }
+        assert!(Instant::now() < until, "waited {deadline:?} for {what}; twilio_calls holds:\n{rows:#?}");
+        tokio::time::sleep(Duration::from_millis(25)).await;
+    }
+}
+
+impl TwilioStandIn {
+    /// Puts a user without a friendly name in the store: what the Conversations SDK makes
+    /// when an identity first connects before anyone created its User.
+    pub async fn seed_nameless_user(&self, service: &str, identity: &str) -> StoredUser {
+        let request = self.http.post(format!("{}/_standin/users", self.url)).json(&json!({
+            "service": service, "identity": identity, "friendly_name": null,
+        }));
+        serde_json::from_value(self.control(request).await).expect("the seeded user")
+    }
+}
+
+/// `X-Twilio-Signature` for a webhook to `url` with the form `params`, as twilio-python's
+/// `RequestValidator(auth_token).compute_signature(url, params)` computes it (the oracle
+/// venv's, see [`python_oracle`]): Twilio's own signature, not a copy of chatpass's.
+pub fn twilio_python_signature(auth_token: &str, url: &str, params: &[(&str, &str)]) -> String {
+    // A repeated name's values as Django's QueryDict gives them (`getlist`), which
+    // RequestValidator reads.
+    const SIGN: &str = "import json, sys\n\
+                        from twilio.request_validator import RequestValidator\n\
+                        class Form(dict):\n    def getlist(self, name):\n        return self[name]\n\
+                        spec = json.load(sys.stdin)\n\
+                        params = Form()\n\
+                        for name, value in spec['params']:\n    params.setdefault(name, []).append(value)\n\
+                        print(RequestValidator(spec['token']).compute_signature(spec['url'], params))\n";
+    let python = python();
+    let mut child = std::process::Command::new(&python)
+        .args(["-c", SIGN])
+        .stdin(Stdio::piped())
+        .stdout(Stdio::piped())
+        .stderr(Stdio::piped())
+        .spawn()
+        .unwrap_or_else(|e| panic!("cannot run {}: {e}; run `make oracles` first", python.display()));
+    let input = json!({"token": auth_token, "url": url, "params": params});
+    child.stdin.take().expect("stdin").write_all(input.to_string().as_bytes()).expect("the signer's stdin");
+    let output = child.wait_with_output().expect("the signer ends");
+    assert!(
+        output.status.success(),
+        "twilio-python's RequestValidator failed (run `make oracles`): {}",
+        String::from_utf8_lossy(&output.stderr)
+    );
+    String::from_utf8(output.stdout).expect("a base64 signature").trim().to_string()
+}
