@@ -116,9 +116,14 @@ apt_tool() {
         exit 1
     fi
     say "installing Debian's $2 ($3)"
-    # Waits for another apt-get (make runs the installers side by side) instead of failing.
-    apt-get -o DPkg::Lock::Timeout=300 update -qq
-    DEBIAN_FRONTEND=noninteractive apt-get -o DPkg::Lock::Timeout=300 install -y -qq --no-install-recommends "$2" >/dev/null
+    # make runs the installers side by side: one apt-get at a time. DPkg::Lock::Timeout
+    # waits for dpkg's lock only; `apt-get update`'s lists lock fails at once when held,
+    # so our own lock serialises them (and the timeout covers an apt-get not ours).
+    (
+        flock 8
+        apt-get -o DPkg::Lock::Timeout=300 update -qq
+        DEBIAN_FRONTEND=noninteractive apt-get -o DPkg::Lock::Timeout=300 install -y -qq --no-install-recommends "$2" >/dev/null
+    ) 8>/run/lock/chatpass-apt.lock
 }
 
 browser() {
