@@ -8,60 +8,25 @@
 //!
 //! `make test` installs the pinned oracles first (`make oracles`).
 
-use std::{
-    io::Write,
-    path::PathBuf,
-    process::{Command, Stdio},
-};
-
 use base64::{engine::general_purpose::URL_SAFE_NO_PAD, Engine as _};
 use chatpass::token::{AccessToken, ChatGrant, IssuedChatToken, SigningKey, TokenError};
 use serde_json::{json, Value};
 
-use crate::common::{self, fixtures::GOOD, TestApp};
+use crate::common::{
+    self,
+    fixtures::GOOD,
+    oracle::{node_script, python_script, run_json},
+    TestApp,
+};
 
 const ACCOUNT: &str = "AC0123456789abcdef0123456789abcdef";
 const KEY: &str = "SKfedcba9876543210fedcba9876543210";
 const SERVICE: &str = "IS00112233445566778899aabbccddeeff";
 const NOW: u64 = 1_764_300_000;
 
-fn root() -> PathBuf {
-    PathBuf::from(env!("CARGO_MANIFEST_DIR"))
-}
-
-fn oracle_dir() -> PathBuf {
-    root().join("tests/oracle")
-}
-
-fn python() -> PathBuf {
-    std::env::var_os("CHATPASS_ORACLE_PYTHON")
-        .map(PathBuf::from)
-        .unwrap_or_else(|| root().join(".tools/oracle-venv/bin/python"))
-}
-
-/// Runs a program with `input` on stdin and returns its stdout as JSON.
-fn run_json(mut command: Command, input: &Value) -> Value {
-    let mut child = command
-        .stdin(Stdio::piped())
-        .stdout(Stdio::piped())
-        .stderr(Stdio::piped())
-        .spawn()
-        .unwrap_or_else(|e| panic!("cannot run {command:?}: {e}; run `make oracles` first"));
-    child.stdin.take().unwrap().write_all(input.to_string().as_bytes()).unwrap();
-    let output = child.wait_with_output().unwrap();
-    assert!(
-        output.status.success(),
-        "{command:?} failed (run `make oracles` to install the pinned Twilio libraries): {}",
-        String::from_utf8_lossy(&output.stderr)
-    );
-    serde_json::from_slice(&output.stdout).unwrap()
-}
-
 /// twilio-node's answer for each case: `{"token": …}` or `{"error": …}`.
 fn node_tokens(cases: &[Case]) -> Value {
-    let mut node = Command::new("node");
-    node.arg(oracle_dir().join("node_oracle.js")).current_dir(oracle_dir());
-    run_json(node, &Value::Array(cases.iter().map(Case::to_json).collect()))
+    run_json(node_script("node_oracle.js"), &Value::Array(cases.iter().map(Case::to_json).collect()))
 }
 
 #[derive(Clone)]
@@ -205,9 +170,7 @@ fn decoded_claims_equal_twilio_pythons_and_pyjwt_verifies_ours() {
         "cases": cases.iter().map(Case::to_json).collect::<Vec<_>>(),
         "ours": ours,
     });
-    let mut py = Command::new(python());
-    py.arg(oracle_dir().join("python_oracle.py"));
-    let results = run_json(py, &input);
+    let results = run_json(python_script("python_oracle.py"), &input);
     for ((case, ours), result) in cases.iter().zip(&ours).zip(results.as_array().unwrap()) {
         let parts: Vec<&str> = ours.split('.').collect();
         // Header: the same keys and values (Python sorts its keys; the bytes differ).

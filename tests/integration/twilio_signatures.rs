@@ -23,57 +23,17 @@
 //! lost its toggle on a host not written in lowercase ASCII, until this corpus found it).
 //!
 //! The corpus is deterministic (a seeded xorshift): one process per oracle for all of it, JSON
-//! on stdin and stdout, as in `token_conformance`. `make oracles` installs the pinned libraries.
-
-use std::{
-    io::Write,
-    path::PathBuf,
-    process::{Command, Stdio},
-};
+//! on stdin and stdout (`common::oracle`). `make oracles` installs the pinned libraries.
 
 use chatpass::twilio::signature::{self, RawParams};
 use serde::Deserialize;
+
+use crate::common::oracle::{node_script, python_script, run_json};
 use serde_json::{json, Value};
 
 /// How many generated cases (the named cases below come on top).
 const CASES: usize = 1400;
 const SEED: u64 = 0x5eed_7a11_0c0f_fee5;
-
-fn root() -> PathBuf {
-    PathBuf::from(env!("CARGO_MANIFEST_DIR"))
-}
-
-fn oracle_dir() -> PathBuf {
-    root().join("tests/oracle")
-}
-
-fn python() -> PathBuf {
-    std::env::var_os("CHATPASS_ORACLE_PYTHON")
-        .map(PathBuf::from)
-        .unwrap_or_else(|| root().join(".tools/oracle-venv/bin/python"))
-}
-
-/// Runs a program with `input` on stdin and returns its stdout as JSON.
-fn run_json(mut command: Command, input: &Value) -> Value {
-    let mut child = command
-        .stdin(Stdio::piped())
-        .stdout(Stdio::piped())
-        .stderr(Stdio::piped())
-        .spawn()
-        .unwrap_or_else(|e| panic!("cannot run {command:?}: {e}; run `make oracles` first"));
-    let mut stdin = child.stdin.take().unwrap();
-    let input = input.to_string();
-    // The corpus is larger than a pipe's buffer: write it while the oracle answers.
-    let writer = std::thread::spawn(move || stdin.write_all(input.as_bytes()));
-    let output = child.wait_with_output().unwrap();
-    writer.join().unwrap().unwrap();
-    assert!(
-        output.status.success(),
-        "{command:?} failed (run `make oracles` to install the pinned Twilio libraries): {}",
-        String::from_utf8_lossy(&output.stderr)
-    );
-    serde_json::from_slice(&output.stdout).unwrap()
-}
 
 /// twilio-python's answer for one case.
 #[derive(Debug, Deserialize)]
@@ -89,9 +49,10 @@ struct PythonAnswer {
 }
 
 fn python_answers(cases: &[Case]) -> Vec<PythonAnswer> {
-    let mut py = Command::new(python());
-    py.arg(oracle_dir().join("signature_oracle.py"));
-    let answers = run_json(py, &Value::Array(cases.iter().map(Case::to_json).collect()));
+    let answers = run_json(
+        python_script("signature_oracle.py"),
+        &Value::Array(cases.iter().map(Case::to_json).collect()),
+    );
     let answers: Vec<PythonAnswer> = serde_json::from_value(answers).unwrap();
     assert_eq!(answers.len(), cases.len());
     answers
@@ -104,9 +65,10 @@ struct NodeAnswer {
 }
 
 fn node_answers(cases: &[Case]) -> Vec<NodeAnswer> {
-    let mut node = Command::new("node");
-    node.arg(oracle_dir().join("signature_oracle.js")).current_dir(oracle_dir());
-    let answers = run_json(node, &Value::Array(cases.iter().map(Case::to_json).collect()));
+    let answers = run_json(
+        node_script("signature_oracle.js"),
+        &Value::Array(cases.iter().map(Case::to_json).collect()),
+    );
     let answers = answers.as_array().unwrap();
     assert_eq!(answers.len(), cases.len());
     answers

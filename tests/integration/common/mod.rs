@@ -10,6 +10,7 @@ pub mod devices;
 pub mod fixtures;
 pub mod mail;
 pub mod oidc;
+pub mod oracle;
 pub mod postgres;
 pub mod process;
 pub mod source_files;

@@ -11,7 +11,7 @@
 use std::{
     collections::BTreeMap,
     io::Write,
-    path::{Path, PathBuf},
+    path::Path,
     process::Stdio,
     time::{Duration, Instant},
 };
@@ -205,40 +205,11 @@ impl Drop for TwilioStandIn {
     }
 }
 
-/// The oracle venv's Python (`make oracles`), or `CHATPASS_ORACLE_PYTHON`.
-fn python() -> PathBuf {
-    std::env::var_os("CHATPASS_ORACLE_PYTHON")
-        .map(PathBuf::from)
-        .unwrap_or_else(|| root().join(".tools/oracle-venv/bin/python"))
-}
-
 /// Runs twilio-python's calls (`tests/oracle/rest_oracle.py`: `input` is its stdin JSON,
 /// `{"base_url", "account_sid", "api_key", "api_secret", "service_sid", "ops": [...]}`) and
 /// returns its results, one per op. Blocks until the calls are done.
 pub fn python_oracle(input: &Value) -> Value {
-    let python = python();
-    let script = root().join("tests/oracle/rest_oracle.py");
-    let mut child = std::process::Command::new(&python)
-        .arg(&script)
-        .stdin(Stdio::piped())
-        .stdout(Stdio::piped())
-        .stderr(Stdio::piped())
-        .spawn()
-        .unwrap_or_else(|e| {
-            panic!("cannot run {} {}: {e}; run `make oracles` first", python.display(), script.display())
-        });
-    child.stdin.take().expect("stdin").write_all(input.to_string().as_bytes()).expect("oracle's stdin");
-    let output = child.wait_with_output().expect("the oracle ends");
-    let stderr = String::from_utf8_lossy(&output.stderr);
-    assert!(
-        output.status.success(),
-        "{} {} failed (run `make oracles` to install the pinned twilio-python): {stderr}",
-        python.display(),
-        script.display()
-    );
-    serde_json::from_slice(&output.stdout).unwrap_or_else(|e| {
-        panic!("the oracle's stdout is not JSON ({e}): {}\n{stderr}", String::from_utf8_lossy(&output.stdout))
-    })
+    super::oracle::run_json(super::oracle::python_script("rest_oracle.py"), input)
 }
 
 // ---------------------------------------------------------------------------------------
@@ -333,7 +304,7 @@ pub fn twilio_python_signature(auth_token: &str, url: &str, params: &[(&str, &st
                         params = Form()\n\
                         for name, value in spec['params']:\n    params.setdefault(name, []).append(value)\n\
                         print(RequestValidator(spec['token']).compute_signature(spec['url'], params))\n";
-    let python = python();
+    let python = super::oracle::python();
     let mut child = std::process::Command::new(&python)
         .args(["-c", SIGN])
         .stdin(Stdio::piped())
