@@ -18,14 +18,16 @@ use crate::{
         twilio_calls::{self, Call, Claimed, WAKE},
         Pool,
     },
+    mail::sender::{retry_delay, unix_now},
 };
 
 /// Rows claimed per round.
 const BATCH: i64 = 16;
 /// How long a claim holds (seconds): far longer than a call's timeout (two calls at most).
 const LEASE_SECS: i64 = 120;
-/// The first retry's delay, doubling, at most [`MAX_RETRY`].
+/// The first retry's delay, doubling, at most ten minutes (the mail sender's `retry_delay`).
 pub const FIRST_RETRY: Duration = Duration::from_secs(1);
+/// The longest `Retry-After` honoured: Twilio's longest backoff is shorter.
 const MAX_RETRY: Duration = Duration::from_secs(600);
 /// A call still failing a day on is given up (`chatpass twilio sync` repairs what is left).
 const GIVE_UP_AFTER_SECS: i64 = 24 * 3600;
@@ -209,8 +211,8 @@ async fn finish(
         }
         Err(CallError::Transient { reason, retry_after }) => {
             let reason = scrub(reason);
-            let delay =
-                retry_delay(row.attempts.max(1) as u32).max(retry_after.unwrap_or_default().min(MAX_RETRY));
+            let delay = retry_delay(FIRST_RETRY, row.attempts.max(1) as u32)
+                .max(retry_after.unwrap_or_default().min(MAX_RETRY));
             twilio_calls::mark_retry(pool, row.id, claim, unix_after(delay), &reason).await?;
             crate::metrics::twilio_call(name, "retry");
             tracing::warn!(
@@ -242,15 +244,6 @@ async fn finish(
     Ok(())
 }
 
-/// The delay before attempt `attempts + 1`: [`FIRST_RETRY`], doubling, at most [`MAX_RETRY`].
-pub fn retry_delay(attempts: u32) -> Duration {
-    FIRST_RETRY.saturating_mul(1u32 << attempts.saturating_sub(1).min(16)).min(MAX_RETRY)
-}
-
-fn unix_now() -> i64 {
-    std::time::UNIX_EPOCH.elapsed().map(|d| d.as_secs() as i64).unwrap_or(0)
-}
-
 /// The first whole Unix second at least `delay` (and at least a second) from now. Rows are
 /// due by whole seconds (`next_attempt_at <= now`, `now` rounded down), so rounding this
 /// down instead would let a retry come up to a second early: before Twilio's Retry-After.
@@ -280,8 +273,8 @@ mod tests {
 
     #[test]
     fn retries_double_from_a_second_up_to_ten_minutes() {
-        let delays: Vec<u64> = (1..=12).map(|n| retry_delay(n).as_secs()).collect();
+        let delays: Vec<u64> = (1..=12).map(|n| retry_delay(FIRST_RETRY, n).as_secs()).collect();
         assert_eq!(delays, [1, 2, 4, 8, 16, 32, 64, 128, 256, 512, 600, 600]);
-        assert_eq!(retry_delay(u32::MAX), MAX_RETRY);
+        assert_eq!(retry_delay(FIRST_RETRY, u32::MAX), MAX_RETRY);
     }
 }
