@@ -107,9 +107,13 @@ async fn every_bad_access_token_is_invalid_token_and_writes_nothing() {
     }));
     bad.push(("two segments", "eyJhbGciOiJSUzI1NiJ9.e30".to_string()));
     bad.push(("a signature changed", {
+        // A character in the middle of the signature: all six of its bits are signature
+        // bits (the last character's low bits are padding, so changing those alone would
+        // rest on the decoder refusing non-canonical base64).
         let real = provider.sign(good.clone(), SignedBy::Provider).await;
-        let last = real.chars().last().unwrap();
-        format!("{}{}", &real[..real.len() - 1], if last == 'A' { 'B' } else { 'A' })
+        let at = real.rfind('.').unwrap() + 100;
+        let flipped = if &real[at..=at] == "A" { "B" } else { "A" };
+        format!("{}{flipped}{}", &real[..at], &real[at + 1..])
     }));
     for (what, token) in &bad {
         assert_invalid_token(app.chat_token_with_bearer(token).await, what).await;
