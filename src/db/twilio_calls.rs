@@ -54,13 +54,16 @@ pub fn nudge() {
 /// What the sender waits on between rounds (see [`nudge`]).
 pub static WAKE: LazyLock<Notify> = LazyLock::new(Notify::new);
 
-/// Queues `call` for `user` inside `tx`. A deletion first drops the account's calls that
-/// no sender holds (a User that was never made need not be made to be deleted); one in
-/// flight is finished first, then the deletion follows it.
+/// Queues `call` for `user` inside `tx`. A deletion first drops the account's creates and
+/// renames that no sender holds (a User that was never made need not be made to be
+/// deleted); one in flight is finished first, then the deletion follows it. An email
+/// change stays: it removes the old address's User, which may exist, while the deletion
+/// names only the newest address (so the new one's User is made, then deleted).
 pub async fn enqueue(tx: &mut Tx, call: Call, user: &User, now: i64) -> Result<(), sqlx::Error> {
     if call == Call::Delete {
         const CANCEL: &str = "DELETE FROM twilio_calls WHERE user_id = $1 AND done_at IS NULL \
-                              AND failed_at IS NULL AND (claimed_until IS NULL OR claimed_until <= $2)";
+                              AND failed_at IS NULL AND (claimed_until IS NULL OR claimed_until <= $2) \
+                              AND call IN ('create', 'rename')";
         with_tx!(tx, c => sqlx::query(CANCEL).bind(user.id).bind(now).execute(c).await.map(drop))?;
     }
     insert(tx, call, user, None, now).await

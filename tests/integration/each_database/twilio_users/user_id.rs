@@ -2,16 +2,20 @@
 //! `CHATPASS_CHAT_IDENTITY=user-id` its opaque id, which no Twilio call then reveals the
 //! email with. An email changed at the OpenID provider moves an email-identified User to
 //! the new email; an opaque one stays, and only its name follows (a provider's account
-//! shows the email's local part until its owner chooses a name).
+//! shows the email's local part until its owner chooses a name). An account deleted while
+//! its email change still waits leaves no User at either address.
+
+use serde_json::json;
 
 use super::{
     chat_id_of, create, delete, delete_call, live, live_env, outcomes, prove, rename, rename_call, standin,
-    Live,
+    Live, PATIENCE,
 };
 use crate::{
     common::{
         self,
         oidc::{OidcConfig, OidcProvider},
+        twilio::{wait_for_calls, QueuedCall},
     },
     each_database::oidc::{app_for, callback_url, wait_until_ready},
 };
@@ -49,8 +53,21 @@ fn ann_at(port: u16, keys: &std::path::Path, email: &str) -> OidcConfig {
 }
 
 /// A live app (plus `env`) signing in with a provider whose user `u-ann` signs in once as
-/// ann@example.com, then (the provider restarted, same issuer) as ann.lee@example.org.
+/// ann@example.com, then (the provider restarted, same issuer) as ann.lee@example.org;
+/// the queue settled.
 async fn email_changed_at_the_provider(env: &[(&str, &str)]) -> (Live, String) {
+    let (live, id, _) = signed_in_again_with_a_new_email(env, None).await;
+    live.settled(2).await;
+    (live, id)
+}
+
+/// As [`email_changed_at_the_provider`], with `script` given to the stand-in once the
+/// first create is made, and the queue not waited for; the browser signed in the second
+/// time, and the account's opaque id.
+async fn signed_in_again_with_a_new_email(
+    env: &[(&str, &str)],
+    script: Option<serde_json::Value>,
+) -> (Live, String, reqwest::Client) {
     let keys = tempfile::tempdir().unwrap();
     let keys_file = keys.path().join("keys.json");
     let port = common::mail::free_port();
@@ -67,6 +84,9 @@ async fn email_changed_at_the_provider(env: &[(&str, &str)]) -> (Live, String) {
     assert_eq!(live.app.account_with(&browser).await.display_name, "ann");
     live.settled(1).await;
     let id = chat_id_of(&live.app, "ann@example.com").await;
+    if let Some(script) = script {
+        live.twilio.script(script).await;
+    }
 
     // Restarted on its port with its secret: the same issuer and client, to chatpass.
     let (provider_port, secret) = (provider.port(), provider.client_secret().to_string());
@@ -78,8 +98,7 @@ async fn email_changed_at_the_provider(env: &[(&str, &str)]) -> (Live, String) {
     let browser = live.app.oidc_browser(&provider, "u-ann").await;
     let account = live.app.account_with(&browser).await;
     assert_eq!((account.email.as_str(), account.display_name.as_str()), ("ann.lee@example.org", "ann.lee"));
-    live.settled(2).await;
-    (live, id)
+    (live, id, browser)
 }
 
 #[tokio::test]
@@ -108,5 +127,53 @@ async fn with_opaque_ids_an_email_change_keeps_the_user_and_its_name_follows() {
     assert_eq!(live.named_users().await, [(id, Some("ann.lee".to_string()))]);
     let rows = live.calls().await;
     assert_eq!(outcomes(&rows), pairs(&[("create", "created"), ("change_email", "renamed")]));
+    super::assert_names_no_one(&rows);
+}
+
+#[tokio::test]
+async fn an_account_deleted_while_its_email_change_is_queued_leaves_no_user_at_either_address() {
+    // Twilio turns the email change's delete of the old address away, for a while.
+    let error = json!({"code": 20503, "message": "Service Unavailable", "status": 503});
+    let turned_away =
+        json!({"method": "DELETE", "status": 503, "body": error, "headers": {"Retry-After": "5"}});
+    let (live, _, browser) = signed_in_again_with_a_new_email(&[], Some(turned_away)).await;
+    let waiting = |rows: &[QueuedCall]| {
+        rows.len() == 2
+            && rows[1].call == "change_email"
+            && rows[1].attempts == 1
+            && rows[1].claimed_until.is_none()
+            && !rows[1].finished()
+    };
+    wait_for_calls(&live.app.pool, "the email change waiting out its Retry-After", PATIENCE, waiting).await;
+
+    // Deleted by typing its email (a provider's account has no password).
+    let deleted = live
+        .app
+        .post_form_with(&browser, "/api/delete_account", &[("password", "ann.lee@example.org")])
+        .await;
+    assert_eq!(deleted.status(), 200, "{}", deleted.text().await.unwrap_or_default());
+    let rows = live.calls().await;
+    assert!(
+        rows.len() == 3 && waiting(&rows[..2]) && rows[2].call == "delete",
+        "the email change is still waiting as the deletion is queued (the premise): {rows:#?}"
+    );
+
+    let rows = live.settled(3).await;
+    assert!(live.users().await.is_empty(), "a User is left: {:#?}", live.made().await);
+    assert_eq!(
+        live.made().await,
+        [
+            create("ann@example.com", "ann", 201),
+            delete_call("ann@example.com", 503),
+            delete_call("ann@example.com", 204),
+            create("ann.lee@example.org", "ann.lee", 201),
+            delete_call("ann.lee@example.org", 204)
+        ],
+        "the old address's User goes first, then the new one's"
+    );
+    assert_eq!(
+        outcomes(&rows),
+        pairs(&[("create", "created"), ("change_email", "created"), ("delete", "deleted")])
+    );
     super::assert_names_no_one(&rows);
 }
