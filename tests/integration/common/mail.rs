@@ -157,7 +157,23 @@ impl Drop for SmtpSink {
     }
 }
 
-/// A loopback port nothing listens on right now (bound, then released).
+/// A loopback port nothing listens on right now (bound, then released), for a server that
+/// must know its port before it starts (a callback URL names it). Below Linux's ephemeral
+/// range (32768-60999), so that between now and the server's bind no outgoing connection
+/// of the busy suite takes it as its own port, nor a server bound to port 0; and never the
+/// same one twice in a run. (A port from the ephemeral range was, now and then: `AddrInUse`.)
 pub fn free_port() -> u16 {
-    std::net::TcpListener::bind("127.0.0.1:0").unwrap().local_addr().unwrap().port()
+    use std::sync::atomic::{AtomicU32, Ordering};
+    const FIRST: u32 = 20_000;
+    const COUNT: u32 = 12_000;
+    static NEXT: AtomicU32 = AtomicU32::new(0);
+    // Another run of the suite on the machine starts elsewhere in the range.
+    let start = std::process::id().wrapping_mul(7_919) % COUNT;
+    for _ in 0..COUNT {
+        let port = (FIRST + (start + NEXT.fetch_add(1, Ordering::Relaxed)) % COUNT) as u16;
+        if std::net::TcpListener::bind(("127.0.0.1", port)).is_ok() {
+            return port;
+        }
+    }
+    panic!("no free loopback port in {FIRST}..{}", FIRST + COUNT)
 }
