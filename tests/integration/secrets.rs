@@ -1,5 +1,5 @@
-//! The API secret (and passwords and session ids) never reach a response body or header,
-//! a log line at any level, or the built site.
+//! The API secret and the Auth Token (and passwords and session ids) never reach a response
+//! body or header, a log line at any level, or the built site.
 
 use std::{
     io::{BufRead, BufReader},
@@ -8,10 +8,18 @@ use std::{
     sync::{Arc, Mutex},
 };
 
-use crate::common::fixtures::{ACCOUNT_SID, API_KEY, MARKED_PASSWORD, SERVICE_SID};
+use base64::Engine as _;
+use serde_json::json;
+
+use crate::common::{
+    fixtures::{ACCOUNT_SID, API_KEY, MARKED_PASSWORD, SERVICE_SID},
+    twilio::{Recorded, TwilioStandIn},
+};
 
 const BIN: &str = env!("CARGO_BIN_EXE_chatpass");
 const SECRET: &str = "ZzSecretMarker_7f3a9c1e5b2d";
+/// Twilio's webhook key: a secret too, though only the webhook route reads it.
+const AUTH_TOKEN: &str = "fedcba9876543210fedcba9876543210";
 
 /// A request to make: method, path, form fields.
 type Step = (&'static str, &'static str, Vec<(&'static str, &'static str)>);
@@ -19,6 +27,9 @@ type Step = (&'static str, &'static str, Vec<(&'static str, &'static str)>);
 #[tokio::test]
 async fn the_secret_is_in_no_response_and_no_log_line_even_at_trace() {
     let dir = tempfile::tempdir().unwrap();
+    // Twilio's REST API (a stand-in that lets in only this key and secret): the proof makes
+    // a real call with the secret in its Basic auth, traced like everything else.
+    let twilio = TwilioStandIn::start_with(json!({"credentials": [[API_KEY, SECRET]]})).await;
     let mut child = Command::new(BIN)
         .current_dir(dir.path())
         .env_clear()
@@ -28,6 +39,8 @@ async fn the_secret_is_in_no_response_and_no_log_line_even_at_trace() {
         .env("TWILIO_API_KEY", API_KEY)
         .env("TWILIO_API_SECRET", SECRET)
         .env("TWILIO_CHAT_SERVICE_SID", SERVICE_SID)
+        .env("TWILIO_AUTH_TOKEN", AUTH_TOKEN)
+        .env("CHATPASS_TWILIO_API_URL", twilio.url())
         .stdin(Stdio::null())
         .stdout(Stdio::piped())
         .stderr(Stdio::piped())
@@ -105,6 +118,8 @@ async fn the_secret_is_in_no_response_and_no_log_line_even_at_trace() {
     for (method, path, form) in after_verification {
         step(&client, &base, method, path, &form, &mut seen, &mut cookies).await;
     }
+    let created = |r: &[Recorded]| r.iter().any(|r| r.method == "POST" && r.answered == 201);
+    twilio.wait_for("the User's create, let in", std::time::Duration::from_secs(20), created).await;
     assert!(!seen.contains(SECRET), "the API secret reached a response");
     assert!(!seen.contains(MARKED_PASSWORD), "a password reached a response");
 
@@ -117,6 +132,9 @@ async fn the_secret_is_in_no_response_and_no_log_line_even_at_trace() {
     assert!(logs.contains("TRACE") || logs.contains("DEBUG"), "the log really was at trace level");
     assert!(logs.contains("chat token issued"), "token issuance is logged");
     assert!(!logs.contains(SECRET), "the API secret reached a log line");
+    let basic = base64::engine::general_purpose::STANDARD.encode(format!("{API_KEY}:{SECRET}"));
+    assert!(!logs.contains(&basic), "the Basic auth of a Twilio call reached a log line");
+    assert!(!logs.contains(AUTH_TOKEN), "the Auth Token reached a log line");
     assert!(!logs.contains(MARKED_PASSWORD), "a password reached a log line");
     assert!(!logs.contains("$argon2id$"), "a password hash reached a log line");
     assert!(logs.contains("email verified"), "the verification is logged");

@@ -61,6 +61,7 @@ impl TestAppBuilder {
             env.insert("DATABASE_URL".into(), url);
         }
         env.entry("LEPTOS_SITE_ADDR".into()).or_insert_with(|| "127.0.0.1:0".into());
+        no_real_twilio(&mut env);
         // Mail files in the test's own directory (on PostgreSQL there is no SQLite file
         // to put them beside).
         if !env.contains_key("CHATPASS_SMTP_URL") {
@@ -68,6 +69,15 @@ impl TestAppBuilder {
                 .or_insert_with(|| dir.path().join("outbox").display().to_string());
         }
         TestApp::start(env, dir, client()).await
+    }
+}
+
+/// A live app whose Twilio calls go nowhere else: with no stand-in named
+/// (`CHATPASS_TWILIO_API_URL`), `CHATPASS_TWILIO_SYNC` is off unless the test set it, so
+/// no test sends its fixture credentials to the real Twilio.
+pub fn no_real_twilio(env: &mut HashMap<String, String>) {
+    if !env.contains_key("CHATPASS_TWILIO_API_URL") {
+        env.entry("CHATPASS_TWILIO_SYNC".into()).or_insert_with(|| "off".into());
     }
 }
 
