@@ -52,5 +52,6 @@ mod sql_in_db;
 mod token_conformance;
 mod token_roundtrip;
 mod twilio_rest_oracle_selfcheck;
+mod twilio_logs;
 mod twilio_signatures;
 mod twilio_sync_cli;

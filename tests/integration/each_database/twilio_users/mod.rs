@@ -6,6 +6,7 @@
 //! the queue ended.
 
 mod failures;
+mod made_proven;
 mod order;
 mod races;
 mod shapes;
