@@ -147,6 +147,13 @@ async fn twilio_sync(config: Config, dry_run: bool) -> ExitCode {
             Ok(changes) => changes,
             Err(e) => return fail(e),
         };
+    // The queue may still hold calls an instance has yet to make (Twilio was down, say):
+    // this plan may include what they will change, so say how many.
+    match chatpass::db::twilio_calls::unfinished(&pool).await {
+        Ok(0) => {}
+        Ok(n) => eprintln!("twilio sync: {n} call(s) still queued; a running chatpass makes them, and this plan may include what they change"),
+        Err(e) => return fail(e),
+    }
     for change in &changes {
         println!("{}{change}", if dry_run { "would " } else { "" });
     }

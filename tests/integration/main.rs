@@ -28,6 +28,7 @@ mod each_database {
     mod sessions;
     mod signed_in_browsers;
     mod sweeps;
+    mod twilio_sync_cli;
     mod twilio_users;
     mod twilio_webhook;
     mod verification;
@@ -51,7 +52,6 @@ mod shape;
 mod sql_in_db;
 mod token_conformance;
 mod token_roundtrip;
-mod twilio_rest_oracle_selfcheck;
 mod twilio_logs;
+mod twilio_rest_oracle_selfcheck;
 mod twilio_signatures;
-mod twilio_sync_cli;

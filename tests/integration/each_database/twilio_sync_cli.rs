@@ -1,5 +1,5 @@
-//! `chatpass twilio sync [--dry-run]`, the real binary, against a SQLite file whose accounts
-//! were made through the app, and the Twilio stand-in seeded with drift: a User missing, one
+//! `chatpass twilio sync [--dry-run]`, the real binary, against a database (the suite's
+//! backend) whose accounts were made through the app, and the Twilio stand-in seeded with drift: a User missing, one
 //! with a stale name, one of a deleted account, one in step.
 
 use std::{collections::BTreeMap, process::Stdio, time::Duration};
@@ -8,9 +8,10 @@ use serde_json::{json, Value};
 use tempfile::TempDir;
 
 use crate::common::{
+    self,
     fixtures::{ACCOUNT_SID, API_KEY, GOOD, SERVICE_SID},
-    twilio::{Recorded, TwilioStandIn},
-    TestApp,
+    twilio::{self, QueuedCall, Recorded, TwilioStandIn},
+    Backend, TestApp,
 };
 
 const BIN: &str = env!("CARGO_BIN_EXE_chatpass");
@@ -59,16 +60,19 @@ async fn chatpass(args: &[&str], env: &[(&str, &str)]) -> Run {
     run
 }
 
-/// A SQLite database in a directory of its own.
+/// A database of its own on the suite's backend (on SQLite, a file in its own directory).
 struct Database {
     _dir: TempDir,
     url: String,
 }
 
 impl Database {
-    fn new() -> Database {
+    async fn new() -> Database {
         let dir = tempfile::tempdir().unwrap();
-        let url = format!("sqlite://{}/chatpass.db", dir.path().display());
+        let url = match common::backend() {
+            Backend::Sqlite => format!("sqlite://{}/chatpass.db", dir.path().display()),
+            Backend::Postgres => common::postgres::fresh_database(&common::postgres::server_url()).await,
+        };
         Database { _dir: dir, url }
     }
 
@@ -137,7 +141,7 @@ fn changes(requests: &[Recorded]) -> Vec<Change> {
 /// (proven, in step), Dan (signed up, never proven: no User is due), Eve (proven, then
 /// deleted herself: her User is left over). And the stand-in with those Users.
 async fn drifted() -> (Database, TwilioStandIn) {
-    let db = Database::new();
+    let db = Database::new().await;
     let app = db.app().await;
     app.proven_user("bob@example.com").await;
     let ann = app.proven_user("ann@example.com").await;
@@ -149,6 +153,9 @@ async fn drifted() -> (Database, TwilioStandIn) {
     let eve = app.proven_user("eve@example.com").await;
     let deleted = app.post_form_with(&eve.client, "/api/delete_account", &[("password", GOOD)]).await;
     assert_eq!(deleted.status(), 200);
+    // Demo mode: each queued call is skipped, not left queued.
+    let finished = |rows: &[QueuedCall]| rows.iter().all(QueuedCall::finished);
+    twilio::wait_for_calls(&app.pool, "the queue skipped through", Duration::from_secs(20), finished).await;
     app.stop().await;
     let standin = TwilioStandIn::start().await;
     for (identity, name) in
@@ -178,6 +185,40 @@ async fn a_dry_run_prints_the_plan_and_changes_nothing() {
     let requests = standin.requests().await;
     assert!(!requests.is_empty() && requests.iter().all(|r| r.method == "GET"), "{requests:?}");
     assert_eq!(store(&standin).await, before);
+}
+
+#[tokio::test]
+async fn calls_still_queued_are_counted_beside_the_plan() {
+    let db = Database::new().await;
+    let standin = TwilioStandIn::start_with(json!({"credentials": [[API_KEY, SECRET]]})).await;
+    // Twilio turned the create away for an hour: it waits in the queue.
+    let error = json!({"code": 20503, "message": "Service Unavailable", "status": 503});
+    let down = json!({"method": "POST", "status": 503, "body": error, "headers": {"Retry-After": "3600"}});
+    standin.script(down).await;
+    let app = TestApp::builder()
+        .env("DATABASE_URL", &db.url)
+        .env("TWILIO_ACCOUNT_SID", ACCOUNT_SID)
+        .env("TWILIO_API_KEY", API_KEY)
+        .env("TWILIO_API_SECRET", SECRET)
+        .env("TWILIO_CHAT_SERVICE_SID", SERVICE_SID)
+        .env("CHATPASS_TWILIO_API_URL", standin.url())
+        .spawn()
+        .await;
+    app.proven_user("bob@example.com").await;
+    let waiting = |rows: &[QueuedCall]| rows.len() == 1 && rows[0].attempts == 1 && !rows[0].finished();
+    twilio::wait_for_calls(&app.pool, "the create turned away", Duration::from_secs(20), waiting).await;
+    app.stop().await;
+
+    let run = sync(&db, &standin, &["--dry-run"]).await;
+    assert_eq!(run.code, Some(0), "{}{}", run.stdout, run.stderr);
+    assert_eq!(
+        run.stdout_lines(),
+        [r#"would create "bob@example.com" named "bob""#, "1 changes planned; nothing changed (--dry-run)"]
+    );
+    assert_eq!(
+        run.stderr.lines().collect::<Vec<_>>(),
+        ["twilio sync: 1 call(s) still queued; a running chatpass makes them, and this plan may include what they change"]
+    );
 }
 
 #[tokio::test]
@@ -221,7 +262,7 @@ async fn a_sync_makes_exactly_the_plan_and_a_second_one_finds_nothing_to_do() {
 #[tokio::test]
 async fn thousands_of_users_are_read_page_by_page_with_a_progress_line() {
     const N: usize = 2500;
-    let db = Database::new();
+    let db = Database::new().await;
     let app = db.app().await;
     let mut tx = app.pool.begin().await.unwrap();
     for i in 0..N {
