@@ -108,6 +108,18 @@ impl TestApp {
     }
 }
 
+/// A database of its own on this run's backend, for apps or processes to share or to
+/// start again on: its URL, and the directory that holds it on SQLite (and the test's
+/// other files).
+pub async fn database_of_its_own() -> (String, TempDir) {
+    let dir = tempfile::tempdir().expect("temp dir");
+    let url = match backend() {
+        Backend::Sqlite => format!("sqlite://{}/chatpass.db", dir.path().display()),
+        Backend::Postgres => postgres::fresh_database(&postgres::server_url()).await,
+    };
+    (url, dir)
+}
+
 #[derive(Debug, Clone, Copy, PartialEq, Eq)]
 pub enum Backend {
     Sqlite,

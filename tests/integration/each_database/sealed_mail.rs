@@ -9,7 +9,7 @@ use chatpass::{db::Pool, mail::Seal};
 use common::fixtures::{ACCOUNT_SID, API_KEY, GOOD, SERVICE_SID};
 use common::{
     mail::{self, SmtpSink},
-    Backend, TestApp,
+    TestApp,
 };
 use secrecy::SecretString;
 
@@ -32,16 +32,6 @@ fn live(builder: common::TestAppBuilder, secret: &str) -> common::TestAppBuilder
         .env("TWILIO_API_KEY", API_KEY)
         .env("TWILIO_API_SECRET", secret)
         .env("TWILIO_CHAT_SERVICE_SID", SERVICE_SID)
-}
-
-/// A database two instances share: its URL, and (on SQLite) the directory that holds it.
-async fn shared_database() -> (String, tempfile::TempDir) {
-    let dir = tempfile::tempdir().unwrap();
-    let url = match common::backend() {
-        Backend::Sqlite => format!("sqlite://{}/chatpass.db", dir.path().display()),
-        Backend::Postgres => common::postgres::fresh_database(&common::postgres::server_url()).await,
-    };
-    (url, dir)
 }
 
 /// POSTs a form from the public origin, as the app's own pages there do.
@@ -150,7 +140,7 @@ async fn make_due(pool: &Pool) {
 
 #[tokio::test]
 async fn instances_with_the_same_api_secret_deliver_each_others_mail() {
-    let (url, _dir) = shared_database().await;
+    let (url, _dir) = common::database_of_its_own().await;
     left_unsent_by_another_instance(&url, Some(SECRET), "ann@example.com").await;
     let sink = SmtpSink::start();
     let app = live(behind_https(sink.port), SECRET).env("DATABASE_URL", &url).spawn().await;
@@ -165,7 +155,7 @@ async fn instances_with_the_same_api_secret_deliver_each_others_mail() {
 
 #[tokio::test]
 async fn in_demo_mode_mail_another_process_sealed_is_given_up_and_later_mail_goes_out() {
-    let (url, _dir) = shared_database().await;
+    let (url, _dir) = common::database_of_its_own().await;
     // Each demo-mode process has a random key of its own (a restart's too).
     left_unsent_by_another_instance(&url, None, "ann@example.com").await;
     let sink = SmtpSink::start();

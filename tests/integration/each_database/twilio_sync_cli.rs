@@ -11,7 +11,7 @@ use crate::common::{
     self,
     fixtures::{ACCOUNT_SID, API_KEY, GOOD, SERVICE_SID},
     twilio::{self, QueuedCall, Recorded, TwilioStandIn},
-    Backend, TestApp,
+    TestApp,
 };
 
 const BIN: &str = env!("CARGO_BIN_EXE_chatpass");
@@ -68,11 +68,7 @@ struct Database {
 
 impl Database {
     async fn new() -> Database {
-        let dir = tempfile::tempdir().unwrap();
-        let url = match common::backend() {
-            Backend::Sqlite => format!("sqlite://{}/chatpass.db", dir.path().display()),
-            Backend::Postgres => common::postgres::fresh_database(&common::postgres::server_url()).await,
-        };
+        let (url, dir) = common::database_of_its_own().await;
         Database { _dir: dir, url }
     }
 

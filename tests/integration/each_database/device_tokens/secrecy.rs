@@ -170,11 +170,7 @@ async fn no_table_holds_a_device_token_and_no_error_echoes_one() {
 /// The real binary's log, with debug lines on, on this run's database.
 #[tokio::test]
 async fn no_log_line_holds_a_device_token() {
-    let dir = tempfile::tempdir().unwrap();
-    let database = match common::backend() {
-        common::Backend::Sqlite => format!("sqlite://{}/chatpass.db", dir.path().display()),
-        common::Backend::Postgres => common::postgres::fresh_database(&common::postgres::server_url()).await,
-    };
+    let (database, dir) = common::database_of_its_own().await;
     let outbox = dir.path().join("outbox").display().to_string();
     let at = Instance::start(&[
         ("RUST_LOG", "debug"),
