@@ -1,17 +1,23 @@
 //! Twilio misbehaving, scripted at the stand-in: 5xx and 429 are retried (429 no sooner
 //! than its `Retry-After`), a hung call times out and is retried, a create that finds the
 //! User (409) names it, a delete that finds none (404) is done, a rename that finds none
-//! creates it, and any other 4xx is given up, kept and counted.
+//! creates it, and any other 4xx is given up, kept and counted. A call Twilio could not be
+//! reached for stays queued through a restart.
 
 use std::time::{Duration, Instant};
 
 use serde_json::json;
 
 use super::{
-    create, delete, delete_call, live, outcomes, prove, rename, rename_call, sample, scrape, users_path,
-    PATIENCE,
+    create, delete, delete_call, live, live_env, outcomes, prove, rename, rename_call, sample, scrape,
+    standin, users_path, PATIENCE,
 };
-use crate::common::fixtures::SERVICE_SID;
+use crate::common::{
+    self,
+    fixtures::{API_KEY, SERVICE_SID},
+    twilio::{wait_for_calls, QueuedCall},
+    TestApp,
+};
 
 fn pairs(rows: &[(&str, &str)]) -> Vec<(String, String)> {
     rows.iter().map(|(a, b)| (a.to_string(), b.to_string())).collect()
@@ -200,4 +206,37 @@ async fn a_400_with_a_twilio_code_is_given_up_kept_and_counted() {
         [create("ann@example.com", "ann", 400), create("bob@example.com", "bob", 201)]
     );
     assert!(live.named_users().await.iter().all(|(identity, _)| identity == "bob@example.com"));
+}
+
+#[tokio::test]
+async fn a_call_no_one_answered_stays_queued_through_a_restart_and_is_made_after() {
+    let (database, _dir) = common::database_of_its_own().await;
+    // Nothing listens where the first instance calls: every attempt is refused a connection.
+    let twilio = standin().await;
+    let dead = format!("http://127.0.0.1:{}", common::mail::free_port());
+    let mut first = TestApp::builder().env("DATABASE_URL", &database);
+    for (key, value) in live_env(&twilio) {
+        first = first.env(key, &value);
+    }
+    let first = first.env("CHATPASS_TWILIO_API_URL", &dead).spawn().await;
+    prove(&first, "ann@example.com", Some("Ann Lee")).await;
+    let refused = |rows: &[QueuedCall]| {
+        rows.len() == 1 && rows[0].attempts >= 1 && rows[0].last_error.is_some() && !rows[0].finished()
+    };
+    let rows = wait_for_calls(&first.pool, "the create refused a connection", PATIENCE, refused).await;
+    let error = rows[0].last_error.clone().unwrap_or_default();
+    assert!(!error.contains(API_KEY) && !error.contains("ann@example.com"), "{error}");
+    first.stop().await;
+
+    // Started again, with Twilio reachable: the queued create is made, once.
+    let mut second = TestApp::builder().env("DATABASE_URL", &database);
+    for (key, value) in live_env(&twilio) {
+        second = second.env(key, &value);
+    }
+    let live = super::Live { app: second.spawn().await, twilio };
+    let rows = live.settled(1).await;
+    assert_eq!(outcomes(&rows), pairs(&[("create", "created")]));
+    assert!(rows[0].attempts >= 2, "{rows:#?}");
+    assert_eq!(live.made().await, [create("ann@example.com", "Ann Lee", 201)]);
+    assert_eq!(live.named_users().await, [("ann@example.com".to_string(), Some("Ann Lee".to_string()))]);
 }
