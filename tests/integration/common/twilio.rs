@@ -149,6 +149,15 @@ impl TwilioStandIn {
         serde_json::from_value(self.control(request).await).expect("the seeded user")
     }
 
+    /// Puts many `(identity, friendly name)` users of `service` in the store at once.
+    pub async fn seed_users(&self, service: &str, users: &[(String, String)]) {
+        let batch: Vec<Value> = users
+            .iter()
+            .map(|(identity, name)| json!({"service": service, "identity": identity, "friendly_name": name}))
+            .collect();
+        self.control(self.http.post(format!("{}/_standin/users", self.url)).json(&batch)).await;
+    }
+
     /// Appends scripted answers (an array of `{"method", "path_prefix", "status", "body",
     /// "headers", "delay_ms", "hang", "times"}`, or one such object). A request matching
     /// the first entry not used up is answered by it instead of the emulation.

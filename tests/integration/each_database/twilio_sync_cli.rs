@@ -4,7 +4,7 @@
 
 use std::{collections::BTreeMap, process::Stdio, time::Duration};
 
-use serde_json::{json, Value};
+use serde_json::json;
 use tempfile::TempDir;
 
 use crate::common::{
@@ -100,24 +100,6 @@ async fn store(standin: &TwilioStandIn) -> BTreeMap<String, Option<String>> {
 
 fn expected(pairs: &[(&str, &str)]) -> BTreeMap<String, Option<String>> {
     pairs.iter().map(|(i, n)| (i.to_string(), Some(n.to_string()))).collect()
-}
-
-/// Seeds many Users at once (the stand-in's batch seed).
-async fn seed_users(standin: &TwilioStandIn, users: &[(String, String)]) {
-    let batch: Vec<Value> = users
-        .iter()
-        .map(|(identity, name)| json!({"service": SERVICE_SID, "identity": identity, "friendly_name": name}))
-        .collect();
-    let response = reqwest::Client::builder()
-        .no_proxy()
-        .build()
-        .unwrap()
-        .post(format!("{}/_standin/users", standin.url()))
-        .json(&batch)
-        .send()
-        .await
-        .unwrap();
-    assert_eq!(response.status(), 201, "{}", response.text().await.unwrap_or_default());
 }
 
 /// A request that changes the store: its method, raw path and form.
@@ -280,7 +262,7 @@ async fn thousands_of_users_are_read_page_by_page_with_a_progress_line() {
         })
         .collect();
     users.push(("ghost@example.com".into(), "ghost".into()));
-    seed_users(&standin, &users).await;
+    standin.seed_users(SERVICE_SID, &users).await;
     // Twilio busy for a second at the first page: the run takes long enough to report.
     let list = format!("/v1/Services/{SERVICE_SID}/Users");
     standin
