@@ -279,7 +279,7 @@ impl Config {
             Some("json") => LogFormat::Json,
             Some(_) => return Err(ConfigError::new("CHATPASS_LOG_FORMAT", "expected text or json")),
         };
-        let twilio_side = twilio_side::parse(&get, twilio.account().is_some())?;
+        let twilio_side = twilio_side::parse(&get, twilio.account().is_some(), twilio.region.as_deref())?;
         let metrics_addr =
             get("CHATPASS_METRICS_ADDR").map(|raw| parse_metrics_addr(&raw, site_addr)).transpose()?;
         Ok(Self {

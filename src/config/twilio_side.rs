@@ -5,8 +5,21 @@ use secrecy::SecretString;
 
 use super::parse::ConfigError;
 
-/// Twilio's Conversations API, unless `CHATPASS_TWILIO_API_URL` says otherwise.
+/// Twilio's Conversations API in its US1 region, unless `CHATPASS_TWILIO_API_URL` or
+/// `TWILIO_REGION` says otherwise.
 pub const DEFAULT_API_URL: &str = "https://conversations.twilio.com";
+
+/// The API's origin for the processing region the tokens name (`TWILIO_REGION`): an API
+/// key lives in one region, and only that region's host lets it in. Twilio's hosts are
+/// `{product}.{edge}.{region}.twilio.com`; IE1 and AU1 are the regions of their own
+/// (edges dublin and sydney), the other legacy region ids are served by US1.
+pub fn api_url_for_region(region: Option<&str>) -> String {
+    match region {
+        Some("ie1") => "https://conversations.dublin.ie1.twilio.com".to_string(),
+        Some("au1") => "https://conversations.sydney.au1.twilio.com".to_string(),
+        _ => DEFAULT_API_URL.to_string(),
+    }
+}
 
 #[derive(Clone)]
 pub struct TwilioSideSettings {
@@ -28,8 +41,13 @@ impl std::fmt::Debug for TwilioSideSettings {
     }
 }
 
-/// `get` returns a set, non-empty value. `live`: the four Twilio values are set.
-pub fn parse(get: &dyn Fn(&str) -> Option<String>, live: bool) -> Result<TwilioSideSettings, ConfigError> {
+/// `get` returns a set, non-empty value. `live`: the four Twilio values are set; `region`:
+/// `TWILIO_REGION`, parsed.
+pub fn parse(
+    get: &dyn Fn(&str) -> Option<String>,
+    live: bool,
+    region: Option<&str>,
+) -> Result<TwilioSideSettings, ConfigError> {
     let api_url = get("CHATPASS_TWILIO_API_URL").map(|raw| parse_api_url(&raw)).transpose()?;
     let sync = match get("CHATPASS_TWILIO_SYNC").as_deref().map(str::trim) {
         None | Some("on") => live,
@@ -38,7 +56,7 @@ pub fn parse(get: &dyn Fn(&str) -> Option<String>, live: bool) -> Result<TwilioS
     };
     let auth_token = get("TWILIO_AUTH_TOKEN").map(|raw| parse_auth_token(&raw)).transpose()?;
     Ok(TwilioSideSettings {
-        api_url: api_url.unwrap_or_else(|| DEFAULT_API_URL.to_string()),
+        api_url: api_url.unwrap_or_else(|| api_url_for_region(region)),
         sync,
         auth_token,
     })
@@ -97,7 +115,20 @@ mod tests {
     fn settings(pairs: &[(&str, &str)], live: bool) -> Result<TwilioSideSettings, ConfigError> {
         let pairs: Vec<(String, String)> =
             pairs.iter().map(|(k, v)| (k.to_string(), v.to_string())).collect();
-        parse(&|name| pairs.iter().find(|(k, _)| k == name).map(|(_, v)| v.clone()), live)
+        let get = |name: &str| pairs.iter().find(|(k, _)| k == name).map(|(_, v)| v.clone());
+        parse(&get, live, get("TWILIO_REGION").as_deref())
+    }
+
+    #[test]
+    fn the_default_api_url_is_the_tokens_regions() {
+        let url = |pairs: &[(&str, &str)]| settings(pairs, true).unwrap().api_url;
+        assert_eq!(url(&[]), "https://conversations.twilio.com");
+        assert_eq!(url(&[("TWILIO_REGION", "us1")]), "https://conversations.twilio.com");
+        assert_eq!(url(&[("TWILIO_REGION", "ie1")]), "https://conversations.dublin.ie1.twilio.com");
+        assert_eq!(url(&[("TWILIO_REGION", "au1")]), "https://conversations.sydney.au1.twilio.com");
+        assert_eq!(url(&[("TWILIO_REGION", "de1")]), "https://conversations.twilio.com", "served by US1");
+        let set = [("TWILIO_REGION", "ie1"), ("CHATPASS_TWILIO_API_URL", "https://proxy.example")];
+        assert_eq!(url(&set), "https://proxy.example", "a URL set wins");
     }
 
     #[test]
