@@ -40,6 +40,8 @@ export class ChatpassServer {
         DATABASE_URL: `sqlite://${this.dir}/chatpass.db`,
         LEPTOS_SITE_ADDR: this.addr,
         LEPTOS_SITE_ROOT: SITE_ROOT,
+        // A live-mode test has no Twilio to call: account changes must not reach the real one.
+        ...(this.env.CHATPASS_TWILIO_API_URL ? {} : { CHATPASS_TWILIO_SYNC: 'off' }),
         ...this.env,
       },
       stdio: ['ignore', 'pipe', 'pipe'],
