@@ -63,8 +63,17 @@ pub async fn enqueue(tx: &mut Tx, call: Call, user: &User, now: i64) -> Result<(
     if call == Call::Delete {
         const CANCEL: &str = "DELETE FROM twilio_calls WHERE user_id = $1 AND done_at IS NULL \
                               AND failed_at IS NULL AND (claimed_until IS NULL OR claimed_until <= $2) \
-                              AND call IN ('create', 'rename')";
-        with_tx!(tx, c => sqlx::query(CANCEL).bind(user.id).bind(now).execute(c).await.map(drop))?;
+                              AND call IN ($3, $4)";
+        with_tx!(tx, c => {
+            sqlx::query(CANCEL)
+                .bind(user.id)
+                .bind(now)
+                .bind(Call::Create.as_str())
+                .bind(Call::Rename.as_str())
+                .execute(c)
+                .await
+                .map(drop)
+        })?;
     }
     insert(tx, call, user, None, now).await
 }

@@ -161,7 +161,7 @@ impl Drop for SmtpSink {
 /// must know its port before it starts (a callback URL names it). Below Linux's ephemeral
 /// range (32768-60999), so that between now and the server's bind no outgoing connection
 /// of the busy suite takes it as its own port, nor a server bound to port 0; and never the
-/// same one twice in a run. (A port from the ephemeral range was, now and then: `AddrInUse`.)
+/// same one twice in a run.
 pub fn free_port() -> u16 {
     use std::sync::atomic::{AtomicU32, Ordering};
     const FIRST: u32 = 20_000;

@@ -54,11 +54,7 @@ impl TestAppBuilder {
         let dir = tempfile::tempdir().expect("temp dir");
         let mut env = self.env;
         if !env.contains_key("DATABASE_URL") {
-            let url = match backend() {
-                Backend::Sqlite => format!("sqlite://{}/chatpass.db", dir.path().display()),
-                Backend::Postgres => postgres::fresh_database(&postgres::server_url()).await,
-            };
-            env.insert("DATABASE_URL".into(), url);
+            env.insert("DATABASE_URL".into(), database_in(dir.path()).await);
         }
         env.entry("LEPTOS_SITE_ADDR".into()).or_insert_with(|| "127.0.0.1:0".into());
         no_real_twilio(&mut env);
@@ -113,11 +109,16 @@ impl TestApp {
 /// other files).
 pub async fn database_of_its_own() -> (String, TempDir) {
     let dir = tempfile::tempdir().expect("temp dir");
-    let url = match backend() {
-        Backend::Sqlite => format!("sqlite://{}/chatpass.db", dir.path().display()),
+    (database_in(dir.path()).await, dir)
+}
+
+/// A new database on this run's backend: on SQLite a file in `dir`, on PostgreSQL a
+/// database of its own on the server.
+async fn database_in(dir: &std::path::Path) -> String {
+    match backend() {
+        Backend::Sqlite => format!("sqlite://{}/chatpass.db", dir.display()),
         Backend::Postgres => postgres::fresh_database(&postgres::server_url()).await,
-    };
-    (url, dir)
+    }
 }
 
 #[derive(Debug, Clone, Copy, PartialEq, Eq)]

@@ -9,14 +9,13 @@ use std::time::{Duration, Instant};
 use serde_json::json;
 
 use super::{
-    create, delete, delete_call, live, live_env, outcomes, prove, rename, rename_call, sample, scrape,
+    create, delete, delete_call, live, live_builder, outcomes, prove, rename, rename_call, sample, scrape,
     standin, users_path, PATIENCE,
 };
 use crate::common::{
     self,
     fixtures::{API_KEY, SERVICE_SID},
     twilio::{wait_for_calls, QueuedCall},
-    TestApp,
 };
 
 fn pairs(rows: &[(&str, &str)]) -> Vec<(String, String)> {
@@ -214,11 +213,11 @@ async fn a_call_no_one_answered_stays_queued_through_a_restart_and_is_made_after
     // Nothing listens where the first instance calls: every attempt is refused a connection.
     let twilio = standin().await;
     let dead = format!("http://127.0.0.1:{}", common::mail::free_port());
-    let mut first = TestApp::builder().env("DATABASE_URL", &database);
-    for (key, value) in live_env(&twilio) {
-        first = first.env(key, &value);
-    }
-    let first = first.env("CHATPASS_TWILIO_API_URL", &dead).spawn().await;
+    let first = live_builder(&twilio)
+        .env("DATABASE_URL", &database)
+        .env("CHATPASS_TWILIO_API_URL", &dead)
+        .spawn()
+        .await;
     prove(&first, "ann@example.com", Some("Ann Lee")).await;
     let refused = |rows: &[QueuedCall]| {
         rows.len() == 1 && rows[0].attempts >= 1 && rows[0].last_error.is_some() && !rows[0].finished()
@@ -229,11 +228,8 @@ async fn a_call_no_one_answered_stays_queued_through_a_restart_and_is_made_after
     first.stop().await;
 
     // Started again, with Twilio reachable: the queued create is made, once.
-    let mut second = TestApp::builder().env("DATABASE_URL", &database);
-    for (key, value) in live_env(&twilio) {
-        second = second.env(key, &value);
-    }
-    let live = super::Live { app: second.spawn().await, twilio };
+    let app = live_builder(&twilio).env("DATABASE_URL", &database).spawn().await;
+    let live = super::Live { app, twilio };
     let rows = live.settled(1).await;
     assert_eq!(outcomes(&rows), pairs(&[("create", "created")]));
     assert!(rows[0].attempts >= 2, "{rows:#?}");

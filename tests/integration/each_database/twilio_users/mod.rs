@@ -23,7 +23,7 @@ use common::{
     fixtures::{ACCOUNT_SID, API_KEY, GOOD, SERVICE_SID},
     twilio::{self, QueuedCall, Recorded, StoredUser, TwilioStandIn},
     user::TestUser,
-    TestApp,
+    TestApp, TestAppBuilder,
 };
 
 /// The API secret the live apps here sign with (and the stand-in lets in, with [`API_KEY`]).
@@ -62,13 +62,15 @@ pub async fn standin() -> TwilioStandIn {
     .await
 }
 
+/// A builder of live apps whose calls go to `twilio` ([`live_env`]).
+pub fn live_builder(twilio: &TwilioStandIn) -> TestAppBuilder {
+    live_env(twilio).into_iter().fold(TestApp::builder(), |builder, (key, value)| builder.env(key, &value))
+}
+
 /// A live app (plus `env`) and its stand-in.
 pub async fn live(env: &[(&str, &str)]) -> Live {
     let twilio = standin().await;
-    let mut builder = TestApp::builder();
-    for (key, value) in live_env(&twilio) {
-        builder = builder.env(key, &value);
-    }
+    let mut builder = live_builder(&twilio);
     for (key, value) in env {
         builder = builder.env(key, value);
     }

@@ -3,7 +3,7 @@
 //! call is marked skipped instead of made; the stand-in, which the app is pointed at,
 //! hears nothing.
 
-use super::{delete, live_env, outcomes, prove, rename, standin, Live};
+use super::{delete, live_builder, outcomes, prove, rename, standin, Live};
 use crate::common::TestApp;
 
 /// An account proven, renamed and deleted; every row ends skipped, Twilio hears nothing.
@@ -36,9 +36,6 @@ async fn demo_mode_makes_no_twilio_call() {
 #[tokio::test]
 async fn sync_off_makes_no_twilio_call_in_live_mode() {
     let twilio = standin().await;
-    let mut builder = TestApp::builder().env("CHATPASS_TWILIO_SYNC", "off");
-    for (key, value) in live_env(&twilio) {
-        builder = builder.env(key, &value);
-    }
-    nothing_reaches_twilio(Live { app: builder.spawn().await, twilio }, false).await;
+    let app = live_builder(&twilio).env("CHATPASS_TWILIO_SYNC", "off").spawn().await;
+    nothing_reaches_twilio(Live { app, twilio }, false).await;
 }

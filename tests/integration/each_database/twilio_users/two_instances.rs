@@ -3,8 +3,8 @@
 
 use std::collections::BTreeMap;
 
-use super::{live_env, standin, Made, PATIENCE};
-use crate::common::{self, fixtures::GOOD, twilio::wait_for_calls, Backend, TestApp};
+use super::{live_builder, standin, Made, PATIENCE};
+use crate::common::{self, fixtures::GOOD, twilio::wait_for_calls, Backend};
 
 const ACCOUNTS: usize = 30;
 
@@ -20,14 +20,11 @@ async fn two_instances_on_one_postgres_make_each_create_once() {
     // One mail directory: either instance's mail sender may send a sign-up's link.
     let mail = tempfile::tempdir().unwrap();
     let instance = || {
-        let mut builder = TestApp::builder()
+        live_builder(&twilio)
             .env("DATABASE_URL", &database)
             .env("CHATPASS_OUTBOX_DIR", &mail.path().display().to_string())
-            .env("CHATPASS_SIGNUPS_PER_IP", "1000");
-        for (key, value) in live_env(&twilio) {
-            builder = builder.env(key, &value);
-        }
-        builder.spawn()
+            .env("CHATPASS_SIGNUPS_PER_IP", "1000")
+            .spawn()
     };
     let a = instance().await;
     let b = instance().await;
